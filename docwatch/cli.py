@@ -1,0 +1,235 @@
+"""The command line: a thin click layer over `pipeline` and `store`."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+
+import click
+
+from . import __version__
+from .errors import ConfigError, DocwatchError
+from .models import CATEGORIES, CheckResult
+
+EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
+
+
+@dataclass
+class Settings:
+    db: str | None
+    config: str | None
+
+    @property
+    def db_path(self) -> str:
+        return self.db or "docwatch.db"
+
+    def load_config(self):
+        from .config import load
+
+        return load(self.config or "docwatch.toml", required=self.config is not None)
+
+    def store(self, path: str | None = None):
+        from .store import Store
+
+        return Store(path or self.db_path)
+
+
+class _Group(click.Group):
+    """Expected faults become one line on stderr and an exit code; no traceback."""
+
+    def invoke(self, ctx):
+        try:
+            return super().invoke(ctx)
+        except ConfigError as e:
+            click.echo(f"docwatch: config error: {e}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except DocwatchError as e:
+            click.echo(f"docwatch: {e}", err=True)
+            ctx.exit(EXIT_FAILED)
+
+
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, prog_name="docwatch")
+@click.option("--db", envvar="DOCWATCH_DB", type=click.Path(dir_okay=False),
+              help="SQLite database [env DOCWATCH_DB; default ./docwatch.db].")
+@click.option("--config", envvar="DOCWATCH_CONFIG", type=click.Path(dir_okay=False),
+              help="TOML config [env DOCWATCH_CONFIG; default ./docwatch.toml; without one, "
+                   "the two built-in ministry pages].")
+@click.pass_context
+def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
+    """Watch ministry web pages and report, in an analyst's terms, what changed.
+
+    Exit codes: 0 ran, 1 some source failed, 2 usage or config error.
+    """
+    ctx.obj = Settings(db, config)
+    logging.basicConfig(level=logging.WARNING, format="docwatch: %(message)s")
+
+
+@cli.command("fetch")
+@click.option("--once", is_flag=True, required=True,
+              help="Check now, once (for schedules use `docwatch run`).")
+@click.argument("sources", nargs=-1)
+@click.pass_obj
+def fetch_cmd(settings: Settings, once: bool, sources: tuple[str, ...]) -> None:
+    """Check every configured page (or just SOURCES) now and print what changed."""
+    from .pipeline import check_all
+
+    config = settings.load_config()
+    chosen = config.select(sources)
+    store = settings.store()
+    results = check_all(chosen, store, targets=config.notify)
+    _report(results, store)
+    if any(not r.ok for r in results):
+        sys.exit(EXIT_FAILED)
+
+
+def _report(results: list[CheckResult], store) -> None:
+    from .notify import render_text
+
+    for r in results:
+        if not r.ok:
+            click.echo(f"docwatch: {r.source}: {r.error} [{r.error_kind}]", err=True)
+            continue
+        if r.status == "new":
+            click.echo(f"{r.source}: first snapshot recorded")
+        elif not r.changes:
+            click.echo(f"{r.source}: no change")
+        else:
+            alerts = r.alerts
+            quiet = len(r.changes) - len(alerts)
+            note = f" (+{quiet} recorded without alert)" if quiet else ""
+            if not alerts:
+                click.echo(f"{r.source}: {len(r.changes)} change(s) recorded, none alerting")
+                continue
+            doc = store.document(r.snapshot_id)
+            url = store.raw(r.snapshot_id)[2]
+            title, body = render_text(r.source, doc.title, url, alerts)
+            _print_alert(title + note, body)
+
+
+def _print_alert(title: str, body: str) -> None:
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(Text(title, style="bold"))
+    styles = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "·": "dim"}
+    for line in body.splitlines():
+        console.print(Text(line, style=styles.get(line[:1], "")))
+    console.print()
+
+
+@cli.command("changes")
+@click.option("--source", "-s", help="Only this source.")
+@click.option("--since", help="Only changes detected on or after this date (YYYY-MM-DD).")
+@click.option("--category", "-c", type=click.Choice(CATEGORIES), help="Only this category.")
+@click.option("--all", "show_all", is_flag=True, help="Include changes that do not alert.")
+@click.option("--limit", "-n", type=int, default=None, help="At most this many, newest first.")
+@click.option("--json", "as_json", is_flag=True, help='Print {"changes": [...]} per the contract.')
+@click.pass_obj
+def changes_cmd(settings: Settings, source, since, category, show_all, limit, as_json) -> None:
+    """List recorded changes, newest first (alerting ones unless --all)."""
+    store = settings.store()
+    rows = store.changes(source=source, since=since, category=category,
+                         alerts_only=not show_all, limit=limit)
+    if as_json:
+        _print_json([{**c.to_dict(), **meta} for meta, c in rows])
+        return
+    if not rows:
+        click.echo("no changes recorded" + (" matching the filters" if source or since or category else ""))
+        return
+    from .notify import LABELS, _quote
+
+    for meta, c in rows:
+        where = " › ".join(c.section) + (f" › {c.locator}" if c.locator else "")
+        figs = "  ".join(f"{f['old']} → {f['new']}" for f in c.figures)
+        click.echo(f"{meta['detected_at'][:10]}  {c.source}  {LABELS.get(c.category, c.category)}  "
+                   f"{where}" + (f"  {figs}" if figs else ""))
+        click.echo(f"            {_quote(c)}")
+
+
+@cli.command("diff")
+@click.argument("old")
+@click.argument("new")
+@click.option("--json", "as_json", is_flag=True, help='Print {"changes": [...]} per the contract.')
+@click.option("--all", "show_all", is_flag=True, help="Also show changes that do not alert.")
+def diff_cmd(old: str, new: str, as_json: bool, show_all: bool) -> None:
+    """Compare two versions of a page, given as files or URLs."""
+    from .notify import render_text
+    from .pipeline import diff_targets
+
+    changes = diff_targets(old, new)
+    if as_json:
+        _print_json([c.to_dict() for c in changes])
+        return
+    shown = changes if show_all else [c for c in changes if c.alert]
+    if not shown:
+        click.echo(f"no alerting change ({len(changes)} recorded without alert)")
+        return
+    title, body = render_text(None, Path(new).name, None, shown)
+    _print_alert(title, body)
+
+
+def _print_json(changes: list[dict]) -> None:
+    click.echo(json.dumps({"changes": changes}, ensure_ascii=False, indent=1))
+
+
+@cli.command("sources")
+@click.pass_obj
+def sources_cmd(settings: Settings) -> None:
+    """List configured sources with their schedule and last check."""
+    config = settings.load_config()
+    store = settings.store() if Path(settings.db_path).exists() else None
+    for s in config.sources:
+        last = store.last_fetch(s.name) if store else None
+        status = f"{last['started_at']} {last['result']}" if last else "never checked"
+        if last and last["error"]:
+            status += f": {last['error']}"
+        click.echo(f"{s.name}\t{s.cron or 'every ' + (s.every or '6h')}\t{status}\t{s.url}")
+
+
+@cli.command("run")
+@click.pass_obj
+def run_cmd(settings: Settings) -> None:
+    """Keep checking every source on its schedule until stopped (Ctrl-C, SIGTERM)."""
+    from .schedules import run
+
+    logging.getLogger("docwatch").setLevel(logging.INFO)
+    run(settings.load_config(), settings.store())
+
+
+@cli.command("demo")
+@click.option("--feed", "feed_path", default=None, type=click.Path(dir_okay=False),
+              help="Also write an Atom feed of the alerts here [default demo-feed.xml].")
+@click.pass_obj
+def demo_cmd(settings: Settings, feed_path: str | None) -> None:
+    """Replay the bundled history of both ministry pages offline (writes demo.db).
+
+    Serves every dated version on 127.0.0.1, runs the real pipeline over them in order,
+    prints the alerts, and shows sqlite-utils commands to explore the result.
+    """
+    from .demo import run_demo
+
+    db = settings.db or "demo.db"
+    if os.path.exists(db):
+        for suffix in ("", "-wal", "-shm"):
+            Path(db + suffix).unlink(missing_ok=True)
+    run_demo(db, feed_path or "demo-feed.xml", echo=_demo_echo)
+
+
+def _demo_echo(kind: str, *parts) -> None:
+    if kind == "step":
+        click.secho(parts[0], bold=True)
+    elif kind == "results":
+        results, store = parts
+        _report(results, store)
+    else:
+        click.echo(parts[0])
+
+
+def main() -> None:  # pragma: no cover - the console script
+    cli(prog_name="docwatch")

@@ -1,0 +1,214 @@
+"""The TOML configuration: `[[source]]` and `[[notify]]` tables, validated field by field."""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+from .models import CATEGORIES, NotifyTarget, ParseRules, Source
+
+URM_NATO = Source(
+    name="urm-nato",
+    url="https://www.urm.lt/en/lithuanias-security-policy/"
+    "lithuanias-membership-in-the-north-atlantic-treaty-organization-nato/995",
+    every="6h",
+)
+KAM_NON_NATO = Source(
+    name="kam-non-nato",
+    url="http://www.mond.gov.lt/en/international_cooperation_1089/"
+    "cooperation_with_non-nato_states.html",
+    every="6h",
+)
+BUILTIN_SOURCES = (URM_NATO, KAM_NON_NATO)
+
+_DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
+_UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
+_SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout"}
+_NOTIFY_KEYS = {"url", "sources", "categories", "min_significance", "digest"}
+DIGESTS = ("immediate", "hourly", "daily")
+
+
+@dataclass(frozen=True)
+class Config:
+    sources: tuple[Source, ...]
+    notify: tuple[NotifyTarget, ...] = ()
+    path: Path | None = None
+    timezone: str = "UTC"
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def select(self, names: tuple[str, ...] | list[str]) -> tuple[Source, ...]:
+        """The sources named (all when none); ConfigError for an unknown name."""
+        if not names:
+            return self.sources
+        known = {s.name: s for s in self.sources}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise ConfigError(
+                f"unknown source {', '.join(map(repr, unknown))}; configured: {', '.join(known)}"
+            )
+        return tuple(known[n] for n in names)
+
+
+def seconds(duration: str) -> int:
+    """'6h' -> 21600. ValueError for anything else."""
+    m = _DURATION_RE.match(duration)
+    if not m or int(m.group(1)) == 0:
+        raise ValueError(f"{duration!r} is not a duration like '30m', '6h' or '1d'")
+    return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+
+
+def load(path: str | Path | None, *, required: bool = False) -> Config:
+    """Read and validate a config file; with no file (and not `required`) the built-in sources."""
+    if path is None or (not Path(path).exists() and not required):
+        return Config(sources=BUILTIN_SOURCES)
+    p = Path(path)
+    try:
+        data = tomllib.loads(p.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"{p}: file not found") from None
+    except (OSError, UnicodeDecodeError) as e:
+        raise ConfigError(f"{p}: cannot read: {e}") from None
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{p}: not valid TOML: {e}") from None
+    return parse_config(data, p)
+
+
+def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
+    where = str(path) if path else "config"
+    unknown = set(data) - {"source", "notify", "timezone"}
+    if unknown:
+        raise ConfigError(f"{where}: unknown table or key {sorted(unknown)[0]!r}")
+    raw_sources = data.get("source", [])
+    if not isinstance(raw_sources, list) or not raw_sources:
+        raise ConfigError(f"{where}: needs at least one [[source]] table")
+    sources = [_source(where, i, s) for i, s in enumerate(raw_sources)]
+    names = [s.name for s in sources]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{where}: source name {name!r} is used twice")
+    raw_notify = data.get("notify", [])
+    if not isinstance(raw_notify, list):
+        raise ConfigError(f"{where}: notify: must be [[notify]] tables")
+    notify = [_notify(where, i, n, set(names)) for i, n in enumerate(raw_notify)]
+    timezone = data.get("timezone", "UTC")
+    if not isinstance(timezone, str):
+        raise ConfigError(f"{where}: timezone: must be a string such as 'Europe/Vilnius'")
+    return Config(tuple(sources), tuple(notify), path, timezone)
+
+
+def _source(where: str, i: int, raw: Any) -> Source:
+    at = f"{where}: source[{i}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{at}: must be a table")
+    if extra := set(raw) - _SOURCE_KEYS:
+        raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
+    name = _str(at, raw, "name", required=True)
+    at = f"{where}: source {name!r}"
+    if not _NAME_RE.match(name):
+        raise ConfigError(f"{at}: name: use letters, digits, '-', '_' or '.'")
+    url = _str(at, raw, "url", required=True)
+    if not re.match(r"^https?://[^/\s]+", url):
+        raise ConfigError(f"{at}: url: {url!r} is not an http(s) URL")
+    every, cron = _str(at, raw, "every"), _str(at, raw, "cron")
+    if every and cron:
+        raise ConfigError(f"{at}: every, cron: give one schedule, not both")
+    if every:
+        try:
+            seconds(every)
+        except ValueError as e:
+            raise ConfigError(f"{at}: every: {e}") from None
+    if cron:
+        _check_cron(at, cron)
+    exclude = _strings(at, raw, "exclude")
+    content = _str(at, raw, "content")
+    for key, selector in [("content", content)] + [("exclude", x) for x in exclude]:
+        if selector:
+            _check_selector(at, key, selector)
+    ignore = _strings(at, raw, "ignore")
+    for pattern in ignore:
+        try:
+            re.compile(pattern)
+        except re.error as e:
+            raise ConfigError(f"{at}: ignore: {pattern!r} is not a regular expression: {e}") from None
+    alert = raw.get("alert", {})
+    if not isinstance(alert, dict) or any(
+        k not in CATEGORIES or not isinstance(v, bool) for k, v in alert.items()
+    ):
+        raise ConfigError(
+            f"{at}: alert: must map categories ({', '.join(CATEGORIES)}) to true or false"
+        )
+    timeout = raw.get("timeout", 30.0)
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ConfigError(f"{at}: timeout: must be a positive number of seconds")
+    return Source(
+        name=name, url=url, every=every if every or cron else "6h", cron=cron,
+        rules=ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore)),
+        alert=dict(alert), timeout=float(timeout),
+    )
+
+
+def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
+    at = f"{where}: notify[{i}]"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{at}: must be a table")
+    if extra := set(raw) - _NOTIFY_KEYS:
+        raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
+    url = _str(at, raw, "url", required=True)
+    if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
+        raise ConfigError(f"{at}: url: {url!r} is not an Apprise URL such as 'mailto://…'")
+    sources = _strings(at, raw, "sources")
+    if missing := [s for s in sources if s not in names]:
+        raise ConfigError(f"{at}: sources: no source named {missing[0]!r}")
+    categories = _strings(at, raw, "categories")
+    if bad := [c for c in categories if c not in CATEGORIES]:
+        raise ConfigError(f"{at}: categories: {bad[0]!r} is not one of {', '.join(CATEGORIES)}")
+    floor = raw.get("min_significance", 0.0)
+    if not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
+        raise ConfigError(f"{at}: min_significance: must be a number from 0 to 1")
+    digest = _str(at, raw, "digest") or "immediate"
+    if digest not in DIGESTS:
+        raise ConfigError(f"{at}: digest: must be one of {', '.join(DIGESTS)}")
+    return NotifyTarget(url, tuple(sources), tuple(categories), float(floor), digest)
+
+
+def _str(at: str, raw: dict, key: str, *, required: bool = False) -> str | None:
+    value = raw.get(key)
+    if value is None:
+        if required:
+            raise ConfigError(f"{at}: {key}: missing")
+        return None
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{at}: {key}: must be a non-empty string")
+    return value.strip()
+
+
+def _strings(at: str, raw: dict, key: str) -> list[str]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
+        raise ConfigError(f"{at}: {key}: must be a string or a list of strings")
+    return value
+
+
+def _check_selector(at: str, key: str, selector: str) -> None:
+    from cssselect import GenericTranslator, SelectorError
+
+    try:
+        GenericTranslator().css_to_xpath(selector)
+    except SelectorError as e:
+        raise ConfigError(f"{at}: {key}: {selector!r} is not a CSS selector: {e}") from None
+
+
+def _check_cron(at: str, cron: str) -> None:
+    from apscheduler.triggers.cron import CronTrigger
+
+    try:
+        CronTrigger.from_crontab(cron)
+    except ValueError as e:
+        raise ConfigError(f"{at}: cron: {cron!r} is not a crontab expression: {e}") from None

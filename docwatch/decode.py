@@ -1,0 +1,87 @@
+"""Bytes to text: declared charsets, BOMs, legacy encodings and mojibake repair."""
+
+from __future__ import annotations
+
+import codecs
+import re
+
+from .errors import ParseError
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF32_LE, "utf-32-le"),
+    (codecs.BOM_UTF32_BE, "utf-32-be"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+_HTTP_CHARSET = re.compile(r"charset\s*=\s*[\"']?([\w.:-]+)", re.IGNORECASE)
+# Old CMSs put the <meta> after kilobytes of inline script, so the whole head is searched.
+_META_CHARSET = re.compile(
+    rb"""<meta[^>]+?charset\s*=\s*["']?\s*([\w.:-]+)""", re.IGNORECASE
+)
+_HEAD_END = re.compile(rb"</head\s*>|<body[\s>]", re.IGNORECASE)
+# Sequences that UTF-8 read as Latin-1/cp1252 leaves behind ("â€™", "Ã©", "Å¡").
+_MOJIBAKE = re.compile("[ÂÃÄÅâ][\u0080-\u00bf€‚ƒ„…†‡ˆ‰Š‹ŒŽ‘’“”•–—˜™š›œžŸ]")
+
+
+def _codec(name: str | bytes | None) -> str | None:
+    if not name:
+        return None
+    if isinstance(name, bytes):
+        name = name.decode("ascii", "ignore")
+    try:
+        return codecs.lookup(name.strip().lower()).name
+    except LookupError:
+        return None
+
+
+def declared_encoding(body: bytes, content_type: str | None = None) -> str | None:
+    """The encoding a BOM, the HTTP header or a <meta> declares, if any."""
+    for bom, name in _BOMS:
+        if body.startswith(bom):
+            return name
+    if content_type and (m := _HTTP_CHARSET.search(content_type)):
+        if codec := _codec(m.group(1)):
+            return codec
+    end = _HEAD_END.search(body)
+    head = body[: end.start() if end else 262_144]
+    if m := _META_CHARSET.search(head):
+        return _codec(m.group(1))
+    return None
+
+
+def looks_binary(body: bytes) -> bool:
+    sample = body[:4096]
+    if any(sample.startswith(bom) for bom, _ in _BOMS[1:]):
+        return False
+    return b"\x00" in sample or sample.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"PK\x03\x04"))
+
+
+def decode_html(body: bytes, content_type: str | None = None) -> str:
+    """Decode an HTML body to text, repairing double-encoded UTF-8; ParseError if it is not text."""
+    if not body.strip():
+        raise ParseError("empty body")
+    if looks_binary(body):
+        raise ParseError("binary content, not an HTML page")
+    declared = declared_encoding(body, content_type)
+    text = None
+    if declared:
+        try:
+            text = body.decode(declared)
+        except (UnicodeDecodeError, LookupError):
+            text = None  # a wrong declaration is common; fall through to detection
+    if text is None:
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            from charset_normalizer import from_bytes
+
+            best = from_bytes(body[:262_144]).best()
+            text = body.decode(best.encoding if best else "cp1252", errors="replace")
+    if text.startswith("\ufeff"):
+        text = text[1:]
+    if _MOJIBAKE.search(text):
+        import ftfy
+
+        text = ftfy.fix_encoding(text)
+    return text

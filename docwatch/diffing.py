@@ -1,0 +1,397 @@
+"""Two `Document`s to a list of `Change` records. Pure.
+
+Identity is by content, never by DOM path: sections pair by heading text, dated entries by
+their date, other passages by alignment (difflib over folded text, then Levenshtein ratio
+inside unequal stretches). What is left over is added, removed or, when the same text turns
+up elsewhere, moved. Each modified pair is classified by SPEC's change policy.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+from Levenshtein import ratio
+
+from .models import QUIET_CATEGORIES, Block, Change, Document, Section
+from .text import date_key, figures, fold, is_word, tokens
+
+PAIR_RATIO = 0.5  # passages at least this similar are one passage edited
+ENTRY_REDATE_RATIO = 0.8  # an entry whose date changed but whose text barely did
+MINOR_WORD_RATIO = 0.8  # SPEC: a spelling fix pairs words of Levenshtein ratio >= 0.8
+LOCATOR = {"paragraph": "¶", "item": "item ", "row": "row ", "link": "link "}
+
+
+def diff(
+    old: Document,
+    new: Document,
+    *,
+    source: str | None = None,
+    alert: dict[str, bool] | None = None,
+) -> list[Change]:
+    """Every change from `old` to `new`, in the new page's reading order."""
+    overrides = alert or {}
+    out: list[_Found] = []
+    pairs = _pair_sections(old.sections, new.sections)
+    paired_old = {i for i, _ in pairs}
+    paired_new = {j for _, j in pairs}
+    leftovers: list[_Found] = []
+    for i, j in pairs:
+        o, n = old.sections[i], new.sections[j]
+        if o.path[-1:] != n.path[-1:]:
+            out.append(_modified(j, 0, list(n.path), _heading(o), _heading(n), heading=True))
+        _diff_blocks(j, o, n, out, leftovers)
+    for i, s in enumerate(old.sections):
+        if i not in paired_old and (s.path or s.blocks):
+            out.append(_whole(_anchor_of(i, pairs), 0, list(s.path), "removed", _section_text(s)))
+    for j, s in enumerate(new.sections):
+        if j not in paired_new and (s.path or s.blocks):
+            out.append(_whole(j, 0, list(s.path), "added", _section_text(s)))
+    out.extend(_moves(leftovers))
+    for j, path in _moved_sections(pairs, new.sections):
+        out.append(_Found(j, 0, Change(path, "moved", "moved", path[-1], path[-1],
+                                       [["=", path[-1]]], [], 0.1, False)))
+    out.sort(key=lambda f: (f.order, f.position))
+    changes = [f.change for f in out]
+    for c in changes:
+        c.source = source
+        c.alert = overrides.get(c.category, c.category not in QUIET_CATEGORIES)
+    return changes
+
+
+@dataclass
+class _Found:
+    order: int  # new-section index (or the old section's place) for reading order
+    position: int
+    change: Change
+
+
+# --- sections -----------------------------------------------------------------------------
+
+
+def _heading(s: Section) -> str:
+    return s.path[-1] if s.path else ""
+
+
+def _section_text(s: Section) -> str:
+    return "\n".join(p for p in (_heading(s), s.text) if p)
+
+
+def _pair_sections(old: Sequence[Section], new: Sequence[Section]) -> list[tuple[int, int]]:
+    by_key: dict[str, list[int]] = defaultdict(list)
+    for j, s in enumerate(new):
+        by_key[fold(_heading(s))].append(j)
+    pairs = []
+    for i, s in enumerate(old):
+        if candidates := by_key.get(fold(_heading(s))):
+            pairs.append((i, candidates.pop(0)))
+    # A heading renamed in place: leftovers between the same neighbours, at the same depth,
+    # with a similar heading or shared passages.
+    used_old = {i for i, _ in pairs}
+    used_new = {j for _, j in pairs}
+    for i, s in enumerate(old):
+        if i in used_old or not s.path:
+            continue
+        gap = _gap(i, pairs, len(new))
+        for j in range(*gap):
+            n = new[j]
+            if j in used_new or len(n.path) != len(s.path):
+                continue
+            if (
+                len(s.path) == 1
+                or ratio(fold(_heading(s)), fold(_heading(n))) >= 0.5
+                or _overlap(s, n) >= 0.3
+            ):
+                pairs.append((i, j))
+                used_old.add(i)
+                used_new.add(j)
+                break
+    return sorted(pairs)
+
+
+def _gap(i: int, pairs: list[tuple[int, int]], n_new: int) -> tuple[int, int]:
+    """The range of new indexes between the paired neighbours of old section `i`."""
+    before = [j for oi, j in pairs if oi < i]
+    after = [j for oi, j in pairs if oi > i]
+    lo = max(before) + 1 if before else 0
+    hi = min(after) if after else n_new
+    return lo, max(lo, hi)
+
+
+def _anchor_of(i: int, pairs: list[tuple[int, int]]) -> int:
+    before = [j for oi, j in pairs if oi < i]
+    return max(before) if before else 0
+
+
+def _overlap(a: Section, b: Section) -> float:
+    ka = Counter(fold(x.text) for x in a.blocks)
+    kb = Counter(fold(x.text) for x in b.blocks)
+    return sum((ka & kb).values()) / max(1, len(a.blocks), len(b.blocks))
+
+
+def _moved_sections(pairs: list[tuple[int, int]], new: Sequence[Section]):
+    """Paired sections outside the longest run that kept its order."""
+    seq = [j for _, j in sorted(pairs)]
+    keep = set(_longest_increasing(seq))
+    for j in seq:
+        if j not in keep and new[j].path:
+            yield j, list(new[j].path)
+
+
+def _longest_increasing(seq: list[int]) -> list[int]:
+    import bisect
+
+    tails: list[int] = []
+    tails_idx: list[int] = []
+    prev = [-1] * len(seq)
+    for k, x in enumerate(seq):
+        p = bisect.bisect_left(tails, x)
+        if p == len(tails):
+            tails.append(x)
+            tails_idx.append(k)
+        else:
+            tails[p] = x
+            tails_idx[p] = k
+        prev[k] = tails_idx[p - 1] if p else -1
+    out = []
+    k = tails_idx[-1] if tails_idx else -1
+    while k >= 0:
+        out.append(seq[k])
+        k = prev[k]
+    return out[::-1]
+
+
+# --- passages -----------------------------------------------------------------------------
+
+
+def _diff_blocks(order: int, o: Section, n: Section, out: list, leftovers: list) -> None:
+    path = list(n.path)
+    old_entries = [(k, b) for k, b in enumerate(o.blocks, 1) if b.date]
+    new_entries = [(k, b) for k, b in enumerate(n.blocks, 1) if b.date]
+    old_plain = [(k, b) for k, b in enumerate(o.blocks, 1) if not b.date]
+    new_plain = [(k, b) for k, b in enumerate(n.blocks, 1) if not b.date]
+
+    for (ko, bo), (kn, bn) in _pair_entries(old_entries, new_entries, out, order, path):
+        _compare(order, kn, path + [bn.date], bo, bn, out)
+    for (ko, bo), (kn, bn) in _align(old_plain, new_plain, leftovers, order, path):
+        _compare(order, kn, path, bo, bn, out)
+
+
+def _pair_entries(old, new, out, order, path):
+    """Entries pair by date; several under one date, or a corrected date, pair by text."""
+    by_date: dict[str, list] = defaultdict(list)
+    for item in new:
+        by_date[date_key(item[1].date)].append(item)
+    pairs, lost = [], []
+    for item in old:
+        same = by_date.get(date_key(item[1].date))
+        if same:
+            best = max(same, key=lambda c: ratio(item[1].text, c[1].text))
+            same.remove(best)
+            pairs.append((item, best))
+        else:
+            lost.append(item)
+    found = [item for items in by_date.values() for item in items]
+    for item in list(lost):
+        best = max(found, key=lambda c: ratio(item[1].text, c[1].text), default=None)
+        if best and ratio(item[1].text, best[1].text) >= ENTRY_REDATE_RATIO:
+            found.remove(best)
+            lost.remove(item)
+            pairs.append((item, best))
+    for k, b in lost:
+        out.append(_whole(order, k, path + [b.date], "removed", b.text, entry=True, block=b))
+    for k, b in found:
+        out.append(_whole(order, k, path + [b.date], "added", b.text, entry=True, block=b))
+    return pairs
+
+
+def _block_key(b: Block) -> str:
+    return fold(b.text) + ("\x00" + " ".join(b.links) if b.kind == "link" else "")
+
+
+def _align(old, new, leftovers: list, order: int, path: list[str]):
+    """Pair passages: equal runs by difflib, then the most similar inside each unequal run."""
+    a = [_block_key(b) for _, b in old]
+    b = [_block_key(x) for _, x in new]
+    pairs = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            pairs.extend(zip(old[i1:i2], new[j1:j2]))
+            continue
+        free = list(range(j1, j2))
+        last = j1 - 1
+        for i in range(i1, i2):
+            candidates = [j for j in free if j > last]
+            best = max(candidates, key=lambda j: ratio(a[i], b[j]), default=None)
+            if best is not None and ratio(a[i], b[best]) >= PAIR_RATIO:
+                pairs.append((old[i], new[best]))
+                free.remove(best)
+                last = best
+            else:
+                k, blk = old[i]
+                leftovers.append(_whole(order, k, path, "removed", blk.text, block=blk))
+        for j in free:
+            k, blk = new[j]
+            leftovers.append(_whole(order, k, path, "added", blk.text, block=blk))
+    return pairs
+
+
+def _moves(leftovers: list[_Found]) -> list[_Found]:
+    """Removed and added passages with the same text are one passage moved."""
+    added: dict[str, list[_Found]] = defaultdict(list)
+    for f in leftovers:
+        if f.change.kind == "added":
+            added[fold(f.change.new_text or "")].append(f)
+    for f in leftovers:
+        if f.change.kind != "removed":
+            continue
+        twins = added.get(fold(f.change.old_text or ""))
+        if twins:
+            to = twins.pop(0)
+            text = to.change.new_text
+            to.change = Change(to.change.section, "moved", "moved", f.change.old_text, text,
+                               [["=", text or ""]], [], 0.1, False, locator=to.change.locator)
+            f.change = None  # folded into the move
+    return [f for f in leftovers if f.change is not None]
+
+
+def _compare(order: int, position: int, path: list[str], o: Block, n: Block, out: list) -> None:
+    if o.text != n.text:
+        out.append(_modified(order, position, path, o.text, n.text, block=n))
+    old_links = {_link_key(h): h for h in o.links}
+    new_links = {_link_key(h): h for h in n.links}
+    gone = Counter(map(_link_key, o.links)) - Counter(map(_link_key, n.links))
+    came = Counter(map(_link_key, n.links)) - Counter(map(_link_key, o.links))
+    for key in gone.elements():
+        out.append(_link(order, position, path, n, old_links[key], "-"))
+    for key in came.elements():
+        out.append(_link(order, position, path, n, new_links[key], "+"))
+
+
+def _link_key(href: str) -> str:
+    """A link's identity: scheme and a leading "www." do not make another link."""
+    bare = href.split("://", 1)[-1]
+    return bare[4:] if bare.startswith("www.") else bare
+
+
+def _link(order, position, path, block: Block, href: str, op: str) -> _Found:
+    removed = op == "-"
+    text = block.text
+    return _Found(order, position, Change(
+        path, "modified", "content_removed" if removed else "content_added",
+        f"{text} <{href}>" if removed else text, text if removed else f"{text} <{href}>",
+        [["=", text], [op, f" <{href}>"]], [], 0.5, True, locator=_locator(block, position),
+    ))
+
+
+def _locator(block: Block | None, position: int) -> str | None:
+    if block is None or block.date or position == 0:
+        return None
+    return f"{LOCATOR.get(block.kind, '¶')}{position}"
+
+
+def _whole(order, position, path, kind, text, *, entry=False, block=None) -> _Found:
+    added = kind == "added"
+    if entry:
+        category, significance = ("new_entry", 0.9) if added else ("removed_entry", 0.8)
+    else:
+        category = "content_added" if added else "content_removed"
+        significance = round(min(0.75, 0.5 + len(text) / 2000), 2)
+        if position == 0:
+            significance = 0.7  # a whole section
+    return _Found(order, position, Change(
+        path, kind, category, None if added else text, text if added else None,
+        [["+" if added else "-", text]], [], significance, True,
+        locator=_locator(block, position),
+    ))
+
+
+def _modified(order, position, path, old, new, *, block=None, heading=False) -> _Found:
+    category, ops, figs, significance = classify(old, new)
+    if heading and category != "minor_edit":
+        category, significance = "section_renamed", 0.6
+    return _Found(order, position, Change(
+        path, "modified", category, old, new, ops, figs, significance, True,
+        locator=None if heading else _locator(block, position),
+    ))
+
+
+# --- classification -----------------------------------------------------------------------
+
+
+def word_diff(old: str, new: str) -> list[list[str]]:
+    """Word-level diff, adjacent pieces of one kind merged: [["=", ..], ["-", ..], ["+", ..]]."""
+    return _word_ops(tokens(old), tokens(new))[0]
+
+
+def _word_ops(a: list[str], b: list[str]):
+    ops: list[list[str]] = []
+    changed: list[tuple[list[str], list[str]]] = []
+
+    def put(op: str, text: str) -> None:
+        if not text:
+            return
+        if ops and ops[-1][0] == op:
+            ops[-1][1] += text
+        else:
+            ops.append([op, text])
+
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            put("=", "".join(a[i1:i2]))
+        else:
+            put("-", "".join(a[i1:i2]))
+            put("+", "".join(b[j1:j2]))
+            changed.append((a[i1:i2], b[j1:j2]))
+    return ops, changed
+
+
+def figure_changes(old: str, new: str) -> list[dict[str, str | None]]:
+    """Figures (numbers, percentages, amounts, dates) that differ, paired in reading order."""
+    fa, fb = figures(old), figures(new)
+    ka, kb = [f.key for f in fa], [f.key for f in fb]
+    out: list[dict[str, str | None]] = []
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
+        if tag == "equal":
+            continue
+        olds, news = fa[i1:i2], fb[j1:j2]
+        for k in range(max(len(olds), len(news))):
+            out.append({
+                "old": olds[k].text if k < len(olds) else None,
+                "new": news[k].text if k < len(news) else None,
+            })
+    return out
+
+
+def _squeeze(text: str) -> str:
+    return "".join(ch for ch in fold(text) if ch.isalnum())
+
+
+def classify(old: str, new: str) -> tuple[str, list[list[str]], list[dict], float]:
+    """(category, word diff, figures, significance) for one passage edited."""
+    ops, changed = _word_ops(tokens(old), tokens(new))
+    if _squeeze(old) == _squeeze(new):
+        return "minor_edit", ops, [], 0.05  # spacing, case, punctuation or quote style
+    figs = figure_changes(old, new)
+    if figs:
+        return "revised_figure", ops, figs, round(min(0.95, 0.8 + 0.05 * len(figs)), 2)
+    if _is_spelling(changed):
+        return "minor_edit", ops, [], 0.05
+    touched = sum(len("".join(x)) + len("".join(y)) for x, y in changed)
+    share = touched / max(1, len(old) + len(new))
+    return "text_edit", ops, [], round(min(0.7, 0.3 + share), 2)
+
+
+def _is_spelling(changed: list[tuple[list[str], list[str]]]) -> bool:
+    """SPEC's minor-edit rule: every changed word pairs with a look-alike, no digit, none added."""
+    for a, b in changed:
+        wa = [fold(t) for t in a if is_word(t)]
+        wb = [fold(t) for t in b if is_word(t)]
+        if len(wa) != len(wb):
+            return False
+        for x, y in zip(wa, wb):
+            if any(ch.isdigit() for ch in x + y) or ratio(x, y) < MINOR_WORD_RATIO:
+                return False
+    return True

@@ -1,0 +1,24 @@
+"""Exceptions that say what failed and why; the CLI prints them as one line."""
+
+from __future__ import annotations
+
+
+class DocwatchError(Exception):
+    """Base class: an expected fault, reported as one clear line."""
+
+
+class ConfigError(DocwatchError):
+    """The configuration file is unreadable or invalid (names file, field and reason)."""
+
+
+class ParseError(DocwatchError):
+    """A body could not be turned into a document (binary, empty, undecodable)."""
+
+
+class FetchError(DocwatchError):
+    """A page could not be fetched; `kind` classifies the failure for the fetch log."""
+
+    def __init__(self, kind: str, message: str, status_code: int | None = None):
+        super().__init__(message)
+        self.kind = kind
+        self.status_code = status_code

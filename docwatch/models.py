@@ -1,0 +1,171 @@
+"""The dataclasses that flow through the pipeline: sources, documents, changes, results."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+#: Change categories of the contract, in the order an analyst reads them.
+CATEGORIES = (
+    "new_entry",
+    "revised_figure",
+    "removed_entry",
+    "section_renamed",
+    "content_added",
+    "content_removed",
+    "text_edit",
+    "moved",
+    "minor_edit",
+)
+KINDS = ("added", "removed", "modified", "moved")
+#: Categories that are recorded but do not alert under the default policy.
+QUIET_CATEGORIES = frozenset({"minor_edit", "moved"})
+
+
+@dataclass(frozen=True)
+class ParseRules:
+    """Per-source refinements of main-content detection."""
+
+    content: str | None = None
+    exclude: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Source:
+    """A watched page, as configured."""
+
+    name: str
+    url: str
+    every: str | None = None
+    cron: str | None = None
+    rules: ParseRules = ParseRules()
+    alert: dict[str, bool] = field(default_factory=dict)
+    timeout: float = 30.0
+
+
+@dataclass(frozen=True)
+class NotifyTarget:
+    """A `[[notify]]` channel: an Apprise URL with optional filters."""
+
+    url: str
+    sources: tuple[str, ...] = ()
+    categories: tuple[str, ...] = ()
+    min_significance: float = 0.0
+    digest: str = "immediate"
+
+    def wants(self, change: Change) -> bool:
+        """True when this channel should carry the change."""
+        return (
+            change.alert
+            and (not self.sources or change.source in self.sources)
+            and (not self.categories or change.category in self.categories)
+            and change.significance >= self.min_significance
+        )
+
+
+@dataclass(frozen=True)
+class Block:
+    """One passage of main content: a paragraph, list item, table row, dated entry or link."""
+
+    kind: str  # paragraph | item | row | entry | link
+    text: str
+    date: str | None = None  # entries: the date as written ("3-4 April 2019")
+    links: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {k: v for k, v in asdict(self).items() if v not in (None, ())}
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Block:
+        return cls(d["kind"], d["text"], d.get("date"), tuple(d.get("links", ())))
+
+
+@dataclass(frozen=True)
+class Section:
+    """The passages under one heading; `path` is the heading path, outermost first."""
+
+    path: tuple[str, ...]
+    blocks: tuple[Block, ...] = ()
+
+    @property
+    def heading(self) -> str:
+        return self.path[-1] if self.path else ""
+
+    @property
+    def text(self) -> str:
+        return "\n".join(
+            f"{b.date} {b.text}".strip() if b.date else b.text for b in self.blocks
+        )
+
+
+@dataclass(frozen=True)
+class Document:
+    """A parsed page: title, volatile metadata (recorded, never diffed) and sections."""
+
+    title: str
+    sections: tuple[Section, ...]
+    metadata: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def text(self) -> str:
+        return "\n\n".join("\n".join((" › ".join(s.path), s.text)) for s in self.sections)
+
+
+@dataclass
+class Change:
+    """One change record, as the contract in SPEC.md defines it."""
+
+    section: list[str]
+    kind: str
+    category: str
+    old_text: str | None
+    new_text: str | None
+    diff: list[list[str]]
+    figures: list[dict[str, str | None]]
+    significance: float
+    alert: bool
+    source: str | None = None
+    locator: str | None = None  # "¶4", "item 2", "row 3": where in the section
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict[str, Any]) -> Change:
+        names = cls.__dataclass_fields__
+        return cls(**{k: v for k, v in d.items() if k in names})
+
+
+@dataclass(frozen=True)
+class Fetched:
+    """What `fetch` brings back: the body and response metadata, never parsed."""
+
+    url: str
+    final_url: str
+    status_code: int
+    body: bytes
+    content_type: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    elapsed: float = 0.0
+
+
+@dataclass
+class CheckResult:
+    """The outcome of one check of one source."""
+
+    source: str
+    status: str  # new | changed | unchanged | error
+    changes: list[Change] = field(default_factory=list)
+    error_kind: str | None = None
+    error: str | None = None
+    snapshot_id: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.status != "error"
+
+    @property
+    def alerts(self) -> list[Change]:
+        return [c for c in self.changes if c.alert]

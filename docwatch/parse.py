@@ -1,0 +1,502 @@
+"""Bytes to `Document`: main content, sections by headings, passages, dated entries, links.
+
+Pure: no I/O, no database. The steps, in order:
+
+1. decode (charsets, BOMs, mojibake) and build an lxml tree;
+2. drop what is never content (scripts, navigation, header, footer, sidebars, widgets,
+   hidden elements, a source's `exclude` selectors);
+3. find the main content: the source's `content` selector, else `<main>`/`role=main`,
+   else the densest container of non-link text (widened to take in the page's `<h1>`);
+4. walk it in reading order into sections (by heading text) of blocks: paragraphs, list
+   items, table rows, dated entries and stand-alone links; volatile lines ("Updated on:",
+   "Number of views (4099)", today's date) go to metadata instead.
+"""
+
+from __future__ import annotations
+
+import re
+from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
+
+from lxml import etree
+from lxml import html as lxml_html
+
+from .decode import decode_html
+from .errors import ParseError
+from .models import Block, Document, ParseRules, Section
+from .text import clean, is_weekday_date, leading_date
+
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote center dd details dialog div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary "
+    "table tbody td tfoot th thead tr ul".split()
+)
+NOISE_TAGS = frozenset(
+    "script style noscript template svg iframe object embed canvas nav aside footer input "
+    "select textarea button option map audio video dialog menu head link meta".split()
+)
+NOISE_ROLES = frozenset(
+    "navigation banner contentinfo complementary search dialog alertdialog menu menubar "
+    "toolbar tablist".split()
+)
+# Class/id words of page furniture. Applied only to elements that hold little of the
+# page's text and no <h1>, so a wrapper such as "content-sidebar-wrapper" survives.
+NOISE_NAME_RE = re.compile(
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|footer|sidebar|share|sharing|"
+    r"social|addthis|sharethis|calendar|counter|visitors?|cookies?|skip|search|login|pager|"
+    r"pagination|print|toolbar|lang|language|related|newsletter|subscribe|modal|popup|advert|"
+    r"ads|carousel|slider|flexslider|slides|sitemap|accessibility|widget-calendar)(?=$|[\s_-])",
+    re.IGNORECASE,
+)
+HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Volatile lines ("Updated on: 2011.03.31"): recorded as metadata, never content.
+VOLATILE_LINES = (
+    ("updated", re.compile(
+        r"^(?:page\s+)?(?:last\s+)?(?:updated|modified|reviewed|revised|atnaujinta)(?:\s+on)?"
+        r"\s*[:\-]?\s*(.{0,60})$", re.IGNORECASE)),
+)
+# Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
+COUNTERS = (
+    ("views", re.compile(
+        r"(?:number\s+of\s+views|page\s+views|views|hits|viewed|peržiūros|peržiūrų\s+skaičius)"
+        r"\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*times)?", re.IGNORECASE)),
+    ("comments", re.compile(r"comments\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
+    ("visitors", re.compile(
+        r"(?:total|today|now|online|visitors?|lankytojų|šiandien|viso|dabar)\s*[:\-]?\s*(\d[\d\s,.]*)",
+        re.IGNORECASE)),
+)
+SESSION_PARAM_RE = re.compile(
+    r"^(?:sid|sessionid|session_id|phpsessid|jsessionid|aspsessionid\w*|token|csrf\w*|"
+    r"utm_\w+|_ga|fbclid|gclid|cachebuster|_|ts|timestamp)$", re.IGNORECASE
+)
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+_XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
+_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+MAX_HEADING = 160
+
+
+def parse(
+    body: bytes | str,
+    *,
+    content_type: str | None = None,
+    url: str | None = None,
+    rules: ParseRules = ParseRules(),
+) -> Document:
+    """Parse an HTML page into a `Document`; raise `ParseError` for anything that is not one."""
+    text = body if isinstance(body, str) else decode_html(body, content_type)
+    text = _CONTROL_RE.sub("", _XML_DECL_RE.sub("", text, count=1))
+    if not text.strip():
+        raise ParseError("empty body")
+    try:
+        root = lxml_html.document_fromstring(text, parser=_PARSER)
+    except (etree.ParserError, etree.XMLSyntaxError, ValueError) as e:
+        raise ParseError(f"not parseable as HTML: {e}") from None
+    if root is None or not isinstance(root.tag, str):
+        raise ParseError("not parseable as HTML: no document element")
+    title = clean(root.findtext(".//title") or "")
+    base = root.find(".//base[@href]")
+    if base is not None:
+        url = urljoin(url or "", base.get("href").strip())
+    builder = _Builder(url, [re.compile(p) for p in rules.ignore])
+    content = _main_content(root, rules, builder.metadata)
+    if content is not None:
+        _mark_breaks(content)
+        builder.walk(content)
+    sections = builder.finish()
+    h1 = next((s.path[0] for s in sections if s.path and builder.top_level == 1), None)
+    return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata)
+
+
+# --- main content -------------------------------------------------------------------------
+
+
+def _main_content(root, rules: ParseRules, metadata: dict[str, str]):
+    body = root.find("body")
+    if body is None:
+        body = root
+    for selector in rules.exclude:
+        for el in _select(root, selector):
+            _drop(el)
+    _drop_noise(body)
+    weights = _weights(body)
+    total = weights.get(body, (0, 0))[0] or 1
+    _drop_furniture(body, weights, total)
+    if rules.content:
+        found = _select(root, rules.content)
+        if found:
+            if len(found) == 1:
+                return found[0]
+            wrapper = lxml_html.Element("div")
+            wrapper.extend(found)  # moves them out of the tree: fine, the tree is ours
+            return wrapper
+        metadata["content_selector"] = f"{rules.content!r} matched nothing; detected instead"
+    weights = _weights(body)
+    total = weights.get(body, (0, 0))[0] or 1
+    for el in body.iter("main", "article", "*"):
+        if el.tag == "main" or el.get("role") == "main":
+            if weights.get(el, (0, 0))[0] >= 0.3 * total:
+                return _widen_to_h1(el, weights)
+    node = body
+    while True:
+        heavier = [c for c in node if weights.get(c, (0, 0))[0] >= 0.55 * total]
+        if not heavier:
+            break
+        node = heavier[0]
+    return _widen_to_h1(node, weights)
+
+
+def _select(root, selector: str) -> list:
+    from lxml.cssselect import CSSSelector  # noqa: PLC0415 - cssselect is only needed here
+
+    return CSSSelector(selector, translator="html")(root)
+
+
+def _drop(el) -> None:
+    """Remove an element but keep its tail text, which belongs to the parent."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    if el.tail and el.tail.strip():
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + " " + el.tail
+        else:
+            parent.text = (parent.text or "") + " " + el.tail
+    parent.remove(el)
+
+
+def _drop_noise(body) -> None:
+    doomed = []
+    for el in body.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            doomed.append(el)
+        elif (
+            tag in NOISE_TAGS
+            or el.get("role", "").lower() in NOISE_ROLES
+            or el.get("hidden") is not None
+            or el.get("aria-hidden", "").lower() == "true"
+            or HIDDEN_STYLE_RE.search(el.get("style", ""))
+            or (tag == "header" and not _inside(el, ("main", "article")))
+        ):
+            doomed.append(el)
+    for el in doomed:
+        _drop(el)
+
+
+def _inside(el, tags: tuple[str, ...]) -> bool:
+    return any(a.tag in tags or a.get("role") == "main" for a in el.iterancestors())
+
+
+def _weights(body) -> dict:
+    """Per element: (non-link text length, link text length), in one post-order pass."""
+    weights: dict = {}
+
+    def visit(el, in_link: bool) -> tuple[int, int]:
+        link = in_link or el.tag == "a"
+        own = len((el.text or "").strip())
+        text, linked = (0, own) if link else (own, 0)
+        for child in el:
+            t, k = visit(child, link)
+            text += t
+            linked += k
+            tail = len((child.tail or "").strip())
+            if in_link:
+                linked += tail
+            else:
+                text += tail
+        weights[el] = (text, linked)
+        return text, linked
+
+    visit(body, False)
+    return weights
+
+
+def _drop_furniture(body, weights: dict, total: int) -> None:
+    doomed = []
+    for el in body.iter():
+        names = f"{el.get('class', '')} {el.get('id', '')}"
+        if not names.strip() or not NOISE_NAME_RE.search(names):
+            continue
+        text, linked = weights.get(el, (0, 0))
+        if text > 0.3 * total or el.find(".//h1") is not None or el.tag in ("body", "html"):
+            continue
+        if any(a in doomed for a in el.iterancestors()):
+            continue
+        doomed.append(el)
+    for el in doomed:
+        _drop(el)
+
+
+def _widen_to_h1(node, weights: dict):
+    """Take in the page's <h1> when it sits just outside the chosen container."""
+    if node.tag == "h1" or node.find(".//h1") is not None:
+        return node
+    base = weights.get(node, (0, 0))[0]
+    for ancestor in node.iterancestors():
+        if weights.get(ancestor, (0, 0))[0] > 1.5 * base + 300:
+            break
+        if ancestor.find(".//h1") is not None:
+            return ancestor
+    return node
+
+
+def _mark_breaks(content) -> None:
+    """Make <br> and block boundaries whitespace, so joined text keeps its word breaks."""
+    for el in content.iter():
+        if el.tag == "br" or el.tag in BLOCK_TAGS or el.tag in ("td", "th", "img"):
+            el.tail = "\n" + (el.tail or "")
+
+
+# --- reading order ------------------------------------------------------------------------
+
+
+def _text(el) -> str:
+    return clean("".join(el.itertext()))
+
+
+def _has_block_child(el) -> bool:
+    return any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS for c in el.iter() if c is not el)
+
+
+class _Builder:
+    """Collects headings and blocks in reading order into sections."""
+
+    def __init__(self, url: str | None, ignore: list[re.Pattern]):
+        self.url = url
+        self.ignore = ignore
+        self.metadata: dict[str, str] = {}
+        self.stack: list[tuple[int, str]] = []
+        self.sections: list[tuple[tuple[str, ...], list[Block]]] = [((), [])]
+        self.entry: list | None = None  # [date, [texts], [links]] while an entry is open
+        self.top_level = 0
+
+    # sections ---------------------------------------------------------------------------
+    def heading(self, level: int, text: str) -> None:
+        self.close_entry()
+        if not text or (self.stack and self.stack[-1][1] == text):
+            return  # the title repeated as a heading is one heading
+        if not self.stack and not any(b for _, b in self.sections[1:]):
+            self.top_level = self.top_level or level
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text))
+        self.sections.append((tuple(t for _, t in self.stack), []))
+
+    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None):
+        for pattern in self.ignore:
+            text = clean(pattern.sub("", text))
+        if not text and not links:
+            return
+        if kind != "entry" and self._volatile(text):
+            return
+        self.sections[-1][1].append(Block(kind, text, date, links))
+
+    def _volatile(self, text: str) -> bool:
+        if len(text) > 100:
+            return False
+        if is_weekday_date(text):
+            self.metadata["date"] = text
+            return True
+        for name, pattern in VOLATILE_LINES:
+            if m := pattern.match(text):
+                self.metadata[name] = clean(m.group(1))
+                return True
+        rest, found = text, {}
+        for name, pattern in COUNTERS:
+            for m in pattern.finditer(rest):
+                found[name] = clean(m.group(1))
+            rest = pattern.sub("", rest)
+        if found and not any(ch.isalnum() for ch in rest):
+            self.metadata.update(found)
+            return True
+        return False
+
+    # entries ----------------------------------------------------------------------------
+    def paragraph(self, text: str, links: tuple[str, ...], bold: bool = False) -> None:
+        if not text:
+            if links:
+                self.add("link", "", links)
+            return
+        dated = leading_date(text)
+        if dated and not dated[1]:
+            self.close_entry()
+            self.entry = [dated[0], [], list(links)]
+            return
+        if dated and len(dated[1]) > 12:
+            self.close_entry()
+            self.add("entry", dated[1], links, dated[0])
+            return
+        if bold and len(text) <= MAX_HEADING and not text.endswith((".", ":", ";", ",")):
+            self.heading(7, text)
+            return
+        if self.entry is not None:
+            self.entry[1].append(text)
+            self.entry[2].extend(links)
+            return
+        self.add(self._kind(text, links), text, links)
+
+    def close_entry(self) -> None:
+        if self.entry is None:
+            return
+        date, texts, links = self.entry
+        self.entry = None
+        self.add("entry", "\n".join(texts), tuple(links), date)
+
+    def block(self, kind: str, text: str, links: tuple[str, ...], date: str | None = None):
+        self.close_entry()
+        self.add(kind if date or kind != "item" else self._kind(text, links, kind), text, links, date)
+
+    @staticmethod
+    def _kind(text: str, links: tuple[str, ...], default: str = "paragraph") -> str:
+        return "link" if links and len(links) == 1 and len(text) <= 80 else default
+
+    # walking ----------------------------------------------------------------------------
+    def links(self, el) -> tuple[str, ...]:
+        found = el.iter("a") if el.tag != "a" else [el]
+        out = []
+        for a in found:
+            href = (a.get("href") or "").strip()
+            if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+                out.append(normalize_url(href, self.url))
+        return tuple(out)
+
+    def walk(self, el) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):
+            return
+        if tag in HEADINGS:
+            text = _text(el)
+            if len(text) <= MAX_HEADING:
+                self.heading(HEADINGS[tag], text)
+            else:
+                self.paragraph(text, self.links(el))
+        elif tag in ("ul", "ol"):
+            self.close_entry()
+            for li in el:
+                if li.tag == "li":
+                    self._item(li)
+                else:
+                    self.walk(li)
+        elif tag == "table":
+            self._table(el)
+        elif tag == "dl":
+            self._dl(el)
+        elif not _has_block_child(el):
+            self.paragraph(_text(el), self.links(el), _is_bold(el))
+        else:
+            self._mixed(el)
+
+    def _mixed(self, el) -> None:
+        """A container with both inline runs and block children: runs become paragraphs."""
+        run: list = []  # strings and inline elements, in order
+
+        def flush() -> None:
+            text = clean("".join(p if isinstance(p, str) else "".join(p.itertext()) for p in run))
+            links = tuple(h for p in run if not isinstance(p, str) for h in self.links(p))
+            bold = all(isinstance(p, str) and not p.strip() or not isinstance(p, str) and _is_bold(p)
+                       for p in run)
+            if text or links:
+                self.paragraph(text, links, bold)
+            run.clear()
+
+        if el.text and el.text.strip():
+            run.append(el.text)
+        for child in el:
+            if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or _has_block_child(child)):
+                flush()
+                self.walk(child)
+            else:
+                run.append(child)
+            if child.tail:
+                run.append(child.tail)
+        flush()
+
+    def _item(self, li) -> None:
+        nested = [c for c in li if c.tag in ("ul", "ol", "table", "dl")]
+        if nested:
+            own = _copy(li)
+            for c in list(own):
+                if c.tag in ("ul", "ol", "table", "dl"):
+                    _drop(c)
+            self.block("item", _text(own), self.links(own))
+            for c in nested:
+                self.walk(c)
+        else:
+            self.block("item", _text(li), self.links(li))
+
+    def _table(self, table) -> None:
+        self.close_entry()
+        rows = [tr for tr in table.iter("tr") if _owner_table(tr) is table]
+        cells_of = [[c for c in tr if c.tag in ("td", "th")] for tr in rows]
+        # A table whose cells hold paragraphs, lists or tables lays out a page; it is no table.
+        if any(_has_block_child(c) for cells in cells_of for c in cells):
+            for cells in cells_of:
+                for c in cells:
+                    self.walk(c)
+            return
+        for tr, cells in zip(rows, cells_of):
+            texts = [_text(c) for c in cells]
+            if not any(texts):
+                continue
+            first = leading_date(texts[0]) if texts else None
+            if first and not first[1] and len(texts) > 1:
+                self.block("entry", " | ".join(t for t in texts[1:] if t), self.links(tr), first[0])
+            else:
+                self.block("row", " | ".join(texts), self.links(tr))
+
+    def _dl(self, dl) -> None:
+        self.close_entry()
+        term: str | None = None
+        for child in dl.iter("dt", "dd"):
+            text = _text(child)
+            if child.tag == "dt":
+                term = text
+                continue
+            dated = leading_date(term or "")
+            if dated and not dated[1]:
+                self.block("entry", text, self.links(child), dated[0])
+            else:
+                self.block("item", f"{term}: {text}" if term else text, self.links(child))
+
+    def finish(self) -> list[Section]:
+        self.close_entry()
+        return [
+            Section(path, tuple(blocks))
+            for i, (path, blocks) in enumerate(self.sections)
+            if path or blocks or i
+        ]
+
+
+def _owner_table(tr):
+    for a in tr.iterancestors():
+        if a.tag == "table":
+            return a
+    return None
+
+
+def _copy(el):
+    from copy import deepcopy
+
+    dup = deepcopy(el)
+    dup.tail = None
+    return dup
+
+
+def _is_bold(el) -> bool:
+    """Whole text inside <strong>/<b>: a pseudo-heading or a date label."""
+    bold = "".join(t for b in el.iter("strong", "b") for t in b.itertext())
+    return bool(bold.strip()) and clean(bold) == _text(el)
+
+
+def normalize_url(href: str, base: str | None = None) -> str:
+    """Absolute URL without fragment and without session ids, tokens or tracking parameters."""
+    url = urljoin(base, href) if base else href
+    try:
+        parts = urlsplit(url)
+    except ValueError:
+        return href
+    path = re.sub(r";jsessionid=[^/?#]*", "", parts.path, flags=re.IGNORECASE)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not SESSION_PARAM_RE.match(k)]
+    return urlunsplit((parts.scheme, parts.netloc.lower(), path, urlencode(query), ""))
