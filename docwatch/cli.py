@@ -203,10 +203,8 @@ def run_cmd(settings: Settings) -> None:
 
 
 @cli.command("demo")
-@click.option("--feed", "feed_path", default=None, type=click.Path(dir_okay=False),
-              help="Also write an Atom feed of the alerts here [default demo-feed.xml].")
 @click.pass_obj
-def demo_cmd(settings: Settings, feed_path: str | None) -> None:
+def demo_cmd(settings: Settings) -> None:
     """Replay the bundled history of both ministry pages offline (writes demo.db).
 
     Serves every dated version on 127.0.0.1, runs the real pipeline over them in order,
@@ -218,7 +216,7 @@ def demo_cmd(settings: Settings, feed_path: str | None) -> None:
     if os.path.exists(db):
         for suffix in ("", "-wal", "-shm"):
             Path(db + suffix).unlink(missing_ok=True)
-    run_demo(db, feed_path or "demo-feed.xml", echo=_demo_echo)
+    run_demo(db, echo=_demo_echo)
 
 
 def _demo_echo(kind: str, *parts) -> None:

@@ -17,9 +17,10 @@ MAX_REDIRECTS = 10
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 
 
-def client(timeout: float = 30.0) -> httpx.Client:
+def client(timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> httpx.Client:
     """One client per process: keep-alive, compression, a User-Agent naming docwatch."""
     return httpx.Client(
+        transport=transport,
         headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
         timeout=httpx.Timeout(timeout),
         follow_redirects=True,

@@ -30,13 +30,10 @@ QUOTE = 220
 
 
 def title(source: str | None, page_title: str, changes: list[Change]) -> str:
+    """"urm-nato · Lithuania's membership in NATO — 3 changes"."""
     n = len(changes)
-    host = _host(source)
-    return f"{host}{page_title or source or 'page'} — {n} change{'s' if n != 1 else ''}"
-
-
-def _host(source: str | None) -> str:
-    return f"{source} · " if source else ""
+    name = f"{source} · " if source else ""
+    return f"{name}{page_title or source or 'page'} — {n} change{'s' if n != 1 else ''}"
 
 
 def render_text(source: str | None, page_title: str, url: str | None,
@@ -45,7 +42,7 @@ def render_text(source: str | None, page_title: str, url: str | None,
     lines: list[str] = []
     for change in changes:
         label = LABELS.get(change.category, change.category).ljust(WIDTH)
-        where = " › ".join(change.section) or "(top of page)"
+        where = " › ".join(_below_title(change.section, page_title)) or "(top of page)"
         if change.locator:
             where += f" › {change.locator}"
         figs = "  ".join(f"{f['old'] or '∅'} → {f['new'] or '∅'}" for f in change.figures)
@@ -55,6 +52,11 @@ def render_text(source: str | None, page_title: str, url: str | None,
         lines.append("")
         lines.append(url)
     return title(source, page_title, changes), "\n".join(lines)
+
+
+def _below_title(section: list[str], page_title: str) -> list[str]:
+    """The page's own title heads every path; an alert already names the page."""
+    return section[1:] if len(section) > 1 and section[0] == page_title else section
 
 
 def _quote(change: Change) -> str:

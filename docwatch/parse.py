@@ -327,8 +327,8 @@ class _Builder:
             self.close_entry()
             self.add("entry", dated[1], links, dated[0])
             return
-        if bold and len(text) <= MAX_HEADING and not text.endswith((".", ":", ";", ",")):
-            self.heading(7, text)
+        if bold and len(text) <= MAX_HEADING and not text.endswith((".", ";", ",")):
+            self.heading(7, text.rstrip(": "))
             return
         if self.entry is not None:
             self.entry[1].append(text)

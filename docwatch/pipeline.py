@@ -85,11 +85,14 @@ def check_all(
     store: Store,
     *,
     targets: tuple[NotifyTarget, ...] = (),
+    http: httpx.Client | None = None,
     clock: Callable[[], str] = now_iso,
 ) -> list[CheckResult]:
     """Check each source in turn (a failing one never stops the others), then send alerts."""
     results = []
-    with fetch.client() as http:
+    own = http is None
+    http = http or fetch.client()
+    try:
         for source in sources:
             try:
                 results.append(check(source, store, targets=targets, http=http, clock=clock))
@@ -97,6 +100,9 @@ def check_all(
                 log.exception("check of %s failed", source.name)
                 results.append(CheckResult(source.name, "error", error_kind="internal",
                                            error=f"{type(e).__name__}: {e}"))
+    finally:
+        if own:
+            http.close()
     notify.deliver_pending(store)
     return results
 

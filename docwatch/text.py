@@ -35,7 +35,10 @@ _NUMBER = r"\d{1,3}(?:[,\u00a0\u202f ]\d{3})+(?:\.\d+)?|\d+(?:[.,]\d+)?"
 #: Numbers, percentages and amounts: "2.5 %", "2%", "2 percent", "€1.2 million", "4,800".
 FIGURE_RE = re.compile(
     rf"""(?<![\w.])(?:
-        (?:[$€£]|USD|EUR)\s?(?:{_NUMBER})(?:\s?(?:million|billion|bn|m|k)\b)?
+        \d+(?:[.,]\d+)?\s?[-–]\s?\d+(?:[.,]\d+)?\s?(?:%|per\s?cent\b|percent\b)    # 5-6 %
+      | \d{{4}}\s?[-–]\s?\d{{4}}(?!\d)                                               # 2026-2030
+      | \d{{4}}\s?[-–]\s?\d{{2}}(?![\d.,])                                             # 2014-20
+      | (?:[$€£]|USD|EUR)\s?(?:{_NUMBER})(?:\s?(?:million|billion|bn|m|k)\b)?
       | (?:{_NUMBER})(?:\s?(?:%|per\s?cent\b|percent\b)|\s(?:million|billion)\b(?:\s(?:euros?|dollars|EUR|USD)\b)?
                      |\s(?:euros?|dollars|EUR|USD)\b)?
     )""",
