@@ -42,7 +42,7 @@ NOISE_ROLES = frozenset(
 # Class/id words of page furniture. Applied only to elements that hold little of the
 # page's text and no <h1>, so a wrapper such as "content-sidebar-wrapper" survives.
 NOISE_NAME_RE = re.compile(
-    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|footer|sidebar|share|sharing|"
+    r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|crumbs?|path|you-?are-?here|footer|sidebar|share|sharing|"
     r"social|addthis|sharethis|calendar|counter|visitors?|cookies?|skip|search|login|pager|"
     r"pagination|print|toolbar|lang|language|related|newsletter|subscribe|modal|popup|advert|"
     r"ads|carousel|slider|flexslider|slides|sitemap|accessibility|widget-calendar)(?=$|[\s_-])",
@@ -98,6 +98,7 @@ def parse(
     if base is not None:
         url = urljoin(url or "", base.get("href").strip())
     builder = _Builder(url, [re.compile(p) for p in rules.ignore])
+    _page_metadata(root, builder.metadata)
     content = _main_content(root, rules, builder.metadata)
     if content is not None:
         _mark_breaks(content)
@@ -105,6 +106,17 @@ def parse(
     sections = builder.finish()
     h1 = next((s.path[0] for s in sections if s.path and builder.top_level == 1), None)
     return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata)
+
+
+def _page_metadata(root, metadata: dict[str, str]) -> None:
+    """An "Updated on" line is worth recording even where it sits in the footer."""
+    for text in root.itertext():
+        text = text.strip()
+        if 6 < len(text) <= 100:
+            for name, pattern in VOLATILE_LINES:
+                if (m := pattern.match(text)) and any(ch.isdigit() for ch in m.group(1)):
+                    metadata.setdefault(name, clean(m.group(1)))
+                    return
 
 
 # --- main content -------------------------------------------------------------------------

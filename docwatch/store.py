@@ -121,10 +121,17 @@ CREATE VIEW IF NOT EXISTS current_sections AS
     JOIN snapshots ON snapshots.id = sections.valid_from
     WHERE sections.valid_to IS NULL;
 CREATE VIEW IF NOT EXISTS change_feed AS
-    SELECT changes.id, sources.name AS source, sources.url, changes.section_path,
+    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
            changes.locator, changes.kind, changes.category, changes.old_text, changes.new_text,
-           changes.figures, changes.significance, changes.alert, changes.detected_at
+           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at
     FROM changes JOIN sources ON sources.id = changes.source_id;
+CREATE VIEW IF NOT EXISTS section_history AS
+    SELECT sources.name AS source, sections.path, sections.heading, sections.position,
+           sections.text, first.taken_at AS valid_from, last.taken_at AS valid_to
+    FROM sections
+    JOIN sources ON sources.id = sections.source_id
+    JOIN snapshots first ON first.id = sections.valid_from
+    LEFT JOIN snapshots last ON last.id = sections.valid_to;
 """
 
 

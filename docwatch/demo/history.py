@@ -314,34 +314,48 @@ URM_CT = "text/html; charset=utf-8"
 KAM_CT = "text/html"  # the old CMS sent no charset: the <meta> tells it
 
 
+#: (date, what an analyst should see, edit of the main text, layout) per version.
+URM_HISTORY = (
+    ("2022-09-01", "first snapshot", None, "2022"),
+    ("2023-04-12", "Finland joins: a new dated entry", urm_2023_04, "2022"),
+    ("2023-07-20", "Vilnius Summit and the German brigade: two new entries", urm_2023_07, "2022"),
+    ("2024-04-02", "spending commitment 2.5 % -> 3 % of GDP, an initiative dropped, new entries",
+     urm_2024_04, "2022"),
+    ("2024-07-15", "Washington Summit; a wrong year corrected; a spelling fix", urm_2024_07, "2022"),
+    ("2025-02-03", "a site redesign with the same text: no alert", None, "2025"),
+    ("2025-07-01", "The Hague Summit: 5 % of GDP by 2035; the brigade in Vilnius", urm_2025_07,
+     "2025"),
+)
+KAM_HISTORY = (
+    ("2011-03-31", "first snapshot", None),
+    ("2011-06-15", "only the calendar, counter, session ids and 'Updated on' changed", None),
+    ("2014-09-10", "Russia dropped from the partner list and the dialogue sentence", kam_2014),
+    ("2022-03-15", "Belarus dropped; a paragraph on help to Ukraine; a spelling fix", kam_2022),
+)
+
+
+def urm_text(date: str) -> str:
+    """The urm.lt main text as it stood on `date` (every edit up to then applied)."""
+    text = content("urm-2022.html")
+    for when, _, edit, _ in URM_HISTORY:
+        if when <= date and edit:
+            text = edit(text)
+    return text
+
+
+def kam_text(date: str) -> str:
+    """The kam.lt main text as it stood on `date`."""
+    text = content("kam-2011.html")
+    for when, _, edit in KAM_HISTORY:
+        if when <= date and edit:
+            text = edit(text)
+    return text
+
+
 def history() -> list[Version]:
     """Every dated version of both pages, oldest first."""
-    urm = content("urm-2022.html")
-    kam = content("kam-2011.html")
-    out: list[Version] = []
-
-    def u(date: str, label: str, layout: str = "2022") -> None:
-        out.append(Version("urm-nato", date, label, urm_page(urm, date, layout=layout), URM_CT))
-
-    def k(date: str, label: str) -> None:
-        out.append(Version("kam-non-nato", date, label, kam_page(kam, date), KAM_CT))
-
-    k("2011-03-31", "first snapshot")
-    k("2011-06-15", "only the calendar, counter, session ids and 'Updated on' changed")
-    kam = kam_2014(kam)
-    k("2014-09-10", "Russia dropped from the partner list and the dialogue sentence")
-    u("2022-09-01", "first snapshot")
-    urm = urm_2023_04(urm)
-    u("2023-04-12", "Finland joins: a new dated entry")
-    urm = urm_2023_07(urm)
-    u("2023-07-20", "Vilnius Summit and the German brigade: two new entries")
-    kam = kam_2022(kam)
-    k("2022-03-15", "Belarus dropped; a paragraph on help to Ukraine; a spelling fix")
-    urm = urm_2024_04(urm)
-    u("2024-04-02", "spending commitment 2.5 % -> 3 % of GDP, an initiative dropped, new entries")
-    urm = urm_2024_07(urm)
-    u("2024-07-15", "Washington Summit; a wrong year corrected; a spelling fix")
-    u("2025-02-03", "a site redesign with the same text: no alert", layout="2025")
-    urm = urm_2025_07(urm)
-    u("2025-07-01", "The Hague Summit: 5 % of GDP by 2035; the brigade in Vilnius", layout="2025")
+    out = [Version("urm-nato", date, label, urm_page(urm_text(date), date, layout=layout), URM_CT)
+           for date, label, _, layout in URM_HISTORY]
+    out += [Version("kam-non-nato", date, label, kam_page(kam_text(date), date), KAM_CT)
+            for date, label, _ in KAM_HISTORY]
     return sorted(out, key=lambda v: v.date)

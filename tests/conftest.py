@@ -1,0 +1,44 @@
+"""Shared fixtures: real HTTP servers on 127.0.0.1, real SQLite files, the real CLI."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from docwatch.demo.history import content, kam_page, urm_page
+
+FIXTURES = Path(__file__).parent / "fixtures"
+EXE = Path(sys.executable).parent / "docwatch"
+
+
+def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Run the installed `docwatch` console script, as a user would."""
+    full_env = {**os.environ, **(env or {})}
+    full_env.pop("DOCWATCH_DB", None)
+    full_env.pop("DOCWATCH_CONFIG", None)
+    return subprocess.run([str(EXE), *args], capture_output=True, text=True, cwd=cwd,
+                          env=full_env, timeout=120)
+
+
+@pytest.fixture
+def urm_2022() -> bytes:
+    return urm_page(content("urm-2022.html"), "2022-09-01")
+
+
+@pytest.fixture
+def kam_2011() -> bytes:
+    return kam_page(content("kam-2011.html"), "2011-03-31")
+
+
+@pytest.fixture
+def write_config(tmp_path: Path):
+    def write(text: str) -> Path:
+        path = tmp_path / "docwatch.toml"
+        path.write_text(text, encoding="utf-8")
+        return path
+
+    return write

@@ -1,0 +1,109 @@
+"""Change classification on the project's own page histories and the real EDGI corpus."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from docwatch.demo.history import kam_page, kam_text, urm_page, urm_text
+from docwatch.diffing import classify, diff
+from docwatch.parse import parse
+
+from .conftest import EXE, FIXTURES
+
+
+def _urm(date: str, text: str | None = None, layout: str = "2022"):
+    return parse(urm_page(text if text is not None else urm_text(date), date, layout=layout))
+
+
+def _alerts(changes):
+    return [c for c in changes if c.alert]
+
+
+def test_noise_only_versions_do_not_alert():
+    kam = diff(parse(kam_page(kam_text("2011-03-31"), "2011-03-31")),
+               parse(kam_page(kam_text("2011-03-31"), "2011-06-15")))
+    assert kam == []
+    assert diff(_urm("2022-09-01"), _urm("2022-09-01", urm_text("2022-09-01").replace(
+        "2022-09-01", "x"))) == []
+
+
+def test_redesign_with_identical_text_does_not_alert():
+    text = urm_text("2024-07-15")
+    assert _alerts(diff(_urm("2024-07-15", text), _urm("2025-02-03", text, "2025"))) == []
+
+
+def test_new_entry_revised_figure_and_removed_item():
+    changes = diff(_urm("2023-07-20"), _urm("2024-04-02"))
+    by_cat = {}
+    for c in changes:
+        by_cat.setdefault(c.category, []).append(c)
+    assert [c.section[-1] for c in by_cat["new_entry"]] == [
+        "18 December 2023", "7 March 2024", "29 March 2024"]
+    (figure,) = by_cat["revised_figure"]
+    assert figure.figures == [{"old": "2.5 %", "new": "3 %"}]
+    assert figure.section[-1] == "Legal framework related to Lithuania’s NATO membership"
+    (removed,) = by_cat["content_removed"]
+    assert removed.old_text == "Continue participation in NATO operations and missions."
+    assert all(c.alert for c in changes)
+    assert figure.significance > 0.5 and by_cat["new_entry"][0].significance > 0.5
+
+
+def test_year_corrected_in_an_entry_and_spelling_fix():
+    changes = diff(_urm("2024-04-02"), _urm("2024-07-15"))
+    year = next(c for c in changes if c.section[-1] == "3-4 December 2019")
+    assert year.category == "revised_figure" and year.alert
+    spelling = next(c for c in changes if c.category == "minor_edit")
+    assert ["-", "fulfill"] in spelling.diff and ["+", "fulfil"] in spelling.diff
+    assert spelling.alert is False
+
+
+def test_country_removed_from_a_sentence_is_a_text_edit():
+    changes = diff(parse(kam_page(kam_text("2011-03-31"), "2011-03-31")),
+                   parse(kam_page(kam_text("2014-09-10"), "2014-09-10")))
+    edit = changes[0]
+    assert edit.category == "text_edit" and edit.alert
+    assert ["-", ", Russia"] in edit.diff
+
+
+def test_a_moved_section_is_recorded_without_alert():
+    text = urm_text("2022-09-01")
+    start = text.index("<h2>Legal framework")
+    end = text.index("<h2>Lithuania on its way")
+    moved = text[:start] + text[end:] + text[start:end]
+    changes = diff(_urm("2022-09-01", text), _urm("2022-09-01", moved))
+    assert changes and all(c.kind == "moved" and not c.alert for c in changes)
+
+
+@pytest.mark.parametrize("old, new, category", [
+    ("Lithuania organises courses.", "Lithuania organizes courses.", "minor_edit"),
+    ("Lithuania organises courses.", "lithuania organises courses!", "minor_edit"),
+    ("Spend 2.5 % of GDP.", "Spend 3 % of GDP.", "revised_figure"),
+    ("Spend 2.5 % of GDP.", "Spend 2.5% of GDP.", "minor_edit"),
+    ("Partners: Belarus, Moldova.", "Partners: Moldova.", "text_edit"),
+    ("About 4,000 troops.", "About 4,800 troops.", "revised_figure"),
+])
+def test_classify(old, new, category):
+    assert classify(old, new)[0] == category
+
+
+def test_identical_documents_have_no_changes(urm_2022):
+    assert diff(parse(urm_2022), parse(urm_2022)) == []
+
+
+def test_edgi_corpus_scores_all_six_cases():
+    cases = json.loads((FIXTURES / "edgi/cases.json").read_text())
+    for case in cases:
+        out = subprocess.run(
+            [str(EXE), "diff", str(FIXTURES / f"edgi/{case['old']}.html"),
+             str(FIXTURES / f"edgi/{case['new']}.html"), "--json"],
+            capture_output=True, text=True, check=True)
+        alerts = [c for c in json.loads(out.stdout)["changes"] if c["alert"]]
+        for expect in case["expect"]:
+            assert any(expect.get("old", "") in (c["old_text"] or "")
+                       and expect.get("new", "") in (c["new_text"] or "") for c in alerts), case["name"]
+        if not case.get("ignore_extra"):
+            assert len(alerts) == len(case["expect"]), case["name"]

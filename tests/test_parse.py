@@ -1,0 +1,91 @@
+"""Parsing: main content, sections, dated entries of every shape, volatile lines, encodings."""
+
+from __future__ import annotations
+
+import pytest
+
+from docwatch.demo.history import kam_page, kam_text, urm_page, urm_text
+from docwatch.errors import ParseError
+from docwatch.parse import parse
+
+
+def _entries(doc):
+    return [(b.date, b.text) for s in doc.sections for b in s.blocks if b.date]
+
+
+def test_urm_page_sections_entries_and_metadata(urm_2022):
+    doc = parse(urm_2022)
+    headings = [s.path[-1] for s in doc.sections if s.path]
+    assert headings[:3] == [
+        "Lithuania's membership in the North Atlantic Treaty Organization (NATO)",
+        "Key NATO-related initiatives according to the Programme of the Eighteenth Government "
+        "of the Republic of Lithuania",
+        "Legal framework related to Lithuania’s NATO membership",
+    ]
+    entries = _entries(doc)
+    dates = [d for d, _ in entries]
+    assert dates[0] == "17 November 1990"
+    assert "3-4 April 2019" in dates and "27-30 June 2022" in dates and "3-4 December 2019" in dates
+    april = dict(entries)["3-4 April 2019"]
+    assert april.startswith("The annual NATO ministerial meeting") and "INF" in april
+    assert doc.metadata["updated"] == "2022.09.01"
+    text = doc.text
+    for furniture in ("Consular Information", "Search", "Facebook", "Visitors", "September 2022"):
+        assert furniture not in text
+
+
+def test_kam_page_windows_1257_without_furniture(kam_2011):
+    doc = parse(kam_2011, content_type="text/html")
+    assert doc.title == "Cooperation with non-NATO states"
+    assert "Tadzhikistan" in doc.text and "Israel Defence Forces" in doc.text
+    assert doc.metadata["updated"] == "2011.03.31"
+    for furniture in ("Go to starting page", "Fresh Media", "Totorių", "KAM facebook", "Total"):
+        assert furniture not in doc.text
+    assert all(b.text for s in doc.sections for b in s.blocks)  # spacer paragraphs are gone
+
+
+@pytest.mark.parametrize("html", [
+    "<h2>Events</h2><p><strong>3-4 April 2019</strong></p><p>Ministers met.</p>",
+    "<h2>Events</h2><p>3-4 April 2019 Ministers met.</p>",
+    "<h2>Events</h2><table><tr><td>3-4 April 2019</td><td>Ministers met.</td></tr></table>",
+    "<h2>Events</h2><dl><dt>3-4 April 2019</dt><dd>Ministers met.</dd></dl>",
+    "<h2>Events</h2><div class='item'><span class='date'>3-4 April 2019</span><p>Ministers met.</p></div>",
+])
+def test_dated_entries_from_every_common_shape(html):
+    doc = parse(f"<html><body><main>{html}</main></body></html>")
+    assert _entries(doc) == [("3-4 April 2019", "Ministers met.")]
+
+
+def test_volatile_lines_are_metadata():
+    doc = parse("""<html><body><main><p>Wednesday, February 01, 2017</p><p>Real text here.</p>
+    <p>Number of views (4099)</p><p>Updated on: 2011.03.31</p><p>Last updated 2025-01-28</p>
+    </main></body></html>""")
+    assert [b.text for s in doc.sections for b in s.blocks] == ["Real text here."]
+    assert doc.metadata["views"] == "4099" and doc.metadata["updated"] == "2025-01-28"
+
+
+def test_double_encoded_utf8_is_repaired():
+    body = "<html><body><main><p>Lithuania’s partners: Vilnius, Kaunas</p></main></body></html>"
+    mojibake = body.encode("utf-8").decode("cp1252").encode("utf-8")
+    assert "Lithuania’s" in parse(mojibake).text
+
+
+def test_redesign_keeps_the_same_passages():
+    old = parse(urm_page(urm_text("2024-07-15"), "2024-07-15"))
+    new = parse(urm_page(urm_text("2024-07-15"), "2025-02-03", layout="2025"))
+    assert _entries(old) == _entries(new)
+
+
+@pytest.mark.parametrize("body, reason", [
+    (b"", "empty body"), (b"   \n", "empty body"), (b"%PDF-1.7\n\x00\x01", "binary content"),
+    (b"\x89PNG\r\n\x1a\n\x00\x00", "binary content"),
+])
+def test_not_a_page_is_a_clear_parse_error(body, reason):
+    with pytest.raises(ParseError, match=reason):
+        parse(body)
+
+
+def test_kam_history_text_evolves():
+    assert "Russia and the South" in kam_text("2011-03-31")
+    assert "Russia and the South" not in kam_text("2014-09-10")
+    assert kam_page(kam_text("2022-03-15"), "2022-03-15").count(b"windows-1257") == 1

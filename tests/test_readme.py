@@ -1,0 +1,58 @@
+"""The README stays true: its cookbook outputs, and CI runs its test command."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from .conftest import run_cli
+
+ROOT = Path(__file__).parent.parent
+README = (ROOT / "README.md").read_text(encoding="utf-8")
+COOKBOOK = README.split("## Analyst cookbook", 1)[1].split("\n## ", 1)[0]
+EXAMPLES = re.findall(r"```bash\n(.+?)\n```\n```\n(.*?)\n```", COOKBOOK, re.DOTALL)
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
+    quick = README.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    commands = re.findall(r"```bash\n(.+?)\n```", quick)
+    assert len(commands) == 2
+    assert commands[0].endswith("docwatch demo")
+    ci = (ROOT / ".ci/run").read_text()
+    assert commands[1] in ci.splitlines()
+
+
+@pytest.fixture(scope="module")
+def demo_dir(tmp_path_factory):
+    where = tmp_path_factory.mktemp("cookbook")
+    assert run_cli("demo", cwd=where).returncode == 0
+    return where
+
+
+def test_cookbook_has_enough_questions():
+    assert len(EXAMPLES) >= 8
+
+
+@pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c[:60] for c, _ in EXAMPLES])
+def test_cookbook_command_prints_what_the_readme_shows(demo_dir, command, expected):
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
+    result = subprocess.run(command, shell=True, executable="/bin/bash", cwd=demo_dir, env=env,
+                            capture_output=True, text=True, timeout=60)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.rstrip() == expected.rstrip()
+
+
+def test_readme_config_example_is_valid(tmp_path):
+    from docwatch.config import load
+
+    example = re.search(r"## Configuration\n\n```toml\n(.+?)\n```", README, re.DOTALL).group(1)
+    path = tmp_path / "docwatch.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load(path, required=True)
+    assert config.sources[0].rules.ignore == (r"Visitors today: \d+",)
+    assert config.notify[0].url.startswith("json://")
