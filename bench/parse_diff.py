@@ -1,0 +1,44 @@
+"""Median parse and parse+diff time for a ministry page pair and the EDGI corpus pairs.
+
+    .venv/bin/python bench/parse_diff.py
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from docwatch.demo.history import urm_page, urm_text
+from docwatch.diffing import diff
+from docwatch.parse import parse
+
+EDGI = Path(__file__).parent.parent / "tests/fixtures/edgi"
+ROUNDS = 30
+
+
+def median_ms(fn) -> float:
+    fn()  # warm up
+    times = []
+    for _ in range(ROUNDS):
+        t0 = time.perf_counter()
+        fn()
+        times.append((time.perf_counter() - t0) * 1000)
+    return statistics.median(times)
+
+
+def main() -> None:
+    pairs = [("urm.lt 2024-04 → 2024-07", urm_page(urm_text("2024-04-02"), "2024-04-02"),
+              urm_page(urm_text("2024-07-15"), "2024-07-15"))]
+    for name in ("falsepos-num-views", "truepos-dataset-removal", "truepos-major-changes"):
+        pairs.append((f"edgi {name}", (EDGI / f"{name}-a.html").read_bytes(),
+                      (EDGI / f"{name}-b.html").read_bytes()))
+    print(f"{'pair':38} {'size':>8} {'parse':>9} {'parse+diff':>11}   (median of {ROUNDS})")
+    for name, a, b in pairs:
+        p = median_ms(lambda: parse(b))
+        pd = median_ms(lambda: diff(parse(a), parse(b)))
+        print(f"{name:38} {len(b) / 1024:6.0f}KB {p:7.1f}ms {pd:9.1f}ms")
+
+
+if __name__ == "__main__":
+    main()
