@@ -142,14 +142,14 @@ def changes_cmd(settings: Settings, source, since, category, show_all, limit, as
     if not rows:
         click.echo("no changes recorded" + (" matching the filters" if source or since or category else ""))
         return
-    from .notify import LABELS, _quote
+    from .notify import LABELS, quote
 
     for meta, c in rows:
         where = " › ".join(c.section) + (f" › {c.locator}" if c.locator else "")
         figs = "  ".join(f"{f['old']} → {f['new']}" for f in c.figures)
         click.echo(f"{meta['detected_at'][:10]}  {c.source}  {LABELS.get(c.category, c.category)}  "
                    f"{where}" + (f"  {figs}" if figs else ""))
-        click.echo(f"            {_quote(c)}")
+        click.echo(f"            {quote(c)}")
 
 
 @cli.command("diff")

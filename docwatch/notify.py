@@ -47,7 +47,7 @@ def render_text(source: str | None, page_title: str, url: str | None,
             where += f" › {change.locator}"
         figs = "  ".join(f"{f['old'] or '∅'} → {f['new'] or '∅'}" for f in change.figures)
         lines.append(f"{label}{where}" + (f"   {figs}" if figs else ""))
-        lines.append(" " * WIDTH + _quote(change))
+        lines.append(" " * WIDTH + quote(change))
     if url:
         lines.append("")
         lines.append(url)
@@ -59,7 +59,8 @@ def _below_title(section: list[str], page_title: str) -> list[str]:
     return section[1:] if len(section) > 1 and section[0] == page_title else section
 
 
-def _quote(change: Change) -> str:
+def quote(change: Change) -> str:
+    """The changed passage, quoted, with the word diff marked [-old-]{+new+}."""
     if change.kind == "modified" and change.category not in ("section_renamed",):
         text = "".join(
             t if op == "=" else (f"[-{t}-]" if op == "-" else f"{{+{t}+}}") for op, t in change.diff

@@ -15,6 +15,7 @@ Pure: no I/O, no database. The steps, in order:
 from __future__ import annotations
 
 import re
+from copy import deepcopy
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
@@ -104,7 +105,8 @@ def parse(
         _mark_breaks(content)
         builder.walk(content)
     sections = builder.finish()
-    h1 = next((s.path[0] for s in sections if s.path and builder.top_level == 1), None)
+    # The page's <h1> heads every section path: that is the document's title.
+    h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
     return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata)
 
 
@@ -488,8 +490,6 @@ def _owner_table(tr):
 
 
 def _copy(el):
-    from copy import deepcopy
-
     dup = deepcopy(el)
     dup.tail = None
     return dup
