@@ -8,6 +8,7 @@ up elsewhere, moved. Each modified pair is classified by SPEC's change policy.
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -21,6 +22,7 @@ from .text import date_key, figures, fold, is_word, tokens
 PAIR_RATIO = 0.5  # passages at least this similar are one passage edited
 ENTRY_REDATE_RATIO = 0.8  # an entry whose date changed but whose text barely did
 MINOR_WORD_RATIO = 0.8  # SPEC: a spelling fix pairs words of Levenshtein ratio >= 0.8
+_NOT_ALNUM_RE = re.compile(r"[\W_]+")
 LOCATOR = {"paragraph": "¶", "item": "item ", "row": "row ", "link": "link "}
 
 
@@ -260,6 +262,8 @@ def _moves(leftovers: list[_Found]) -> list[_Found]:
 def _compare(order: int, position: int, path: list[str], o: Block, n: Block, out: list) -> None:
     if o.text != n.text:
         out.append(_modified(order, position, path, o.text, n.text, block=n))
+    if o.links == n.links:
+        return
     old_links = {_link_key(h): h for h in o.links}
     new_links = {_link_key(h): h for h in n.links}
     gone = Counter(map(_link_key, o.links)) - Counter(map(_link_key, n.links))
@@ -338,13 +342,24 @@ def _word_ops(a: list[str], b: list[str]):
         else:
             ops.append([op, text])
 
-    for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+    # An edit touches a few words of a long passage: match the common head and tail directly
+    # and leave difflib (quadratic in repeated tokens such as spaces) only the middle.
+    head = 0
+    while head < min(len(a), len(b)) and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    put("=", "".join(a[:head]))
+    mid_a, mid_b = a[head:len(a) - tail], b[head:len(b) - tail]
+    for tag, i1, i2, j1, j2 in SequenceMatcher(None, mid_a, mid_b, autojunk=False).get_opcodes():
         if tag == "equal":
-            put("=", "".join(a[i1:i2]))
+            put("=", "".join(mid_a[i1:i2]))
         else:
-            put("-", "".join(a[i1:i2]))
-            put("+", "".join(b[j1:j2]))
-            changed.append((a[i1:i2], b[j1:j2]))
+            put("-", "".join(mid_a[i1:i2]))
+            put("+", "".join(mid_b[j1:j2]))
+            changed.append((mid_a[i1:i2], mid_b[j1:j2]))
+    put("=", "".join(a[len(a) - tail:]))
     return ops, changed
 
 
@@ -366,7 +381,7 @@ def figure_changes(old: str, new: str) -> list[dict[str, str | None]]:
 
 
 def _squeeze(text: str) -> str:
-    return "".join(ch for ch in fold(text) if ch.isalnum())
+    return _NOT_ALNUM_RE.sub("", fold(text))
 
 
 def classify(old: str, new: str) -> tuple[str, list[list[str]], list[dict], float]:

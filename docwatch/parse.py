@@ -14,12 +14,12 @@ Pure: no I/O, no database. The steps, in order:
 
 from __future__ import annotations
 
+import functools
 import re
 from copy import deepcopy
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
-from lxml import html as lxml_html
 
 from .decode import decode_html
 from .errors import ParseError
@@ -51,9 +51,10 @@ NOISE_NAME_RE = re.compile(
 )
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 # Volatile lines ("Updated on: 2011.03.31"): recorded as metadata, never content.
+UPDATED_WORDS = ("updated", "modified", "reviewed", "revised", "atnaujinta")
 VOLATILE_LINES = (
     ("updated", re.compile(
-        r"^(?:page\s+)?(?:last\s+)?(?:updated|modified|reviewed|revised|atnaujinta)(?:\s+on)?"
+        rf"^(?:page\s+)?(?:last\s+)?(?:{'|'.join(UPDATED_WORDS)})(?:\s+on)?"
         r"\s*[:\-]?\s*(.{0,60})$", re.IGNORECASE)),
 )
 # Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
@@ -72,7 +73,8 @@ SESSION_PARAM_RE = re.compile(
 )
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
-_PARSER = lxml_html.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+# Plain etree elements: lxml.html's per-element class lookup costs a tenth of the parse.
+_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
 MAX_HEADING = 160
 
 
@@ -89,7 +91,7 @@ def parse(
     if not text.strip():
         raise ParseError("empty body")
     try:
-        root = lxml_html.document_fromstring(text, parser=_PARSER)
+        root = etree.fromstring(text, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as e:
         raise ParseError(f"not parseable as HTML: {e}") from None
     if root is None or not isinstance(root.tag, str):
@@ -102,7 +104,7 @@ def parse(
     _page_metadata(root, builder.metadata)
     content = _main_content(root, rules, builder.metadata)
     if content is not None:
-        _mark_breaks(content)
+        builder.blocky = _mark_breaks(content)
         builder.walk(content)
     sections = builder.finish()
     # The page's <h1> heads every section path: that is the document's title.
@@ -112,13 +114,23 @@ def parse(
 
 def _page_metadata(root, metadata: dict[str, str]) -> None:
     """An "Updated on" line is worth recording even where it sits in the footer."""
-    for text in root.itertext():
-        text = text.strip()
-        if 6 < len(text) <= 100:
-            for name, pattern in VOLATILE_LINES:
-                if (m := pattern.match(text)) and any(ch.isdigit() for ch in m.group(1)):
-                    metadata.setdefault(name, clean(m.group(1)))
-                    return
+    text = "\n".join(root.itertext())
+    low = text.lower()
+    if len(low) != len(text):  # a rare letter whose lower case is longer: go line by line
+        low = text = "\n".join(line.lower() for line in text.split("\n"))
+    # str.find over the whole page is far cheaper than a regex tried at every line start.
+    for word in UPDATED_WORDS:
+        at = low.find(word)
+        while at >= 0:
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            line = text[text.rfind("\n", 0, at) + 1:end].strip()
+            if 6 < len(line) <= 100:
+                for name, pattern in VOLATILE_LINES:
+                    if (m := pattern.match(line)) and any(ch.isdigit() for ch in m.group(1)):
+                        metadata.setdefault(name, clean(m.group(1)))
+                        return
+            at = low.find(word, end)
 
 
 # --- main content -------------------------------------------------------------------------
@@ -135,17 +147,16 @@ def _main_content(root, rules: ParseRules, metadata: dict[str, str]):
     weights = _weights(body)
     total = weights.get(body, (0, 0))[0] or 1
     _drop_furniture(body, weights, total)
+    total = weights.get(body, (0, 0))[0] or 1
     if rules.content:
         found = _select(root, rules.content)
         if found:
             if len(found) == 1:
                 return found[0]
-            wrapper = lxml_html.Element("div")
+            wrapper = etree.Element("div")
             wrapper.extend(found)  # moves them out of the tree: fine, the tree is ours
             return wrapper
         metadata["content_selector"] = f"{rules.content!r} matched nothing; detected instead"
-    weights = _weights(body)
-    total = weights.get(body, (0, 0))[0] or 1
     for el in body.iter("main", "article", "*"):
         if el.tag == "main" or el.get("role") == "main":
             if weights.get(el, (0, 0))[0] >= 0.3 * total:
@@ -180,18 +191,17 @@ def _drop(el) -> None:
 
 
 def _drop_noise(body) -> None:
-    doomed = []
+    # Tags are matched by libxml2 (`iter(*tags)`); attributes need a look at each element.
+    doomed = [el for el in body.iter(*NOISE_TAGS, "header", etree.Comment,
+                                     etree.ProcessingInstruction)
+              if el.tag != "header" or not _inside(el, ("main", "article"))]
     for el in body.iter():
-        tag = el.tag
-        if not isinstance(tag, str):
-            doomed.append(el)
-        elif (
-            tag in NOISE_TAGS
-            or el.get("role", "").lower() in NOISE_ROLES
-            or el.get("hidden") is not None
-            or el.get("aria-hidden", "").lower() == "true"
-            or HIDDEN_STYLE_RE.search(el.get("style", ""))
-            or (tag == "header" and not _inside(el, ("main", "article")))
+        attrib = el.attrib if isinstance(el.tag, str) else None
+        if attrib and (
+            attrib.get("role", "").lower() in NOISE_ROLES
+            or "hidden" in attrib
+            or attrib.get("aria-hidden", "").lower() == "true"
+            or HIDDEN_STYLE_RE.search(attrib.get("style", ""))
         ):
             doomed.append(el)
     for el in doomed:
@@ -229,8 +239,7 @@ def _weights(body) -> dict:
 def _drop_furniture(body, weights: dict, total: int) -> None:
     doomed = []
     for el in body.iter():
-        names = f"{el.get('class', '')} {el.get('id', '')}"
-        if not names.strip() or not NOISE_NAME_RE.search(names):
+        if not el.attrib or not _furniture_name(el.get("class"), el.get("id")):
             continue
         text, linked = weights.get(el, (0, 0))
         if text > 0.3 * total or el.find(".//h1") is not None or el.tag in ("body", "html"):
@@ -239,7 +248,19 @@ def _drop_furniture(body, weights: dict, total: int) -> None:
             continue
         doomed.append(el)
     for el in doomed:
+        # Keep the weights true without another pass: the element's text leaves its ancestors.
+        text, linked = weights[el]
+        for a in el.iterancestors():
+            if a not in weights:
+                break  # above <body>
+            t, k = weights[a]
+            weights[a] = (t - text, k - linked)
         _drop(el)
+
+
+@functools.lru_cache(maxsize=4096)  # a page repeats its class names many times
+def _furniture_name(cls: str | None, ident: str | None) -> bool:
+    return bool(NOISE_NAME_RE.search(f"{cls or ''} {ident or ''}"))
 
 
 def _widen_to_h1(node, weights: dict):
@@ -255,11 +276,22 @@ def _widen_to_h1(node, weights: dict):
     return node
 
 
-def _mark_breaks(content) -> None:
-    """Make <br> and block boundaries whitespace, so joined text keeps its word breaks."""
+def _mark_breaks(content) -> set:
+    """Make <br> and block boundaries whitespace, so joined text keeps its word breaks.
+
+    Returns the elements that hold a block element somewhere inside them.
+    """
+    blocky: set = set()
     for el in content.iter():
-        if el.tag == "br" or el.tag in BLOCK_TAGS or el.tag in ("td", "th", "img"):
+        tag = el.tag
+        if tag == "br" or tag in BLOCK_TAGS or tag in ("td", "th", "img"):
             el.tail = "\n" + (el.tail or "")
+        if isinstance(tag, str) and tag in BLOCK_TAGS:
+            for a in el.iterancestors():
+                if a in blocky:
+                    break
+                blocky.add(a)
+    return blocky
 
 
 # --- reading order ------------------------------------------------------------------------
@@ -267,10 +299,6 @@ def _mark_breaks(content) -> None:
 
 def _text(el) -> str:
     return clean("".join(el.itertext()))
-
-
-def _has_block_child(el) -> bool:
-    return any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS for c in el.iter() if c is not el)
 
 
 class _Builder:
@@ -284,6 +312,7 @@ class _Builder:
         self.sections: list[tuple[tuple[str, ...], list[Block]]] = [((), [])]
         self.entry: list | None = None  # [date, [texts], [links]] while an entry is open
         self.top_level = 0
+        self.blocky: set = set()  # elements with a block element inside (see _mark_breaks)
 
     # sections ---------------------------------------------------------------------------
     def heading(self, level: int, text: str) -> None:
@@ -396,8 +425,9 @@ class _Builder:
             self._table(el)
         elif tag == "dl":
             self._dl(el)
-        elif not _has_block_child(el):
-            self.paragraph(_text(el), self.links(el), _is_bold(el))
+        elif el not in self.blocky:
+            text = _text(el)
+            self.paragraph(text, self.links(el), _is_bold(el, text))
         else:
             self._mixed(el)
 
@@ -406,6 +436,8 @@ class _Builder:
         run: list = []  # strings and inline elements, in order
 
         def flush() -> None:
+            if not run:
+                return
             text = clean("".join(p if isinstance(p, str) else "".join(p.itertext()) for p in run))
             links = tuple(h for p in run if not isinstance(p, str) for h in self.links(p))
             bold = all(isinstance(p, str) and not p.strip() or not isinstance(p, str) and _is_bold(p)
@@ -417,7 +449,7 @@ class _Builder:
         if el.text and el.text.strip():
             run.append(el.text)
         for child in el:
-            if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or _has_block_child(child)):
+            if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child in self.blocky):
                 flush()
                 self.walk(child)
             else:
@@ -444,7 +476,7 @@ class _Builder:
         rows = [tr for tr in table.iter("tr") if _owner_table(tr) is table]
         cells_of = [[c for c in tr if c.tag in ("td", "th")] for tr in rows]
         # A table whose cells hold paragraphs, lists or tables lays out a page; it is no table.
-        if any(_has_block_child(c) for cells in cells_of for c in cells):
+        if any(c in self.blocky for cells in cells_of for c in cells):
             for cells in cells_of:
                 for c in cells:
                     self.walk(c)
@@ -495,12 +527,13 @@ def _copy(el):
     return dup
 
 
-def _is_bold(el) -> bool:
-    """Whole text inside <strong>/<b>: a pseudo-heading or a date label."""
+def _is_bold(el, text: str | None = None) -> bool:
+    """Whole text (`_text(el)`, when known) inside <strong>/<b>: a pseudo-heading or date label."""
     bold = "".join(t for b in el.iter("strong", "b") for t in b.itertext())
-    return bool(bold.strip()) and clean(bold) == _text(el)
+    return bool(bold.strip()) and clean(bold) == (_text(el) if text is None else text)
 
 
+@functools.lru_cache(maxsize=8192)  # a site repeats its links on every page and every check
 def normalize_url(href: str, base: str | None = None) -> str:
     """Absolute URL without fragment and without session ids, tokens or tracking parameters."""
     url = urljoin(base, href) if base else href

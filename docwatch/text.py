@@ -45,21 +45,24 @@ FIGURE_RE = re.compile(
     re.VERBOSE | re.IGNORECASE,
 )
 
-_QUOTES = str.maketrans({"‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'", "“": '"', "”": '"',
-                         "„": '"', "«": '"', "»": '"', "–": "-", "—": "-", "\u00a0": " "})
-_WS = re.compile(r"\s+")
+_QUOTES = {"‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"',
+           "«": '"', "»": '"', "–": "-", "—": "-"}
+_QUOTES_RE = re.compile("[" + "".join(_QUOTES) + "]")
 #: Words (numbers with their decimals and separators kept whole), whitespace, or one symbol.
 _TOKEN_RE = re.compile(r"\w+(?:[.,'’]\w+)*|\s+|[^\w\s]")
 
 
 def clean(text: str) -> str:
     """Collapse whitespace (NBSP included) and compose Unicode, as text is compared."""
-    return _WS.sub(" ", unicodedata.normalize("NFC", text)).strip()
+    return " ".join(unicodedata.normalize("NFC", text).split())  # str.split: Unicode spaces
 
 
 def fold(text: str) -> str:
     """A key that ignores case, quote style, dashes and spacing: for identity, not display."""
-    return _WS.sub(" ", clean(text).translate(_QUOTES).casefold()).strip()
+    text = clean(text)
+    if not text.isascii():  # str.translate is slow on non-Latin-1 text; a regex is not
+        text = _QUOTES_RE.sub(lambda m: _QUOTES[m.group()], text)
+    return text.casefold()
 
 
 def tokens(text: str) -> list[str]:
