@@ -15,12 +15,15 @@ Pure: no I/O, no database. The steps, in order:
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from copy import deepcopy
+from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
+from . import decode, text as text_module
 from .decode import decode_html
 from .errors import ParseError
 from .models import Block, Document, ParseRules, Section
@@ -110,6 +113,24 @@ def parse(
     # The page's <h1> heads every section path: that is the document's title.
     h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
     return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata)
+
+
+def fingerprint(rules: ParseRules = ParseRules()) -> str:
+    """Names what `parse` makes of a page: this parser's code and a source's rules.
+
+    Sections stored under the same fingerprint can stand in for a re-parse of their raw HTML.
+    """
+    return hashlib.sha256(_code_digest() + repr(rules).encode()).hexdigest()[:16]
+
+
+@functools.cache
+def _code_digest() -> bytes:
+    # Any edit to the parser's modules changes it: no version number to forget to bump.
+    sha = hashlib.sha256()
+    for module in (decode, text_module):
+        sha.update(Path(module.__file__).read_bytes())
+    sha.update(Path(__file__).read_bytes())
+    return sha.digest()
 
 
 def _page_metadata(root, metadata: dict[str, str]) -> None:

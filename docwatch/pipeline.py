@@ -11,7 +11,7 @@ import httpx
 from . import diffing, fetch, notify
 from .errors import FetchError, ParseError
 from .models import Change, CheckResult, Document, NotifyTarget, Source
-from .parse import parse
+from .parse import fingerprint, parse
 from .store import Store, body_hash, now_iso
 
 log = logging.getLogger(__name__)
@@ -41,12 +41,10 @@ def check(
         store.record_failure(source, e.kind, str(e), started_at=started_at, duration_ms=ms(),
                              http_status=e.status_code)
         return CheckResult(source.name, "error", error_kind=e.kind, error=str(e))
-    if fetched.status_code == 304 and prev:
+    if prev and (fetched.status_code == 304 or body_hash(fetched.body) == prev.content_hash):
         store.record_unchanged(source, fetched, started_at=started_at, duration_ms=ms(),
-                               not_modified=True)
-        return CheckResult(source.name, "unchanged", snapshot_id=prev.snapshot_id)
-    if prev and body_hash(fetched.body) == prev.content_hash:
-        store.record_unchanged(source, fetched, started_at=started_at, duration_ms=ms())
+                               snapshot_id=prev.snapshot_id,
+                               not_modified=fetched.status_code == 304)
         return CheckResult(source.name, "unchanged", snapshot_id=prev.snapshot_id)
     try:
         doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
@@ -55,23 +53,27 @@ def check(
         store.record_failure(source, "unparseable", str(e), started_at=started_at,
                              duration_ms=ms(), http_status=fetched.status_code)
         return CheckResult(source.name, "error", error_kind="unparseable", error=str(e))
+    parsed_with = fingerprint(source.rules)
     changes: list[Change] = []
     if prev:
-        changes = diffing.diff(_previous_document(store, source, prev.snapshot_id), doc,
-                               source=source.name, alert=source.alert)
+        old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
+               else _reparse(store, source, prev.snapshot_id))
+        changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
     outgoing = notify.outgoing(source.name, doc.title, fetched.final_url, changes, targets)
     snapshot_id = store.record_snapshot(
         source, fetched, doc, changes, started_at=started_at, duration_ms=ms(),
-        previous_id=prev.snapshot_id if prev else None, outgoing=outgoing,
+        previous_id=prev.snapshot_id if prev else None, parsed_with=parsed_with,
+        outgoing=outgoing,
     )
     return CheckResult(source.name, "changed" if prev else "new", changes, snapshot_id=snapshot_id)
 
 
-def _previous_document(store: Store, source: Source, snapshot_id: int) -> Document:
-    """The last version, re-parsed from its raw HTML with today's parser and rules.
+def _reparse(store: Store, source: Source, snapshot_id: int) -> Document:
+    """A stored version re-parsed from its raw HTML with today's parser and rules.
 
     Comparing like with like means a parser upgrade or a new `exclude` rule never shows up
-    as a change of the page.
+    as a change of the page. (When the fingerprint matches, the stored sections are the same
+    thing, cheaper.)
     """
     body, ctype, url = store.raw(snapshot_id)
     try:

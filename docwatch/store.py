@@ -1,12 +1,16 @@
 """The history in SQLite, through sqlite-utils. The only module that speaks SQL.
 
-History grows with changes, not with checks: an unchanged check adds one `fetches` row; raw
-HTML is kept once per distinct content (gzip, keyed by SHA-256); a section version is one
-`sections` row valid from the snapshot where it appears until the snapshot where it changes.
+History grows with changes, not with checks: an unchanged check adds one small `fetches` row.
+Raw HTML is kept once per distinct content, keyed by SHA-256 and zstd-compressed against the
+source's previous version (a few hundred bytes for a paragraph changed in a 30 KB page). A
+passage is stored once per source; a section version is a list of passage ids, valid from the
+snapshot where it appears until the snapshot where it changes; a snapshot's `layout` lists its
+sections in page order.
 """
 
 from __future__ import annotations
 
+import functools
 import gzip
 import hashlib
 import json
@@ -19,121 +23,13 @@ from pathlib import Path
 from typing import Any
 
 import sqlite_utils
+import zstandard
 
+from . import migrations
 from .errors import DocwatchError
 from .models import Block, Change, Document, Fetched, Section, Source
 
-SCHEMA_VERSION = 1
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS sources (
-    id INTEGER PRIMARY KEY,
-    name TEXT NOT NULL UNIQUE,
-    url TEXT NOT NULL,
-    added_at TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS blobs (
-    hash TEXT PRIMARY KEY,          -- SHA-256 of the raw body
-    encoding TEXT NOT NULL,         -- compression of `data`
-    size INTEGER NOT NULL,          -- raw size in bytes
-    data BLOB NOT NULL
-);
-CREATE TABLE IF NOT EXISTS fetches (
-    id INTEGER PRIMARY KEY,
-    source_id INTEGER NOT NULL REFERENCES sources(id),
-    started_at TEXT NOT NULL,
-    duration_ms INTEGER,
-    result TEXT NOT NULL,           -- new | changed | unchanged | not_modified | error
-    error_kind TEXT,                -- dns | connect | timeout | tls | gone | blocked | http_4xx | ...
-    error TEXT,
-    http_status INTEGER,
-    final_url TEXT,
-    content_hash TEXT,
-    etag TEXT,
-    last_modified TEXT,
-    snapshot_id INTEGER REFERENCES snapshots(id),
-    changes INTEGER NOT NULL DEFAULT 0
-);
-CREATE INDEX IF NOT EXISTS fetches_source ON fetches(source_id, id);
-CREATE TABLE IF NOT EXISTS snapshots (
-    id INTEGER PRIMARY KEY,
-    source_id INTEGER NOT NULL REFERENCES sources(id),
-    fetch_id INTEGER REFERENCES fetches(id),
-    taken_at TEXT NOT NULL,
-    url TEXT,
-    content_hash TEXT NOT NULL REFERENCES blobs(hash),
-    content_type TEXT,
-    title TEXT,
-    metadata TEXT                   -- JSON: volatile lines such as "updated", "views"
-);
-CREATE INDEX IF NOT EXISTS snapshots_source ON snapshots(source_id, id);
-CREATE TABLE IF NOT EXISTS sections (
-    id INTEGER PRIMARY KEY,
-    source_id INTEGER NOT NULL REFERENCES sources(id),
-    path TEXT NOT NULL,             -- JSON list of headings, outermost first
-    heading TEXT NOT NULL,
-    position INTEGER NOT NULL,
-    text TEXT NOT NULL,
-    blocks TEXT NOT NULL,           -- JSON list of passages
-    hash TEXT NOT NULL,
-    valid_from INTEGER NOT NULL REFERENCES snapshots(id),
-    valid_to INTEGER REFERENCES snapshots(id)   -- NULL while current
-);
-CREATE INDEX IF NOT EXISTS sections_current ON sections(source_id, valid_to);
-CREATE TABLE IF NOT EXISTS changes (
-    id INTEGER PRIMARY KEY,
-    source_id INTEGER NOT NULL REFERENCES sources(id),
-    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
-    previous_snapshot_id INTEGER REFERENCES snapshots(id),
-    detected_at TEXT NOT NULL,
-    section TEXT NOT NULL,          -- JSON list
-    section_path TEXT NOT NULL,     -- the same, joined with ' › '
-    locator TEXT,
-    kind TEXT NOT NULL,
-    category TEXT NOT NULL,
-    old_text TEXT,
-    new_text TEXT,
-    diff TEXT NOT NULL,             -- JSON word diff
-    figures TEXT NOT NULL,          -- JSON [{"old": .., "new": ..}]
-    significance REAL NOT NULL,
-    alert INTEGER NOT NULL
-);
-CREATE INDEX IF NOT EXISTS changes_source ON changes(source_id, detected_at);
-CREATE TABLE IF NOT EXISTS deliveries (
-    id INTEGER PRIMARY KEY,
-    source_id INTEGER REFERENCES sources(id),
-    snapshot_id INTEGER REFERENCES snapshots(id),
-    channel TEXT NOT NULL,          -- Apprise URL
-    title TEXT NOT NULL,
-    body TEXT NOT NULL,
-    status TEXT NOT NULL,           -- pending | sent | failed
-    attempts INTEGER NOT NULL DEFAULT 0,
-    last_error TEXT,
-    created_at TEXT NOT NULL,
-    sent_at TEXT
-);
-CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries(status);
-CREATE VIEW IF NOT EXISTS current_sections AS
-    SELECT sources.name AS source, sections.path, sections.heading, sections.position,
-           sections.text, snapshots.taken_at AS since
-    FROM sections
-    JOIN sources ON sources.id = sections.source_id
-    JOIN snapshots ON snapshots.id = sections.valid_from
-    WHERE sections.valid_to IS NULL;
-CREATE VIEW IF NOT EXISTS change_feed AS
-    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
-           changes.locator, changes.kind, changes.category, changes.old_text, changes.new_text,
-           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at
-    FROM changes JOIN sources ON sources.id = changes.source_id;
-CREATE VIEW IF NOT EXISTS section_history AS
-    SELECT sources.name AS source, sections.path, sections.heading, sections.position,
-           sections.text, first.taken_at AS valid_from, last.taken_at AS valid_to
-    FROM sections
-    JOIN sources ON sources.id = sections.source_id
-    JOIN snapshots first ON first.id = sections.valid_from
-    LEFT JOIN snapshots last ON last.id = sections.valid_to;
-"""
-
+MAX_DELTA_CHAIN = 32  # a stored page is rebuilt from at most this many deltas
 
 def now_iso() -> str:
     return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
@@ -151,6 +47,7 @@ class Previous:
     content_hash: str
     etag: str | None
     last_modified: str | None
+    parsed_with: str | None  # fingerprint of the parser and rules that made its sections
 
 
 @dataclass(frozen=True)
@@ -185,15 +82,26 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    @property
+    def schema_version(self) -> int:
+        return self.db.execute("PRAGMA user_version").fetchone()[0]
+
     def _migrate(self) -> None:
-        version = self.db.execute("PRAGMA user_version").fetchone()[0]
-        if version > SCHEMA_VERSION:
-            raise StoreError(f"{self.path}: schema {version} is newer than this docwatch ({SCHEMA_VERSION})")
-        if version < SCHEMA_VERSION:
-            with self.transaction():
-                for statement in _statements(SCHEMA):
+        version = self.schema_version
+        if version > migrations.LATEST:
+            raise StoreError(f"{self.path}: schema {version} is newer than this docwatch "
+                             f"({migrations.LATEST}); upgrade docwatch")
+        for step, before, data, after in migrations.STEPS:
+            if step <= version:
+                continue
+            with self.transaction():  # each step whole or not at all
+                for statement in migrations.statements(before):
                     self.db.execute(statement)
-                self.db.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
+                if data:
+                    data(self.db.conn)
+                for statement in migrations.statements(after):
+                    self.db.execute(statement)
+                self.db.execute(f"PRAGMA user_version = {step}")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:
@@ -222,11 +130,9 @@ class Store:
 
     def previous(self, source: Source) -> Previous | None:
         row = self.db.execute(
-            """SELECT snapshots.id, snapshots.content_hash, fetches.etag, fetches.last_modified
+            """SELECT snapshots.id, snapshots.content_hash, sources.etag, sources.last_modified,
+                      snapshots.parsed_with
                FROM snapshots JOIN sources ON sources.id = snapshots.source_id
-               LEFT JOIN fetches ON fetches.id = (
-                   SELECT max(id) FROM fetches f WHERE f.source_id = sources.id
-                   AND f.content_hash = snapshots.content_hash)
                WHERE sources.name = ? ORDER BY snapshots.id DESC LIMIT 1""",
             [source.name],
         ).fetchone()
@@ -235,15 +141,44 @@ class Store:
     def raw(self, snapshot_id: int) -> tuple[bytes, str | None, str | None]:
         """(body, content type, url) of a snapshot, decompressed."""
         row = self.db.execute(
-            """SELECT blobs.encoding, blobs.data, snapshots.content_type, snapshots.url
-               FROM snapshots JOIN blobs ON blobs.hash = snapshots.content_hash
-               WHERE snapshots.id = ?""",
-            [snapshot_id],
+            "SELECT content_hash, content_type, url FROM snapshots WHERE id = ?", [snapshot_id]
         ).fetchone()
         if row is None:
             raise StoreError(f"no snapshot {snapshot_id}")
-        encoding, data, ctype, url = row
-        return (gzip.decompress(data) if encoding == "gzip" else data), ctype, url
+        return self._blob(row[0]), row[1], row[2]
+
+    def _blob(self, digest: str) -> bytes:
+        chain = []  # this blob, then its dictionary, its dictionary's dictionary, ...
+        while digest:
+            row = self.db.execute("SELECT encoding, data, base FROM blobs WHERE hash = ?",
+                                  [digest]).fetchone()
+            if row is None:
+                raise StoreError(f"raw page {digest[:12]} is missing from the database")
+            chain.append(row)
+            digest = row[2]
+        body = b""
+        for encoding, data, _ in reversed(chain):
+            body = _decompress(encoding, data, body)
+        return body
+
+    def _put_blob(self, source_id: int, body: bytes) -> str:
+        """Store a body once; as a zstd delta against the source's last stored body if any."""
+        digest = body_hash(body)
+        if self.db.execute("SELECT 1 FROM blobs WHERE hash = ?", [digest]).fetchone():
+            return digest
+        base = self.db.execute(
+            """SELECT blobs.hash, blobs.depth FROM snapshots JOIN blobs
+               ON blobs.hash = snapshots.content_hash WHERE snapshots.source_id = ?
+               ORDER BY snapshots.id DESC LIMIT 1""", [source_id]).fetchone()
+        if base and base[1] < MAX_DELTA_CHAIN:
+            dictionary = zstandard.ZstdCompressionDict(self._blob(base[0]),
+                                                       dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+            data = zstandard.ZstdCompressor(level=19, dict_data=dictionary).compress(body)
+            row = {"encoding": "zstd-delta", "base": base[0], "depth": base[1] + 1, "data": data}
+        else:
+            row = {"encoding": "zstd", "base": None, "depth": 0, "data": _zstd().compress(body)}
+        self.db["blobs"].insert({"hash": digest, "size": len(body), **row})
+        return digest
 
     # writes -----------------------------------------------------------------------------
     def record_failure(self, source: Source, kind: str, message: str, *, started_at: str,
@@ -253,14 +188,23 @@ class Store:
                                    error=message, http_status=http_status)
 
     def record_unchanged(self, source: Source, fetched: Fetched, *, started_at: str,
-                         duration_ms: int, not_modified: bool = False) -> int:
+                         duration_ms: int, snapshot_id: int, not_modified: bool = False) -> int:
+        """One small row: the page is still the snapshot `snapshot_id` (URL and hash live there)."""
         with self.transaction():
+            self._validators(source, fetched)
             return self._fetch_row(
                 source, started_at, duration_ms, "not_modified" if not_modified else "unchanged",
-                http_status=fetched.status_code, final_url=fetched.final_url,
-                content_hash=None if not_modified else body_hash(fetched.body),
-                etag=fetched.etag, last_modified=fetched.last_modified,
+                http_status=fetched.status_code, snapshot_id=snapshot_id,
             )
+
+    def _validators(self, source: Source, fetched: Fetched) -> None:
+        """Keep the ETag/Last-Modified for the next conditional GET (state, not history)."""
+        if fetched.etag or fetched.last_modified:
+            self.db.execute(
+                "UPDATE sources SET etag = ?, last_modified = ? WHERE id = ? "
+                "AND (etag IS NOT ? OR last_modified IS NOT ?)",
+                [fetched.etag, fetched.last_modified, self.source_id(source), fetched.etag,
+                 fetched.last_modified])
 
     def record_snapshot(
         self,
@@ -272,28 +216,26 @@ class Store:
         started_at: str,
         duration_ms: int,
         previous_id: int | None,
+        parsed_with: str | None = None,
         outgoing: list[tuple[str, str, str]] = (),
     ) -> int:
         """Store a new version, its section versions, its changes and its outbox, atomically."""
-        digest = body_hash(fetched.body)
         with self.transaction():
-            if not self.db.execute("SELECT 1 FROM blobs WHERE hash = ?", [digest]).fetchone():
-                self.db["blobs"].insert({
-                    "hash": digest, "encoding": "gzip", "size": len(fetched.body),
-                    "data": gzip.compress(fetched.body, 9),
-                })
+            sid = self.source_id(source)
+            digest = self._put_blob(sid, fetched.body)
+            self._validators(source, fetched)
             fetch_id = self._fetch_row(
                 source, started_at, duration_ms, "changed" if previous_id else "new",
                 http_status=fetched.status_code, final_url=fetched.final_url,
                 content_hash=digest, etag=fetched.etag, last_modified=fetched.last_modified,
                 changes=len(changes),
             )
-            sid = self.source_id(source)
             snapshot_id = self.db["snapshots"].insert({
                 "source_id": sid, "fetch_id": fetch_id, "taken_at": started_at,
                 "url": fetched.final_url, "content_hash": digest,
                 "content_type": fetched.content_type, "title": doc.title,
                 "metadata": json.dumps(doc.metadata, ensure_ascii=False),
+                "parsed_with": parsed_with,
             }).last_pk
             self.db.execute("UPDATE fetches SET snapshot_id = ? WHERE id = ?", [snapshot_id, fetch_id])
             self._write_sections(sid, snapshot_id, doc)
@@ -315,47 +257,65 @@ class Store:
         return self.db["fetches"].insert(row).last_pk
 
     def _write_sections(self, source_id: int, snapshot_id: int, doc: Document) -> None:
-        current = {
-            h: i for i, h in self.db.execute(
-                "SELECT id, hash FROM sections WHERE source_id = ? AND valid_to IS NULL", [source_id]
-            ).fetchall()
-        }
-        keep = set()
-        rows = []
-        for position, section in enumerate(doc.sections):
-            blocks = json.dumps([b.to_dict() for b in section.blocks], ensure_ascii=False)
+        current = dict(self.db.execute(
+            "SELECT hash, id FROM sections WHERE source_id = ? AND valid_to IS NULL", [source_id]
+        ).fetchall())
+        kept: dict[str, int] = {}
+        layout = []
+        for section in doc.sections:
+            ids = [self._passage(source_id, b) for b in section.blocks]
             path = json.dumps(list(section.path), ensure_ascii=False)
-            digest = hashlib.sha256(f"{position}\x00{path}\x00{blocks}".encode()).hexdigest()
-            if digest in current:
-                keep.add(current[digest])
-                continue
-            rows.append({"source_id": source_id, "path": path, "heading": section.heading,
-                         "position": position, "text": section.text, "blocks": blocks,
-                         "hash": digest, "valid_from": snapshot_id})
-        ended = [i for i in current.values() if i not in keep]
+            digest = migrations.section_hash(path, ids)
+            if digest not in kept:
+                kept[digest] = current.get(digest) or self.db["sections"].insert({
+                    "source_id": source_id, "path": path, "heading": section.heading,
+                    "passages": json.dumps(ids), "hash": digest, "valid_from": snapshot_id,
+                }).last_pk
+            layout.append(kept[digest])
+        ended = [i for h, i in current.items() if h not in kept]
         if ended:
             marks = ",".join("?" * len(ended))
             self.db.execute(f"UPDATE sections SET valid_to = ? WHERE id IN ({marks})",
                             [snapshot_id, *ended])
-        self.db["sections"].insert_all(rows)
+        self.db.execute("UPDATE snapshots SET layout = ? WHERE id = ?",
+                        [json.dumps(layout), snapshot_id])
+
+    def _passage(self, source_id: int, b: Block) -> int:
+        """The id of this passage of this source, stored the first time it is seen."""
+        links = list(b.links)
+        digest = migrations.passage_hash(b.kind, b.date, b.text, links)
+        row = self.db.execute("SELECT id FROM passages WHERE source_id = ? AND hash = ?",
+                              [source_id, digest]).fetchone()
+        if row:
+            return row[0]
+        return self.db["passages"].insert({
+            "source_id": source_id, "hash": digest, "kind": b.kind, "date": b.date,
+            "text": b.text, "links": json.dumps(links, ensure_ascii=False) if links else None,
+        }).last_pk
 
     # reads ------------------------------------------------------------------------------
     def document(self, snapshot_id: int) -> Document:
         """A snapshot's sections rebuilt from the section versions valid at it."""
-        snap = self.db.execute("SELECT source_id, title, metadata FROM snapshots WHERE id = ?",
+        snap = self.db.execute("SELECT title, metadata, layout FROM snapshots WHERE id = ?",
                                [snapshot_id]).fetchone()
         if snap is None:
             raise StoreError(f"no snapshot {snapshot_id}")
-        rows = self.db.execute(
-            """SELECT path, blocks FROM sections WHERE source_id = ? AND valid_from <= ?
-               AND (valid_to IS NULL OR valid_to > ?) ORDER BY position""",
-            [snap[0], snapshot_id, snapshot_id],
-        ).fetchall()
+        layout = json.loads(snap[2])
+        marks = ",".join("?" * len(layout))
+        stored = {i: (p, ids) for i, p, ids in self.db.execute(
+            f"SELECT id, path, passages FROM sections WHERE id IN ({marks})", layout)}
+        wanted = {pid for i in layout for pid in json.loads(stored[i][1])}
+        marks = ",".join("?" * len(wanted))
+        blocks = {r[0]: Block(r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")))
+                  for r in self.db.execute(
+                      f"SELECT id, kind, text, date, links FROM passages WHERE id IN ({marks})",
+                      list(wanted))}
         sections = tuple(
-            Section(tuple(json.loads(p)), tuple(Block.from_dict(b) for b in json.loads(bl)))
-            for p, bl in rows
+            Section(tuple(json.loads(stored[i][0])),
+                    tuple(blocks[pid] for pid in json.loads(stored[i][1])))
+            for i in layout
         )
-        return Document(snap[1] or "", sections, json.loads(snap[2] or "{}"))
+        return Document(snap[0] or "", sections, json.loads(snap[1] or "{}"))
 
     def changes(self, *, source: str | None = None, since: str | None = None,
                 category: str | None = None, alerts_only: bool = True,
@@ -422,15 +382,20 @@ class Store:
                 [error, max_attempts, delivery_id])
 
 
-def _statements(script: str) -> list[str]:
-    """Split the schema into statements (sqlite3.complete_statement knows where one ends)."""
-    out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    return [s for s in out if s]
+@functools.cache
+def _zstd() -> zstandard.ZstdCompressor:
+    return zstandard.ZstdCompressor(level=19)
+
+
+def _decompress(encoding: str, data: bytes, base: bytes) -> bytes:
+    if encoding == "gzip":  # schema 1
+        return gzip.decompress(data)
+    if encoding == "zstd":
+        return zstandard.ZstdDecompressor().decompress(data)
+    if encoding == "zstd-delta":
+        dictionary = zstandard.ZstdCompressionDict(base, dict_type=zstandard.DICT_TYPE_RAWCONTENT)
+        return zstandard.ZstdDecompressor(dict_data=dictionary).decompress(data)
+    raise StoreError(f"raw page stored with unknown encoding {encoding!r}")
 
 
 def _change_row(c: Change, source_id: int, snapshot_id: int, previous_id: int | None,

@@ -1,0 +1,303 @@
+"""The database schema as a list of in-place migrations; `PRAGMA user_version` says how far
+a file has come. A new database runs them all; an old one runs the ones it lacks, each in one
+transaction. Never edit a released step: add one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import sqlite3
+from collections.abc import Callable
+
+# --- 1: the pipeline's schema (issue 2) -------------------------------------------------
+V1 = """
+CREATE TABLE IF NOT EXISTS sources (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    url TEXT NOT NULL,
+    added_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS blobs (
+    hash TEXT PRIMARY KEY,          -- SHA-256 of the raw body
+    encoding TEXT NOT NULL,         -- compression of `data`
+    size INTEGER NOT NULL,          -- raw size in bytes
+    data BLOB NOT NULL
+);
+CREATE TABLE IF NOT EXISTS fetches (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    started_at TEXT NOT NULL,
+    duration_ms INTEGER,
+    result TEXT NOT NULL,           -- new | changed | unchanged | not_modified | error
+    error_kind TEXT,                -- dns | connect | timeout | tls | gone | blocked | http_4xx | ...
+    error TEXT,
+    http_status INTEGER,
+    final_url TEXT,
+    content_hash TEXT,
+    etag TEXT,
+    last_modified TEXT,
+    snapshot_id INTEGER REFERENCES snapshots(id),
+    changes INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS fetches_source ON fetches(source_id, id);
+CREATE TABLE IF NOT EXISTS snapshots (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    fetch_id INTEGER REFERENCES fetches(id),
+    taken_at TEXT NOT NULL,
+    url TEXT,
+    content_hash TEXT NOT NULL REFERENCES blobs(hash),
+    content_type TEXT,
+    title TEXT,
+    metadata TEXT                   -- JSON: volatile lines such as "updated", "views"
+);
+CREATE INDEX IF NOT EXISTS snapshots_source ON snapshots(source_id, id);
+CREATE TABLE IF NOT EXISTS sections (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    path TEXT NOT NULL,             -- JSON list of headings, outermost first
+    heading TEXT NOT NULL,
+    position INTEGER NOT NULL,
+    text TEXT NOT NULL,
+    blocks TEXT NOT NULL,           -- JSON list of passages
+    hash TEXT NOT NULL,
+    valid_from INTEGER NOT NULL REFERENCES snapshots(id),
+    valid_to INTEGER REFERENCES snapshots(id)   -- NULL while current
+);
+CREATE INDEX IF NOT EXISTS sections_current ON sections(source_id, valid_to);
+CREATE TABLE IF NOT EXISTS changes (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
+    previous_snapshot_id INTEGER REFERENCES snapshots(id),
+    detected_at TEXT NOT NULL,
+    section TEXT NOT NULL,          -- JSON list
+    section_path TEXT NOT NULL,     -- the same, joined with ' › '
+    locator TEXT,
+    kind TEXT NOT NULL,
+    category TEXT NOT NULL,
+    old_text TEXT,
+    new_text TEXT,
+    diff TEXT NOT NULL,             -- JSON word diff
+    figures TEXT NOT NULL,          -- JSON [{"old": .., "new": ..}]
+    significance REAL NOT NULL,
+    alert INTEGER NOT NULL
+);
+CREATE INDEX IF NOT EXISTS changes_source ON changes(source_id, detected_at);
+CREATE TABLE IF NOT EXISTS deliveries (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER REFERENCES sources(id),
+    snapshot_id INTEGER REFERENCES snapshots(id),
+    channel TEXT NOT NULL,          -- Apprise URL
+    title TEXT NOT NULL,
+    body TEXT NOT NULL,
+    status TEXT NOT NULL,           -- pending | sent | failed
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    sent_at TEXT
+);
+CREATE INDEX IF NOT EXISTS deliveries_status ON deliveries(status);
+CREATE VIEW IF NOT EXISTS current_sections AS
+    SELECT sources.name AS source, sections.path, sections.heading, sections.position,
+           sections.text, snapshots.taken_at AS since
+    FROM sections
+    JOIN sources ON sources.id = sections.source_id
+    JOIN snapshots ON snapshots.id = sections.valid_from
+    WHERE sections.valid_to IS NULL;
+CREATE VIEW IF NOT EXISTS change_feed AS
+    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
+           changes.locator, changes.kind, changes.category, changes.old_text, changes.new_text,
+           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at
+    FROM changes JOIN sources ON sources.id = changes.source_id;
+CREATE VIEW IF NOT EXISTS section_history AS
+    SELECT sources.name AS source, sections.path, sections.heading, sections.position,
+           sections.text, first.taken_at AS valid_from, last.taken_at AS valid_to
+    FROM sections
+    JOIN sources ON sources.id = sections.source_id
+    JOIN snapshots first ON first.id = sections.valid_from
+    LEFT JOIN snapshots last ON last.id = sections.valid_to;
+"""
+
+# --- 2: passages stored once, sections as lists of them, delta-compressed raw HTML,
+#        validators on the source, FTS5, analyst views ----------------------------------
+V2_BEFORE = """
+DROP VIEW IF EXISTS current_sections;
+DROP VIEW IF EXISTS change_feed;
+DROP VIEW IF EXISTS section_history;
+DROP INDEX IF EXISTS sections_current;
+ALTER TABLE sources ADD COLUMN etag TEXT;           -- validators of the last full response
+ALTER TABLE sources ADD COLUMN last_modified TEXT;
+ALTER TABLE blobs ADD COLUMN base TEXT REFERENCES blobs(hash);  -- zstd dictionary, if a delta
+ALTER TABLE blobs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;  -- length of the delta chain
+ALTER TABLE snapshots ADD COLUMN layout TEXT NOT NULL DEFAULT '[]';  -- JSON section ids, in order
+ALTER TABLE snapshots ADD COLUMN parsed_with TEXT;  -- parser fingerprint that made the sections
+CREATE TABLE passages (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    hash TEXT NOT NULL,
+    kind TEXT NOT NULL,             -- paragraph | item | row | entry | link
+    date TEXT,                      -- entries: the date as written
+    text TEXT NOT NULL,
+    links TEXT,                     -- JSON list of URLs, NULL when none
+    UNIQUE (source_id, hash)
+);
+ALTER TABLE sections RENAME TO sections_v1;
+CREATE TABLE sections (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    path TEXT NOT NULL,             -- JSON list of headings, outermost first
+    heading TEXT NOT NULL,
+    passages TEXT NOT NULL,         -- JSON list of passage ids, in order
+    hash TEXT NOT NULL,
+    valid_from INTEGER NOT NULL REFERENCES snapshots(id),
+    valid_to INTEGER REFERENCES snapshots(id)   -- NULL while current
+);
+"""
+
+V2_AFTER = """
+DROP TABLE sections_v1;
+CREATE INDEX sections_current ON sections(source_id, valid_to);
+CREATE INDEX fetches_result ON fetches(result, started_at);
+CREATE VIEW section_texts AS
+    SELECT sections.id, coalesce((
+        SELECT group_concat(t, char(10)) FROM (
+            SELECT CASE WHEN passages.date IS NULL THEN passages.text
+                        ELSE trim(passages.date || ' ' || passages.text) END AS t
+            FROM json_each(sections.passages) AS j JOIN passages ON passages.id = j.value
+            ORDER BY j.key)), '') AS text
+    FROM sections;
+CREATE VIEW current_sections AS
+    SELECT sources.name AS source, sections.path, sections.heading, j.key AS position,
+           section_texts.text, first.taken_at AS since
+    FROM snapshots
+    JOIN sources ON sources.id = snapshots.source_id
+    JOIN json_each(snapshots.layout) AS j
+    JOIN sections ON sections.id = j.value
+    JOIN section_texts ON section_texts.id = sections.id
+    JOIN snapshots first ON first.id = sections.valid_from
+    WHERE snapshots.id = (SELECT max(id) FROM snapshots s WHERE s.source_id = sources.id);
+CREATE VIEW section_history AS
+    SELECT sources.name AS source, sections.path, sections.heading, section_texts.text,
+           first.taken_at AS valid_from, last.taken_at AS valid_to, sections.id AS section_id
+    FROM sections
+    JOIN sources ON sources.id = sections.source_id
+    JOIN section_texts ON section_texts.id = sections.id
+    JOIN snapshots first ON first.id = sections.valid_from
+    LEFT JOIN snapshots last ON last.id = sections.valid_to;
+CREATE VIEW change_feed AS
+    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
+           changes.locator, changes.kind, changes.category, changes.old_text, changes.new_text,
+           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at,
+           changes.snapshot_id
+    FROM changes JOIN sources ON sources.id = changes.source_id;
+CREATE VIEW check_log AS
+    SELECT fetches.id, sources.name AS source, fetches.started_at, fetches.result,
+           fetches.error_kind, fetches.error, fetches.http_status, fetches.duration_ms,
+           fetches.changes, fetches.snapshot_id
+    FROM fetches JOIN sources ON sources.id = fetches.source_id;
+CREATE VIEW passage_history AS
+    SELECT passages.id, sources.name AS source, passages.kind, passages.date, passages.text,
+           min(first.taken_at) AS first_seen,
+           CASE WHEN count(*) > count(sections.valid_to) THEN NULL
+                ELSE max(last.taken_at) END AS gone_at
+    FROM passages
+    JOIN sources ON sources.id = passages.source_id
+    JOIN sections ON sections.source_id = passages.source_id
+    JOIN json_each(sections.passages) AS j ON j.value = passages.id
+    JOIN snapshots first ON first.id = sections.valid_from
+    LEFT JOIN snapshots last ON last.id = sections.valid_to
+    GROUP BY passages.id;
+"""
+
+#: FTS5 indexes, kept current by triggers. Named and built as sqlite-utils' `enable_fts` does,
+#: so `sqlite-utils search` and Datasette find them; written out here because `enable_fts`
+#: commits, and a migration must be one transaction.
+FTS = {"passages": ["text"], "changes": ["section_path", "old_text", "new_text"]}
+
+
+def fts_sql(table: str, columns: list[str]) -> str:
+    cols = ", ".join(f"[{c}]" for c in columns)
+    old = ", ".join(f"old.[{c}]" for c in columns)
+    new = ", ".join(f"new.[{c}]" for c in columns)
+    fts = f"[{table}_fts]"
+    return f"""
+CREATE VIRTUAL TABLE {fts} USING FTS5 ({cols}, tokenize='unicode61 remove_diacritics 2', content=[{table}]);
+INSERT INTO {fts} (rowid, {cols}) SELECT rowid, {cols} FROM [{table}];
+CREATE TRIGGER [{table}_ai] AFTER INSERT ON [{table}] BEGIN
+  INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});
+END;
+CREATE TRIGGER [{table}_ad] AFTER DELETE ON [{table}] BEGIN
+  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});
+END;
+CREATE TRIGGER [{table}_au] AFTER UPDATE ON [{table}] BEGIN
+  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});
+  INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});
+END;
+"""
+
+
+def passage_hash(kind: str, date: str | None, text: str, links: list[str]) -> str:
+    raw = json.dumps([kind, date, text, links], ensure_ascii=False)
+    return hashlib.sha256(raw.encode()).hexdigest()
+
+
+def section_hash(path: str, passage_ids: list[int]) -> str:
+    return hashlib.sha256(f"{path}\x00{passage_ids}".encode()).hexdigest()
+
+
+def _v2_data(conn: sqlite3.Connection) -> None:
+    """v1 section rows (text + blocks JSON) into passages and passage-id sections, ids kept."""
+    passage_ids: dict[tuple[int, str], int] = {}
+    for sid, source_id, path, heading, blocks, valid_from, valid_to in conn.execute(
+        "SELECT id, source_id, path, heading, blocks, valid_from, valid_to FROM sections_v1 ORDER BY id"
+    ).fetchall():
+        ids = []
+        for b in json.loads(blocks):
+            links = list(b.get("links", []))
+            digest = passage_hash(b["kind"], b.get("date"), b["text"], links)
+            if (source_id, digest) not in passage_ids:
+                passage_ids[(source_id, digest)] = conn.execute(
+                    "INSERT INTO passages (source_id, hash, kind, date, text, links) "
+                    "VALUES (?, ?, ?, ?, ?, ?)",
+                    [source_id, digest, b["kind"], b.get("date"), b["text"],
+                     json.dumps(links, ensure_ascii=False) if links else None],
+                ).lastrowid
+            ids.append(passage_ids[(source_id, digest)])
+        conn.execute(
+            "INSERT INTO sections (id, source_id, path, heading, passages, hash, valid_from, valid_to) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            [sid, source_id, path, heading, json.dumps(ids), section_hash(path, ids), valid_from,
+             valid_to],
+        )
+    for snap_id, source_id in conn.execute("SELECT id, source_id FROM snapshots").fetchall():
+        layout = [r[0] for r in conn.execute(
+            "SELECT id FROM sections_v1 WHERE source_id = ? AND valid_from <= ? "
+            "AND (valid_to IS NULL OR valid_to > ?) ORDER BY position", [source_id, snap_id, snap_id])]
+        conn.execute("UPDATE snapshots SET layout = ? WHERE id = ?", [json.dumps(layout), snap_id])
+    conn.execute(
+        """UPDATE sources SET (etag, last_modified) = (
+               SELECT etag, last_modified FROM fetches WHERE fetches.source_id = sources.id
+               AND (etag IS NOT NULL OR last_modified IS NOT NULL) ORDER BY id DESC LIMIT 1)"""
+    )
+
+
+#: (version, SQL to run, Python step to run after it, SQL to run last)
+Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
+STEPS: list[Step] = [
+    (1, V1, None, ""),
+    (2, V2_BEFORE, _v2_data, V2_AFTER + "".join(fts_sql(t, c) for t, c in FTS.items())),
+]
+LATEST = STEPS[-1][0]
+
+
+def statements(script: str) -> list[str]:
+    """Split a script into statements (sqlite3.complete_statement knows where one ends)."""
+    out, buf = [], ""
+    for line in script.splitlines(keepends=True):
+        buf += line
+        if sqlite3.complete_statement(buf):
+            out.append(buf.strip())
+            buf = ""
+    return [s for s in out if s]
