@@ -181,15 +181,111 @@ def _print_json(changes: list[dict]) -> None:
 @cli.command("sources")
 @click.pass_obj
 def sources_cmd(settings: Settings) -> None:
-    """List configured sources with their schedule and last check."""
+    """A status table: each source's schedule, last check and its result, changes, failures.
+
+    Sources that are in the database but no longer configured are listed too.
+    """
+    from rich.console import Console
+    from rich.table import Table
+
     config = settings.load_config()
-    store = settings.store() if Path(settings.db_path).exists() else None
-    for s in config.sources:
-        last = store.last_fetch(s.name) if store else None
-        status = f"{last['started_at']} {last['result']}" if last else "never checked"
-        if last and last["error"]:
-            status += f": {last['error']}"
-        click.echo(f"{s.name}\t{s.cron or 'every ' + (s.every or '6h')}\t{status}\t{s.url}")
+    status = settings.store().status() if Path(settings.db_path).exists() else {}
+    table = Table(box=None, pad_edge=False)
+    for column in ("source", "schedule", "last check", "result", "changes", "versions"):
+        table.add_column(column, no_wrap=column != "result")
+    table.add_column("url", overflow="fold")
+    configured = {s.name: s for s in config.sources}
+    for name in [*configured, *sorted(set(status) - set(configured))]:
+        s, st = configured.get(name), status.get(name, {})
+        schedule = (s.cron or f"every {s.every or '6h'}") if s else "(not configured)"
+        result = st.get("result") or "never checked"
+        if st.get("error"):
+            result = f"[red]{st['error_kind']}[/]: {st['error']}"
+            if st["failing"] > 1:
+                result += f" ({st['failing']} checks in a row)"
+        table.add_row(name, schedule, (st.get("last_check") or "-")[:16].replace("T", " "), result,
+                      str(st.get("changes", 0)), str(st.get("versions", 0)),
+                      s.url if s else st.get("url", ""))
+    console = Console()
+    Console(width=None if console.is_terminal else 200).print(table)
+
+
+@cli.command("history")
+@click.argument("source")
+@click.option("--section", "-S", help="Only sections whose heading path contains this text.")
+@click.option("--text", "show_text", is_flag=True, help="Print each version's full text.")
+@click.pass_obj
+def history_cmd(settings: Settings, source: str, section: str | None, show_text: bool) -> None:
+    """How SOURCE's sections changed: each version's dates and the changes that made it."""
+    from .notify import LABELS, quote
+
+    store = settings.store()
+    versions = store.section_versions(source, section)
+    if not versions:
+        store.snapshot_at(source)  # says "unknown source" or "no snapshot" when that is why
+        raise click.ClickException(f"{source}: no section matches {section!r}")
+    changes: dict[int, list] = {}
+    for meta, c in store.changes(source=source, alerts_only=False, oldest_first=True):
+        changes.setdefault(meta["snapshot_id"], []).append(c)
+    first = versions[0]["snapshot_id"]
+    for v in versions:
+        path = json.loads(v["path"])
+        until = (v["valid_to"] or "now")[:10]
+        click.secho(f"{v['valid_from'][:10]} → {until}  {' › '.join(path) or '(top)'}", bold=True)
+        if v["snapshot_id"] == first:
+            click.echo("    first recorded")
+        for c in changes.get(v["snapshot_id"], []):
+            if c.section[:len(path)] == path and (len(c.section) > len(path) or c.kind != "moved"):
+                click.echo(f"    {LABELS.get(c.category, c.category)}: {quote(c)}")
+        if show_text:
+            click.echo("".join(f"    | {line}\n" for line in v["text"].splitlines()), nl=False)
+
+
+@cli.command("show")
+@click.argument("source")
+@click.option("--at", help="A date (YYYY-MM-DD), a time (ISO) or a snapshot id [default: latest].")
+@click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
+@click.pass_obj
+def show_cmd(settings: Settings, source: str, at: str | None, as_json: bool) -> None:
+    """The page's sections as they were at a date (or now), from the store."""
+    store = settings.store()
+    snapshot_id = store.snapshot_at(source, at)
+    info, doc = store.snapshot_info(snapshot_id), store.document(snapshot_id)
+    if as_json:
+        click.echo(json.dumps({"snapshot_id": snapshot_id, "taken_at": info["taken_at"],
+                               "url": info["url"], **doc.to_dict()}, ensure_ascii=False, indent=1))
+        return
+    click.secho(f"{doc.title or source}", bold=True)
+    click.echo(f"{info['url']}  (snapshot {snapshot_id}, {info['taken_at']})")
+    for s in doc.sections:
+        if s.path:
+            click.echo()
+            click.secho(f"{'#' * min(len(s.path), 6)} {s.heading}", bold=True)
+        for b in s.blocks:
+            click.echo(f"{b.date} — {b.text}" if b.date else f"{'• ' if b.kind == 'item' else ''}{b.text}")
+
+
+@cli.command("reparse")
+@click.argument("sources", nargs=-1)
+@click.pass_obj
+def reparse_cmd(settings: Settings, sources: tuple[str, ...]) -> None:
+    """Rebuild sections and changes from the stored raw HTML with today's parser and rules.
+
+    Run it after upgrading docwatch or changing a source's `content`, `exclude` or `ignore`.
+    Idempotent: a second run changes nothing. The fetch log, raw pages and sent alerts stay.
+    """
+    from .models import Source
+    from .pipeline import reparse
+
+    store = settings.store()
+    configured = {s.name: s for s in settings.load_config().sources}
+    names = sources or tuple(store.source_names())
+    for name in names:
+        store.snapshot_at(name)  # a clear error for an unknown source
+        source = configured.get(name) or Source(name=name, url="")
+        rebuilt = reparse(source, store)
+        versions = len(store.snapshots_of(name))
+        click.echo(f"{name}: {versions} version(s) " + ("rebuilt" if rebuilt else "already current"))
 
 
 @cli.command("run")

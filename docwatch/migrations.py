@@ -143,6 +143,9 @@ CREATE TABLE passages (
     links TEXT,                     -- JSON list of URLs, NULL when none
     UNIQUE (source_id, hash)
 );
+-- A change's old or new text that is a stored passage is referenced, not copied.
+ALTER TABLE changes ADD COLUMN old_passage_id INTEGER REFERENCES passages(id);
+ALTER TABLE changes ADD COLUMN new_passage_id INTEGER REFERENCES passages(id);
 ALTER TABLE sections RENAME TO sections_v1;
 CREATE TABLE sections (
     id INTEGER PRIMARY KEY,
@@ -159,7 +162,7 @@ CREATE TABLE sections (
 V2_AFTER = """
 DROP TABLE sections_v1;
 CREATE INDEX sections_current ON sections(source_id, valid_to);
-CREATE INDEX fetches_result ON fetches(result, started_at);
+CREATE INDEX fetches_errors ON fetches(started_at) WHERE result = 'error';  -- failed checks, by time
 CREATE VIEW section_texts AS
     SELECT sections.id, coalesce((
         SELECT group_concat(t, char(10)) FROM (
@@ -168,16 +171,20 @@ CREATE VIEW section_texts AS
             FROM json_each(sections.passages) AS j JOIN passages ON passages.id = j.value
             ORDER BY j.key)), '') AS text
     FROM sections;
-CREATE VIEW current_sections AS
-    SELECT sources.name AS source, sections.path, sections.heading, j.key AS position,
-           section_texts.text, first.taken_at AS since
+CREATE VIEW snapshot_sections AS
+    SELECT snapshots.id AS snapshot_id, sources.name AS source, snapshots.taken_at,
+           j.key AS position, sections.path, sections.heading, section_texts.text,
+           first.taken_at AS since, sections.id AS section_id
     FROM snapshots
     JOIN sources ON sources.id = snapshots.source_id
     JOIN json_each(snapshots.layout) AS j
     JOIN sections ON sections.id = j.value
     JOIN section_texts ON section_texts.id = sections.id
-    JOIN snapshots first ON first.id = sections.valid_from
-    WHERE snapshots.id = (SELECT max(id) FROM snapshots s WHERE s.source_id = sources.id);
+    JOIN snapshots first ON first.id = sections.valid_from;
+CREATE VIEW current_sections AS
+    SELECT source, path, heading, position, text, since
+    FROM snapshot_sections
+    WHERE snapshot_id IN (SELECT max(id) FROM snapshots GROUP BY source_id);
 CREATE VIEW section_history AS
     SELECT sources.name AS source, sections.path, sections.heading, section_texts.text,
            first.taken_at AS valid_from, last.taken_at AS valid_to, sections.id AS section_id
@@ -188,10 +195,14 @@ CREATE VIEW section_history AS
     LEFT JOIN snapshots last ON last.id = sections.valid_to;
 CREATE VIEW change_feed AS
     SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
-           changes.locator, changes.kind, changes.category, changes.old_text, changes.new_text,
+           changes.locator, changes.kind, changes.category,
+           coalesce(changes.old_text, old.text) AS old_text,
+           coalesce(changes.new_text, new.text) AS new_text,
            changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at,
            changes.snapshot_id
-    FROM changes JOIN sources ON sources.id = changes.source_id;
+    FROM changes JOIN sources ON sources.id = changes.source_id
+    LEFT JOIN passages old ON old.id = changes.old_passage_id
+    LEFT JOIN passages new ON new.id = changes.new_passage_id;
 CREATE VIEW check_log AS
     SELECT fetches.id, sources.name AS source, fetches.started_at, fetches.result,
            fetches.error_kind, fetches.error, fetches.http_status, fetches.duration_ms,
@@ -211,31 +222,43 @@ CREATE VIEW passage_history AS
     GROUP BY passages.id;
 """
 
-#: FTS5 indexes, kept current by triggers. Named and built as sqlite-utils' `enable_fts` does,
-#: so `sqlite-utils search` and Datasette find them; written out here because `enable_fts`
-#: commits, and a migration must be one transaction.
-FTS = {"passages": ["text"], "changes": ["section_path", "old_text", "new_text"]}
+#: FTS5 indexes, kept current by triggers, named as sqlite-utils' `enable_fts` names them so
+#: `sqlite-utils search` and Datasette find them. Written out here because `enable_fts` commits
+#: (a migration is one transaction) and because a change's text may live in `passages`.
+_TEXT_OF = "coalesce({row}.{col}_text, (SELECT text FROM passages WHERE id = {row}.{col}_passage_id))"
 
 
-def fts_sql(table: str, columns: list[str]) -> str:
+def _values(row: str, columns: list[str]) -> str:
+    return ", ".join(
+        _TEXT_OF.format(row=row, col=c[:3]) if c in ("old_text", "new_text") else f"{row}.[{c}]"
+        for c in columns
+    )
+
+
+def fts_sql(table: str, columns: list[str], content: str) -> str:
     cols = ", ".join(f"[{c}]" for c in columns)
-    old = ", ".join(f"old.[{c}]" for c in columns)
-    new = ", ".join(f"new.[{c}]" for c in columns)
     fts = f"[{table}_fts]"
+    old, new = _values("old", columns), _values("new", columns)
     return f"""
-CREATE VIRTUAL TABLE {fts} USING FTS5 ({cols}, tokenize='unicode61 remove_diacritics 2', content=[{table}]);
-INSERT INTO {fts} (rowid, {cols}) SELECT rowid, {cols} FROM [{table}];
+CREATE VIRTUAL TABLE {fts} USING FTS5 ({cols}, tokenize='unicode61 remove_diacritics 2', content=[{content}], content_rowid=[id]);
+INSERT INTO {fts} (rowid, {cols}) SELECT id, {cols} FROM [{content}];
 CREATE TRIGGER [{table}_ai] AFTER INSERT ON [{table}] BEGIN
-  INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});
+  INSERT INTO {fts} (rowid, {cols}) VALUES (new.id, {new});
 END;
 CREATE TRIGGER [{table}_ad] AFTER DELETE ON [{table}] BEGIN
-  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});
+  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});
 END;
 CREATE TRIGGER [{table}_au] AFTER UPDATE ON [{table}] BEGIN
-  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.rowid, {old});
-  INSERT INTO {fts} (rowid, {cols}) VALUES (new.rowid, {new});
+  INSERT INTO {fts} ({fts}, rowid, {cols}) VALUES ('delete', old.id, {old});
+  INSERT INTO {fts} (rowid, {cols}) VALUES (new.id, {new});
 END;
 """
+
+
+FTS = (  # (table, columns, where the text is read from)
+    ("passages", ["text"], "passages"),
+    ("changes", ["section_path", "old_text", "new_text"], "change_feed"),
+)
 
 
 def passage_hash(kind: str, date: str | None, text: str, links: list[str]) -> str:
@@ -287,7 +310,7 @@ def _v2_data(conn: sqlite3.Connection) -> None:
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
 STEPS: list[Step] = [
     (1, V1, None, ""),
-    (2, V2_BEFORE, _v2_data, V2_AFTER + "".join(fts_sql(t, c) for t, c in FTS.items())),
+    (2, V2_BEFORE, _v2_data, V2_AFTER + "".join(fts_sql(*f) for f in FTS)),
 ]
 LATEST = STEPS[-1][0]
 

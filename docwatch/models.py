@@ -107,6 +107,11 @@ class Document:
     sections: tuple[Section, ...]
     metadata: dict[str, str] = field(default_factory=dict)
 
+    def to_dict(self) -> dict[str, Any]:
+        return {"title": self.title, "metadata": self.metadata, "sections": [
+            {"path": list(s.path), "blocks": [b.to_dict() for b in s.blocks]} for s in self.sections
+        ]}
+
     @property
     def text(self) -> str:
         return "\n\n".join("\n".join((" › ".join(s.path), s.text)) for s in self.sections)

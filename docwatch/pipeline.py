@@ -120,3 +120,29 @@ def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None) ->
         except ParseError as e:
             raise ParseError(f"{target}: {e}") from None
     return diffing.diff(docs[0], docs[1], alert=alert)
+
+
+def reparse(source: Source, store: Store) -> bool:
+    """Rebuild a source's sections and changes from its stored raw HTML with today's parser.
+
+    Returns whether anything changed. Idempotent: when the rebuilt history equals the stored
+    one (same parser, same rules), nothing is written.
+    """
+    parsed_with = fingerprint(source.rules)
+    versions: list[tuple[int, Document, list[Change], str]] = []
+    same = True
+    old: Document | None = None
+    for snapshot_id in store.snapshots_of(source.name):
+        doc = _reparse(store, source, snapshot_id)
+        changes = [] if old is None else diffing.diff(old, doc, source=source.name,
+                                                      alert=source.alert)
+        versions.append((snapshot_id, doc, changes, parsed_with))
+        same = same and (
+            store.fingerprint_of(snapshot_id) == parsed_with
+            and store.document(snapshot_id) == doc
+            and store.changes_at(snapshot_id) == changes
+        )
+        old = doc
+    if not same:
+        store.rewrite_history(source, versions)
+    return not same

@@ -121,7 +121,7 @@ class Store:
     def source_id(self, source: Source) -> int:
         row = self.db.execute("SELECT id, url FROM sources WHERE name = ?", [source.name]).fetchone()
         if row:
-            if row[1] != source.url:
+            if source.url and row[1] != source.url:
                 self.db.execute("UPDATE sources SET url = ? WHERE id = ?", [source.url, row[0]])
             return row[0]
         return self.db["sources"].insert(
@@ -238,10 +238,7 @@ class Store:
                 "parsed_with": parsed_with,
             }).last_pk
             self.db.execute("UPDATE fetches SET snapshot_id = ? WHERE id = ?", [snapshot_id, fetch_id])
-            self._write_sections(sid, snapshot_id, doc)
-            self.db["changes"].insert_all(
-                _change_row(c, sid, snapshot_id, previous_id, started_at) for c in changes
-            )
+            self._write_changes(sid, snapshot_id, previous_id, started_at, doc, changes)
             self.db["deliveries"].insert_all(
                 {"source_id": sid, "snapshot_id": snapshot_id, "channel": channel, "title": title,
                  "body": body, "status": "pending", "attempts": 0, "created_at": started_at}
@@ -256,14 +253,31 @@ class Store:
         row.update(fields)
         return self.db["fetches"].insert(row).last_pk
 
-    def _write_sections(self, source_id: int, snapshot_id: int, doc: Document) -> None:
+    def _write_changes(self, source_id: int, snapshot_id: int, previous_id: int | None, at: str,
+                       doc: Document, changes: list[Change]) -> None:
+        """The version's sections, then its changes, whose texts point at stored passages."""
+        old = self._passage_ids(previous_id) if previous_id else {}
+        new = self._write_sections(source_id, snapshot_id, doc)
+        self.db["changes"].insert_all(
+            _change_row(c, source_id, snapshot_id, previous_id, at, old, new) for c in changes)
+
+    def _passage_ids(self, snapshot_id: int) -> dict[str, int]:
+        """Text -> passage id for every passage of a stored version."""
+        return dict(self.db.execute(
+            """SELECT passages.text, passages.id FROM snapshots, json_each(snapshots.layout) s
+               JOIN sections ON sections.id = s.value, json_each(sections.passages) p
+               JOIN passages ON passages.id = p.value WHERE snapshots.id = ?""", [snapshot_id]))
+
+    def _write_sections(self, source_id: int, snapshot_id: int, doc: Document) -> dict[str, int]:
         current = dict(self.db.execute(
             "SELECT hash, id FROM sections WHERE source_id = ? AND valid_to IS NULL", [source_id]
         ).fetchall())
         kept: dict[str, int] = {}
         layout = []
+        texts: dict[str, int] = {}
         for section in doc.sections:
             ids = [self._passage(source_id, b) for b in section.blocks]
+            texts.update((b.text, i) for b, i in zip(section.blocks, ids))
             path = json.dumps(list(section.path), ensure_ascii=False)
             digest = migrations.section_hash(path, ids)
             if digest not in kept:
@@ -279,6 +293,7 @@ class Store:
                             [snapshot_id, *ended])
         self.db.execute("UPDATE snapshots SET layout = ? WHERE id = ?",
                         [json.dumps(layout), snapshot_id])
+        return texts
 
     def _passage(self, source_id: int, b: Block) -> int:
         """The id of this passage of this source, stored the first time it is seen."""
@@ -319,9 +334,13 @@ class Store:
 
     def changes(self, *, source: str | None = None, since: str | None = None,
                 category: str | None = None, alerts_only: bool = True,
-                limit: int | None = None) -> list[tuple[dict[str, Any], Change]]:
+                limit: int | None = None, snapshot_id: int | None = None,
+                oldest_first: bool = False) -> list[tuple[dict[str, Any], Change]]:
         """Recorded changes, newest first, each with its source, url and time."""
         where, args = ["1 = 1"], []
+        if snapshot_id is not None:
+            where.append("changes.snapshot_id = ?")
+            args.append(snapshot_id)
         if source:
             where.append("sources.name = ?")
             args.append(source)
@@ -333,16 +352,22 @@ class Store:
             args.append(category)
         if alerts_only:
             where.append("changes.alert = 1")
-        sql = f"""SELECT changes.*, sources.name AS source_name, sources.url AS source_url
+        sql = f"""SELECT changes.*, sources.name AS source_name, sources.url AS source_url,
+                         coalesce(changes.old_text, old.text) AS old,
+                         coalesce(changes.new_text, new.text) AS new
                   FROM changes JOIN sources ON sources.id = changes.source_id
-                  WHERE {' AND '.join(where)} ORDER BY changes.id DESC"""
+                  LEFT JOIN passages old ON old.id = changes.old_passage_id
+                  LEFT JOIN passages new ON new.id = changes.new_passage_id
+                  WHERE {' AND '.join(where)}
+                  ORDER BY changes.id {'ASC' if oldest_first else 'DESC'}"""
         if limit:
             sql += f" LIMIT {int(limit)}"
         out = []
         for row in self.db.query(sql, args):
             change = Change(
                 section=json.loads(row["section"]), kind=row["kind"], category=row["category"],
-                old_text=row["old_text"], new_text=row["new_text"], diff=json.loads(row["diff"]),
+                old_text=row["old"], new_text=row["new"],
+                diff=_expand(json.loads(row["diff"]), row["old"] or "", row["new"] or ""),
                 figures=json.loads(row["figures"]), significance=row["significance"],
                 alert=bool(row["alert"]), source=row["source_name"], locator=row["locator"],
             )
@@ -350,6 +375,102 @@ class Store:
                          "detected_at": row["detected_at"], "snapshot_id": row["snapshot_id"]},
                         change))
         return out
+
+    def snapshot_at(self, source: str, at: str | None = None) -> int:
+        """The snapshot showing `source` at `at`: a snapshot id, a date or time, or now."""
+        sql = """SELECT snapshots.id FROM snapshots JOIN sources ON sources.id = snapshots.source_id
+                 WHERE sources.name = ?"""
+        args: list[Any] = [source]
+        if at and at.isdigit():
+            sql += " AND snapshots.id = ?"
+            args.append(int(at))
+        elif at:
+            # A bare date means the end of that day; any ISO prefix compares as text.
+            sql += " AND snapshots.taken_at < CASE WHEN length(?) = 10 THEN date(?, '+1 day') ELSE ? END"
+            args += [at, at, at]
+        row = self.db.execute(sql + " ORDER BY snapshots.id DESC LIMIT 1", args).fetchone()
+        if row is None:
+            known = self.db.execute("SELECT 1 FROM sources WHERE name = ?", [source]).fetchone()
+            raise StoreError(f"{source}: " + (f"no snapshot at {at}" if known and at
+                                                else "no snapshot recorded" if known
+                                                else "unknown source in this database"))
+        return row[0]
+
+    def snapshot_info(self, snapshot_id: int) -> dict[str, Any]:
+        return next(self.db.query(
+            "SELECT id, taken_at, url, title, metadata FROM snapshots WHERE id = ?", [snapshot_id]))
+
+    def section_versions(self, source: str, section: str | None = None) -> list[dict[str, Any]]:
+        """Every version of the source's sections (whose path mentions `section`), oldest first."""
+        sql = """SELECT section_id, section_history.path, section_history.heading,
+                        section_history.text, section_history.valid_from,
+                        section_history.valid_to, sections.valid_from AS snapshot_id
+                 FROM section_history JOIN sections ON sections.id = section_history.section_id
+                 WHERE source = ?"""
+        args = [source]
+        if section:
+            sql += " AND section_history.path LIKE ?"
+            args.append(f"%{section}%")
+        return list(self.db.query(sql + " ORDER BY sections.valid_from, section_id", args))
+
+    def fingerprint_of(self, snapshot_id: int) -> str | None:
+        """The parser fingerprint a snapshot's sections were made with."""
+        row = self.db.execute("SELECT parsed_with FROM snapshots WHERE id = ?", [snapshot_id]).fetchone()
+        return row[0] if row else None
+
+    def snapshots_of(self, source: str) -> list[int]:
+        return [r[0] for r in self.db.execute(
+            """SELECT snapshots.id FROM snapshots JOIN sources ON sources.id = snapshots.source_id
+               WHERE sources.name = ? ORDER BY snapshots.id""", [source])]
+
+    def source_names(self) -> list[str]:
+        return [r[0] for r in self.db.execute("SELECT name FROM sources ORDER BY name")]
+
+    def changes_at(self, snapshot_id: int) -> list[Change]:
+        return [c for _, c in self.changes(snapshot_id=snapshot_id, alerts_only=False,
+                                           oldest_first=True)]
+
+    def rewrite_history(self, source: Source,
+                        versions: list[tuple[int, Document, list[Change], str]]) -> None:
+        """Replace a source's sections, passages and changes with `versions` (one transaction).
+
+        `versions` is every snapshot of the source, oldest first: (snapshot id, its document,
+        the changes from the version before, parser fingerprint). Fetch log, raw HTML and the
+        outbox stay as they are.
+        """
+        with self.transaction():
+            sid = self.source_id(source)
+            for table in ("changes", "sections", "passages"):
+                self.db.execute(f"DELETE FROM {table} WHERE source_id = ?", [sid])
+            previous = None
+            for snapshot_id, doc, changes, parsed_with in versions:
+                taken_at, = self.db.execute("SELECT taken_at FROM snapshots WHERE id = ?",
+                                            [snapshot_id]).fetchone()
+                self.db.execute("UPDATE snapshots SET title = ?, metadata = ?, parsed_with = ? "
+                                "WHERE id = ?", [doc.title, json.dumps(doc.metadata, ensure_ascii=False),
+                                                 parsed_with, snapshot_id])
+                self._write_changes(sid, snapshot_id, previous, taken_at, doc, changes)
+                self.db.execute("UPDATE fetches SET changes = ? WHERE snapshot_id = ? AND "
+                                "result IN ('new', 'changed')", [len(changes), snapshot_id])
+                previous = snapshot_id
+
+    def status(self) -> dict[str, dict[str, Any]]:
+        """Per source: last check, its result and error, failures in a row, changes, versions."""
+        rows = self.db.query(
+            """SELECT sources.name, sources.url,
+                      last.started_at AS last_check, last.result, last.error_kind, last.error,
+                      (SELECT count(*) FROM fetches f WHERE f.source_id = sources.id
+                         AND f.result = 'error' AND f.id > coalesce((
+                           SELECT max(id) FROM fetches g WHERE g.source_id = sources.id
+                           AND g.result != 'error'), 0)) AS failing,
+                      (SELECT count(*) FROM changes WHERE changes.source_id = sources.id
+                         AND changes.alert = 1) AS changes,
+                      (SELECT count(*) FROM snapshots WHERE snapshots.source_id = sources.id)
+                         AS versions
+               FROM sources
+               LEFT JOIN fetches last ON last.id = (
+                   SELECT max(id) FROM fetches WHERE fetches.source_id = sources.id)""")
+        return {r["name"]: r for r in rows}
 
     def last_fetch(self, source: str) -> dict[str, Any] | None:
         rows = list(self.db.query(
@@ -398,14 +519,45 @@ def _decompress(encoding: str, data: bytes, base: bytes) -> bytes:
     raise StoreError(f"raw page stored with unknown encoding {encoding!r}")
 
 
-def _change_row(c: Change, source_id: int, snapshot_id: int, previous_id: int | None,
-                at: str) -> dict[str, Any]:
+def _change_row(c: Change, source_id: int, snapshot_id: int, previous_id: int | None, at: str,
+                old_passages: dict[str, int], new_passages: dict[str, int]) -> dict[str, Any]:
+    old_id, new_id = old_passages.get(c.old_text or ""), new_passages.get(c.new_text or "")
     return {
         "source_id": source_id, "snapshot_id": snapshot_id, "previous_snapshot_id": previous_id,
         "detected_at": at, "section": json.dumps(c.section, ensure_ascii=False),
         "section_path": " › ".join(c.section), "locator": c.locator, "kind": c.kind,
-        "category": c.category, "old_text": c.old_text, "new_text": c.new_text,
-        "diff": json.dumps(c.diff, ensure_ascii=False),
+        "category": c.category,
+        "old_text": None if old_id else c.old_text, "old_passage_id": old_id,
+        "new_text": None if new_id else c.new_text, "new_passage_id": new_id,
+        "diff": json.dumps(_compact(c.diff, c.old_text or "", c.new_text or ""), ensure_ascii=False),
         "figures": json.dumps(c.figures, ensure_ascii=False),
         "significance": c.significance, "alert": int(c.alert),
     }
+
+
+LONG_RUN = 60  # unchanged runs longer than this are stored as their length
+
+
+def _compact(diff: list[list[str]], old: str, new: str) -> list[list]:
+    """A word diff with long unchanged runs as lengths: the texts it spans are stored anyway."""
+    if _expand(diff, old, new) != diff:  # only where the texts rebuild it exactly
+        return diff
+    return [[op, len(t)] if op == "=" and len(t) > LONG_RUN else [op, t] for op, t in diff]
+
+
+def _expand(diff: list[list], old: str, new: str) -> list[list[str]]:
+    """The inverse of `_compact`, reading unchanged runs back from the old text."""
+    out, at_old, at_new = [], 0, 0
+    for op, piece in diff:
+        if isinstance(piece, int):
+            piece = old[at_old:at_old + piece]
+        if op != "+":
+            if old[at_old:at_old + len(piece)] != piece:
+                return diff  # not spanning the texts: leave as stored
+            at_old += len(piece)
+        if op != "-":
+            if new[at_new:at_new + len(piece)] != piece:
+                return diff
+            at_new += len(piece)
+        out.append([op, piece])
+    return out if at_old == len(old) and at_new == len(new) else diff
