@@ -16,7 +16,8 @@ import tempfile
 from pathlib import Path
 
 README = Path(__file__).parent.parent / "README.md"
-EXAMPLE = re.compile(r"(```bash\n(.+?)\n```\n```\n)(.*?)(\n```)", re.DOTALL)
+# A command block, then its output block (possibly empty: a line never starts with ```).
+EXAMPLE = re.compile(r"(```bash\n([^\n]+)\n```\n```\n)((?:(?!```)[^\n]*\n)*)(```)")
 
 
 def main() -> None:
@@ -32,7 +33,7 @@ def main() -> None:
         def run(m: re.Match) -> str:
             out = subprocess.run(m.group(2), shell=True, executable="/bin/bash", cwd=where,
                                  env=env, capture_output=True, text=True, check=True).stdout
-            return m.group(1) + out.rstrip() + m.group(4)
+            return m.group(1) + out.rstrip() + "\n" + m.group(4)
 
         cookbook = EXAMPLE.sub(run, cookbook)
     README.write_text(head + "## Analyst cookbook" + cookbook + sep + tail, encoding="utf-8")
