@@ -181,9 +181,10 @@ def _print_json(changes: list[dict]) -> None:
 @cli.command("sources")
 @click.pass_obj
 def sources_cmd(settings: Settings) -> None:
-    """A status table: each source's schedule, last check and its result, changes, failures.
+    """A status table: each source's schedule, next and last check, result, changes.
 
-    Sources that are in the database but no longer configured are listed too.
+    "next check" is what a running `docwatch run` has scheduled. Sources that are in the
+    database but no longer configured are listed too.
     """
     from rich.console import Console
     from rich.table import Table
@@ -191,7 +192,8 @@ def sources_cmd(settings: Settings) -> None:
     config = settings.load_config()
     status = settings.store().status() if Path(settings.db_path).exists() else {}
     table = Table(box=None, pad_edge=False)
-    for column in ("source", "schedule", "last check", "result", "changes", "versions"):
+    for column in ("source", "schedule", "next check", "last check", "result", "changes",
+                   "versions"):
         table.add_column(column, no_wrap=column != "result")
     table.add_column("url", overflow="fold")
     configured = {s.name: s for s in config.sources}
@@ -203,11 +205,16 @@ def sources_cmd(settings: Settings) -> None:
             result = f"[red]{st['error_kind']}[/]: {st['error']}"
             if st["failing"] > 1:
                 result += f" ({st['failing']} checks in a row)"
-        table.add_row(name, schedule, (st.get("last_check") or "-")[:16].replace("T", " "), result,
+        table.add_row(name, schedule, _minute(st.get("next_run")), _minute(st.get("last_check")),
+                      result,
                       str(st.get("changes", 0)), str(st.get("versions", 0)),
                       s.url if s else st.get("url", ""))
     console = Console()
     Console(width=None if console.is_terminal else 200).print(table)
+
+
+def _minute(iso: str | None) -> str:
+    return iso[:16].replace("T", " ") if iso else "-"
 
 
 @cli.command("history")
@@ -289,13 +296,25 @@ def reparse_cmd(settings: Settings, sources: tuple[str, ...]) -> None:
 
 
 @cli.command("run")
+@click.option("--log-format", type=click.Choice(["text", "json"]), default="text",
+              show_default=True, help="Log lines on stderr: readable text or one JSON object each.")
 @click.pass_obj
-def run_cmd(settings: Settings) -> None:
-    """Keep checking every source on its schedule until stopped (Ctrl-C, SIGTERM)."""
+def run_cmd(settings: Settings, log_format: str) -> None:
+    """Keep checking every source on its schedule until stopped.
+
+    Each source runs on its `every` or `cron`, one check of it at a time. At start, sources
+    whose last check (from the database) is older than their interval are checked soon,
+    spread over `[run] catch_up`; the others keep their rhythm. SIGHUP reloads the config
+    (a broken file keeps the running schedule); SIGINT/SIGTERM stop within `[run] grace`
+    seconds. Logs a heartbeat every `[run] heartbeat`.
+    """
+    from . import logs
     from .schedules import run
 
-    logging.getLogger("docwatch").setLevel(logging.INFO)
-    run(settings.load_config(), settings.store())
+    logs.setup(log_format)
+    config = settings.load_config()
+    settings.store().close()  # create or upgrade the database before any check
+    run(config, settings.db_path, settings.load_config)
 
 
 @cli.command("demo")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -34,12 +34,24 @@ DIGESTS = ("immediate", "hourly", "daily")
 
 
 @dataclass(frozen=True)
+class RunSettings:
+    """The `[run]` table: how `docwatch run` behaves."""
+
+    heartbeat: int = 300  # seconds between heartbeat log lines
+    catch_up: int = 60  # overdue sources at start are checked spread over this many seconds
+    grace: int = 4  # on SIGTERM, seconds to let running checks finish
+
+
+_RUN_KEYS = {"heartbeat", "catch_up", "grace"}
+
+
+@dataclass(frozen=True)
 class Config:
     sources: tuple[Source, ...]
     notify: tuple[NotifyTarget, ...] = ()
     path: Path | None = None
     timezone: str = "UTC"
-    extra: dict[str, Any] = field(default_factory=dict)
+    run: RunSettings = RunSettings()
 
     def select(self, names: tuple[str, ...] | list[str]) -> tuple[Source, ...]:
         """The sources named (all when none); ConfigError for an unknown name."""
@@ -80,7 +92,7 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
 
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     where = str(path) if path else "config"
-    unknown = set(data) - {"source", "notify", "timezone"}
+    unknown = set(data) - {"source", "notify", "timezone", "run"}
     if unknown:
         raise ConfigError(f"{where}: unknown table or key {sorted(unknown)[0]!r}")
     raw_sources = data.get("source", [])
@@ -96,9 +108,36 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
         raise ConfigError(f"{where}: notify: must be [[notify]] tables")
     notify = [_notify(where, i, n, set(names)) for i, n in enumerate(raw_notify)]
     timezone = data.get("timezone", "UTC")
-    if not isinstance(timezone, str):
-        raise ConfigError(f"{where}: timezone: must be a string such as 'Europe/Vilnius'")
-    return Config(tuple(sources), tuple(notify), path, timezone)
+    if not isinstance(timezone, str) or not _is_zone(timezone):
+        raise ConfigError(f"{where}: timezone: {timezone!r} is not a time zone such as 'Europe/Vilnius'")
+    return Config(tuple(sources), tuple(notify), path, timezone, _run(where, data.get("run", {})))
+
+
+def _is_zone(name: str) -> bool:
+    from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+    try:
+        ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        return False
+    return True
+
+
+def _run(where: str, raw: Any) -> RunSettings:
+    at = f"{where}: run"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{at}: must be a table")
+    if extra := set(raw) - _RUN_KEYS:
+        raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
+    values = {}
+    for key, value in raw.items():
+        try:
+            if not isinstance(value, str):
+                raise ValueError(value)
+            values[key] = seconds(value)
+        except ValueError:
+            raise ConfigError(f"{at}: {key}: {value!r} is not a duration like '30s', '5m' or '1h'") from None
+    return RunSettings(**values)
 
 
 def _source(where: str, i: int, raw: Any) -> Source:

@@ -129,6 +129,7 @@ DROP VIEW IF EXISTS section_history;
 DROP INDEX IF EXISTS sections_current;
 ALTER TABLE sources ADD COLUMN etag TEXT;           -- validators of the last full response
 ALTER TABLE sources ADD COLUMN last_modified TEXT;
+ALTER TABLE sources ADD COLUMN next_run TEXT;       -- when `docwatch run` will check it next
 ALTER TABLE blobs ADD COLUMN base TEXT REFERENCES blobs(hash);  -- zstd dictionary, if a delta
 ALTER TABLE blobs ADD COLUMN depth INTEGER NOT NULL DEFAULT 0;  -- length of the delta chain
 ALTER TABLE snapshots ADD COLUMN layout TEXT NOT NULL DEFAULT '[]';  -- JSON section ids, in order

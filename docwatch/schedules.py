@@ -1,65 +1,231 @@
-"""`docwatch run`: each source on its own APScheduler schedule, one check of a source at a time."""
+"""`docwatch run`: each source on its own APScheduler schedule, until stopped.
+
+- A source runs on `every` (an interval, with a little jitter) or `cron` (in the config's
+  `timezone`); APScheduler never runs two checks of one source at once (`max_instances=1`),
+  coalesces missed runs into one and tolerates a late start (`misfire_grace_time`).
+- Catch-up comes from the store, not a separate job store: at start a source whose last check
+  is older than its interval (or that was never checked) is checked once, soon; overdue sources
+  are spread over `[run] catch_up`. The others keep their rhythm from their last check.
+- SIGHUP reloads the config: sources are added, removed and rescheduled; running checks finish;
+  a broken file keeps the old schedule and logs one error line. SIGINT/SIGTERM stop: no new
+  check starts, running ones get `[run] grace` seconds, then the process exits. A check writes
+  in one transaction, so one cut short leaves nothing behind.
+"""
 
 from __future__ import annotations
 
 import logging
+import os
 import random
 import signal
 import threading
+import time
+from collections.abc import Callable
+from datetime import datetime, timedelta, timezone
+
+from apscheduler.schedulers.background import BackgroundScheduler
+from apscheduler.triggers.cron import CronTrigger
+from apscheduler.triggers.interval import IntervalTrigger
 
 from . import pipeline
 from .config import Config, seconds
+from .errors import ConfigError
 from .models import Source
 from .store import Store
 
-log = logging.getLogger(__name__)
+log = logging.getLogger("docwatch.run")
+
+MAX_JITTER = 300.0  # seconds
 
 
-def trigger(source: Source, timezone: str = "UTC"):
-    """The APScheduler trigger of a source: `cron` if set, else `every`, with jitter."""
-    from apscheduler.triggers.cron import CronTrigger
-    from apscheduler.triggers.interval import IntervalTrigger
-
+def trigger(source: Source, tz: str = "UTC", start: datetime | None = None):
+    """The APScheduler trigger of a source: `cron` if set, else `every` with a little jitter."""
     if source.cron:
-        return CronTrigger.from_crontab(source.cron, timezone=timezone)
+        return CronTrigger.from_crontab(source.cron, timezone=tz)
     interval = seconds(source.every or "6h")
-    # Spread sources over their interval so a hundred pages do not all fire at once.
-    return IntervalTrigger(seconds=interval, jitter=max(1, interval // 10), timezone=timezone)
+    return IntervalTrigger(seconds=interval, start_date=start, timezone=tz,
+                           jitter=min(MAX_JITTER, interval * 0.05))
 
 
-def run(config: Config, store: Store) -> None:
-    """Block, checking every source on its schedule, until SIGINT or SIGTERM."""
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    lock = threading.Lock()  # one SQLite connection: checks take turns writing
-
-    def check(source: Source) -> None:
-        with lock:
-            for result in pipeline.check_all([source], store, targets=config.notify):
-                if result.ok:
-                    log.info("%s: %s, %d change(s)", result.source, result.status, len(result.changes))
-                else:
-                    log.warning("%s: %s (%s)", result.source, result.error, result.error_kind)
-
-    scheduler = BlockingScheduler(timezone=config.timezone)
-    for source in config.sources:
-        scheduler.add_job(
-            check, trigger(source, config.timezone), args=[source], id=source.name,
-            name=source.name, max_instances=1, coalesce=True, misfire_grace_time=3600,
-            next_run_time=_first_run(),
-        )
-
-    def stop(signum, _frame):
-        log.info("signal %s: stopping after running checks finish", signum)
-        scheduler.shutdown(wait=False)
-
-    signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, stop)
-    log.info("watching %d source(s)", len(config.sources))
-    scheduler.start()
+def first_runs(sources: tuple[Source, ...], last_checked: dict[str, str], now: datetime,
+               tz: str, catch_up: float) -> dict[str, datetime]:
+    """When each source should first run: overdue ones spread over `catch_up`, others when due."""
+    due: dict[str, datetime] = {}
+    overdue = []
+    for source in sources:
+        last = last_checked.get(source.name)
+        if last is None:
+            overdue.append(source.name)
+            continue
+        last_at = datetime.fromisoformat(last.replace("Z", "+00:00"))
+        if source.cron:
+            nxt = CronTrigger.from_crontab(source.cron, timezone=tz).get_next_fire_time(None, last_at)
+        else:
+            nxt = last_at + timedelta(seconds=seconds(source.every or "6h"))
+        if nxt is None or nxt <= now:
+            overdue.append(source.name)
+        else:
+            due[source.name] = nxt
+    for k, name in enumerate(overdue):
+        due[name] = now + timedelta(seconds=catch_up * (k + random.random()) / len(overdue))
+    return due
 
 
-def _first_run():
-    from datetime import datetime, timedelta, timezone
+class Runner:
+    """The scheduler, its config, and the signals that steer it."""
 
-    return datetime.now(timezone.utc) + timedelta(seconds=random.uniform(0, 5))
+    def __init__(self, config: Config, db_path: str, load: Callable[[], Config]):
+        self.config = config
+        self.db_path = db_path
+        self.load = load
+        self.local = threading.local()  # one SQLite connection per worker thread
+        self.running: set[str] = set()
+        self.running_lock = threading.Condition()
+        self.wake = threading.Event()
+        self.stop_requested = False
+        self.reload_requested = False
+        self.scheduler = BackgroundScheduler(timezone=config.timezone, job_defaults={
+            "max_instances": 1, "coalesce": True, "misfire_grace_time": 3600})
+
+    # --- checks ---------------------------------------------------------------------------
+    def store(self) -> Store:
+        if getattr(self.local, "store", None) is None:
+            self.local.store = Store(self.db_path)
+        return self.local.store
+
+    def check(self, name: str) -> None:
+        source = next((s for s in self.config.sources if s.name == name), None)
+        if source is None or self.stop_requested:
+            return
+        with self.running_lock:
+            self.running.add(name)
+        started = time.monotonic()
+        try:
+            store = self.store()
+            [result] = pipeline.check_all([source], store, targets=self.config.notify)
+            fields = {"source": name, "result": result.status, "changes": len(result.changes),
+                      "alerts": len(result.alerts),
+                      "duration_ms": int((time.monotonic() - started) * 1000)}
+            if result.ok:
+                log.info("%s: %s, %d change(s)", name, result.status, len(result.changes),
+                         extra={"event": "check", **fields})
+            else:
+                log.warning("%s: %s [%s]", name, result.error, result.error_kind,
+                            extra={"event": "check", **fields, "error_kind": result.error_kind,
+                                   "error": result.error})
+            self.record_next_runs([source])
+        finally:
+            with self.running_lock:
+                self.running.discard(name)
+                self.running_lock.notify_all()
+
+    def record_next_runs(self, sources: list[Source] | tuple[Source, ...]) -> None:
+        schedule = []
+        for source in sources:
+            job = self.scheduler.get_job(source.name)
+            at = job.next_run_time if job else None
+            schedule.append((source, at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+                             if at else None))
+        self.store().set_next_run(schedule)
+
+    # --- schedule -------------------------------------------------------------------------
+    def schedule(self, sources: tuple[Source, ...]) -> None:
+        """Add jobs for `sources`, first runs from the store (catch-up)."""
+        now = datetime.now(timezone.utc)
+        firsts = first_runs(sources, self.store().last_checked(), now, self.config.timezone,
+                            self.config.run.catch_up)
+        for source in sources:
+            first = firsts[source.name]
+            self.scheduler.add_job(
+                self.check, trigger(source, self.config.timezone, start=first),
+                args=[source.name], id=source.name, name=source.name,
+                next_run_time=first, replace_existing=True)
+            overdue = first <= now + timedelta(seconds=self.config.run.catch_up)
+            log.info("%s: next check %s%s", source.name, first.isoformat(timespec="seconds"),
+                     " (overdue: catching up)" if overdue else "",
+                     extra={"event": "scheduled", "source": source.name,
+                            "next_run": first.isoformat(), "overdue": overdue})
+        self.record_next_runs(sources)
+
+    def reload(self) -> None:
+        try:
+            new = self.load()
+        except ConfigError as e:
+            log.error("config not reloaded, keeping the running schedule: %s", e,
+                      extra={"event": "reload_failed"})
+            return
+        old = {s.name: s for s in self.config.sources}
+        fresh = {s.name: s for s in new.sources}
+        removed = [n for n in old if n not in fresh]
+        added = [s for n, s in fresh.items() if n not in old]
+        changed = [s for n, s in fresh.items() if n in old and old[n] != s]
+        self.config = new  # running checks finish with the source they started with
+        for name in removed:
+            self.scheduler.remove_job(name)
+        self.schedule(tuple(added + changed))
+        log.info("config reloaded: %d added, %d removed, %d rescheduled", len(added),
+                 len(removed), len(changed),
+                 extra={"event": "reloaded", "added": [s.name for s in added],
+                        "removed": removed, "rescheduled": [s.name for s in changed]})
+
+    # --- main loop ------------------------------------------------------------------------
+    def run(self) -> None:
+        """Block until SIGINT or SIGTERM; SIGHUP reloads."""
+        signal.signal(signal.SIGTERM, self._on_stop)
+        signal.signal(signal.SIGINT, self._on_stop)
+        signal.signal(signal.SIGHUP, self._on_reload)
+        self.scheduler.start(paused=True)
+        self.schedule(self.config.sources)
+        self.scheduler.resume()
+        log.info("watching %d source(s)", len(self.config.sources),
+                 extra={"event": "started", "sources": len(self.config.sources),
+                        "pid": os.getpid()})
+        next_beat = time.monotonic() + self.config.run.heartbeat
+        while not self.stop_requested:
+            self.wake.wait(max(0.0, next_beat - time.monotonic()))
+            self.wake.clear()
+            if self.reload_requested and not self.stop_requested:
+                self.reload_requested = False
+                self.reload()
+            if time.monotonic() >= next_beat:
+                self.heartbeat()
+                next_beat = time.monotonic() + self.config.run.heartbeat
+        self.shutdown()
+
+    def heartbeat(self) -> None:
+        jobs = self.scheduler.get_jobs()
+        upcoming = min((j for j in jobs if j.next_run_time), key=lambda j: j.next_run_time,
+                       default=None)
+        with self.running_lock:
+            running = sorted(self.running)
+        log.info("heartbeat: %d source(s), %d check(s) running, next %s", len(jobs), len(running),
+                 f"{upcoming.id} at {upcoming.next_run_time.isoformat(timespec='seconds')}"
+                 if upcoming else "none",
+                 extra={"event": "heartbeat", "sources": len(jobs), "running": running})
+
+    def shutdown(self) -> None:
+        self.scheduler.shutdown(wait=False)
+        deadline = time.monotonic() + self.config.run.grace
+        with self.running_lock:
+            while self.running and time.monotonic() < deadline:
+                self.running_lock.wait(deadline - time.monotonic())
+            abandoned = sorted(self.running)
+        if abandoned:
+            # Their writes are one transaction each and have not committed: nothing is half-kept.
+            log.warning("stopped; abandoned running check(s) of %s", ", ".join(abandoned),
+                        extra={"event": "stopped", "abandoned": abandoned})
+            logging.shutdown()
+            os._exit(0)  # worker threads are blocked on the network; do not wait for them
+        log.info("stopped", extra={"event": "stopped", "abandoned": []})
+
+    def _on_stop(self, signum, _frame) -> None:
+        self.stop_requested = True
+        self.wake.set()
+
+    def _on_reload(self, _signum, _frame) -> None:
+        self.reload_requested = True
+        self.wake.set()
+
+
+def run(config: Config, db_path: str, load: Callable[[], Config]) -> None:
+    Runner(config, db_path, load).run()

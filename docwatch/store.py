@@ -457,7 +457,7 @@ class Store:
     def status(self) -> dict[str, dict[str, Any]]:
         """Per source: last check, its result and error, failures in a row, changes, versions."""
         rows = self.db.query(
-            """SELECT sources.name, sources.url,
+            """SELECT sources.name, sources.url, sources.next_run,
                       last.started_at AS last_check, last.result, last.error_kind, last.error,
                       (SELECT count(*) FROM fetches f WHERE f.source_id = sources.id
                          AND f.result = 'error' AND f.id > coalesce((
@@ -471,6 +471,19 @@ class Store:
                LEFT JOIN fetches last ON last.id = (
                    SELECT max(id) FROM fetches WHERE fetches.source_id = sources.id)""")
         return {r["name"]: r for r in rows}
+
+    def last_checked(self) -> dict[str, str]:
+        """Source name -> when its last check started (any result)."""
+        return dict(self.db.execute(
+            """SELECT sources.name, fetches.started_at FROM sources JOIN fetches ON fetches.id = (
+                   SELECT max(id) FROM fetches WHERE fetches.source_id = sources.id)"""))
+
+    def set_next_run(self, schedule: list[tuple[Source, str | None]]) -> None:
+        """Record when `docwatch run` will next check each source (state, updated in place)."""
+        with self.transaction():
+            for source, at in schedule:
+                self.db.execute("UPDATE sources SET next_run = ? WHERE id = ?",
+                                [at, self.source_id(source)])
 
     def last_fetch(self, source: str) -> dict[str, Any] | None:
         rows = list(self.db.query(

@@ -1,0 +1,105 @@
+"""A scriptable HTTP server on 127.0.0.1 for tests: per-path responses, delays and faults,
+and a request log tests can wait on (no sleeps)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+
+@dataclass
+class Response:
+    body: bytes = b""
+    status: int = 200
+    headers: dict[str, str] = field(default_factory=lambda: {"Content-Type": "text/html; charset=utf-8"})
+    delay: float = 0.0  # seconds before answering
+    # Full control of the socket for faults (truncated bodies, endless streams, ...).
+    raw: Callable[[BaseHTTPRequestHandler], None] | None = None
+
+
+class Server:
+    """`server.put(path, Response(...))`; `server.wait(path, n)` blocks until n requests came."""
+
+    def __init__(self) -> None:
+        self.responses: dict[str, Response] = {}
+        self.requests: dict[str, list[float]] = defaultdict(list)
+        self.headers: dict[str, list[dict[str, str]]] = defaultdict(list)
+        self.in_flight: dict[str, int] = defaultdict(int)
+        self.max_in_flight: dict[str, int] = defaultdict(int)
+        self.changed = threading.Condition()
+        self.closing = threading.Event()  # ends every slow answer at shutdown
+        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd.daemon_threads = True
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def __enter__(self) -> Server:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.closing.set()
+        self.httpd.shutdown()
+        self.httpd.server_close()
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+
+    def put(self, path: str, response: Response | bytes) -> None:
+        self.responses[path] = response if isinstance(response, Response) else Response(response)
+
+    def count(self, path: str) -> int:
+        with self.changed:
+            return len(self.requests[path])
+
+    def wait(self, path: str, n: int, timeout: float = 20) -> None:
+        with self.changed:
+            if not self.changed.wait_for(lambda: len(self.requests[path]) >= n, timeout):
+                raise TimeoutError(f"{path}: {len(self.requests[path])} of {n} requests came")
+
+    def _handler(self):
+        server = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+                path = self.path.split("?", 1)[0]
+                with server.changed:
+                    server.requests[path].append(time.monotonic())
+                    server.headers[path].append(dict(self.headers))
+                    server.in_flight[path] += 1
+                    server.max_in_flight[path] = max(server.max_in_flight[path],
+                                                     server.in_flight[path])
+                    server.changed.notify_all()
+                try:
+                    self._answer(server.responses.get(path))
+                finally:
+                    with server.changed:
+                        server.in_flight[path] -= 1
+
+            def _answer(self, r: Response | None) -> None:
+                if r is None:
+                    r = Response(b"not found", 404)
+                if r.delay:
+                    server.closing.wait(r.delay)  # a slow server, cut short when the test ends
+                if r.raw:
+                    r.raw(self)
+                    return
+                self.send_response(r.status)
+                for k, v in r.headers.items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(r.body)))
+                self.end_headers()
+                try:
+                    self.wfile.write(r.body)
+                except (BrokenPipeError, ConnectionResetError):
+                    pass
+
+            def log_message(self, *args) -> None:
+                pass
+
+        return Handler

@@ -1,0 +1,173 @@
+"""`docwatch run` as operators run it: a real process, real APScheduler, real signals (issue 7)."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sqlite3
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from docwatch.demo.history import urm_page, urm_text
+
+from .conftest import EXE
+from .servers import Response, Server
+
+PAGE = urm_page(urm_text("2024-07-15"), "2024-07-15")
+
+
+class Run:
+    """A `docwatch run --log-format json` process whose log events a test can wait for."""
+
+    def __init__(self, tmp: Path, config: str):
+        self.config = tmp / "docwatch.toml"
+        self.config.write_text(config, encoding="utf-8")
+        self.db = tmp / "watch.db"
+        self.events: list[dict] = []
+        self.changed = threading.Condition()
+        self.proc = subprocess.Popen(
+            [str(EXE), "--db", str(self.db), "--config", str(self.config), "run",
+             "--log-format", "json"],
+            stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True)
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self) -> None:
+        for line in self.proc.stderr:
+            try:
+                event = json.loads(line)
+            except json.JSONDecodeError:
+                event = {"event": "unparsed", "message": line.rstrip()}
+            with self.changed:
+                self.events.append(event)
+                self.changed.notify_all()
+
+    def of(self, kind: str, **match) -> list[dict]:
+        with self.changed:
+            return [e for e in self.events if e.get("event") == kind
+                    and all(e.get(k) == v for k, v in match.items())]
+
+    def wait(self, kind: str, n: int = 1, timeout: float = 20, **match) -> list[dict]:
+        with self.changed:
+            ok = self.changed.wait_for(lambda: len(self.of(kind, **match)) >= n, timeout)
+        if not ok:
+            raise TimeoutError(f"{n} {kind!r} event(s) expected; log: {self.events}")
+        return self.of(kind, **match)
+
+    def signal(self, sig: int) -> None:
+        self.proc.send_signal(sig)
+
+    def stop(self, timeout: float = 10) -> int:
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        code = self.proc.wait(timeout)
+        self.reader.join(timeout)
+        return code
+
+
+@pytest.fixture
+def server():
+    with Server() as s:
+        yield s
+
+
+def source(name: str, url: str, schedule: str = 'every = "1s"') -> str:
+    return f'[[source]]\nname = "{name}"\nurl = "{url}"\n{schedule}\n'
+
+
+RUN = '[run]\ncatch_up = "1s"\nheartbeat = "1s"\ngrace = "3s"\n'
+
+
+def test_two_sources_run_at_their_cadence_and_never_overlap(server, tmp_path):
+    server.put("/fast", PAGE)
+    server.put("/slow", Response(PAGE, delay=1.6))  # each check outlasts the 1 s interval
+    run = Run(tmp_path, RUN + source("fast", server.url("/fast")) + source("slow", server.url("/slow")))
+    try:
+        server.wait("/fast", 5)
+        server.wait("/slow", 2)
+    finally:
+        assert run.stop() == 0
+    fast = server.requests["/fast"]
+    gaps = [b - a for a, b in zip(fast, fast[1:])]
+    assert all(0.7 < g < 1.8 for g in gaps), gaps  # every second (jitter: at most 5 %)
+    assert server.max_in_flight["/slow"] == 1 and server.max_in_flight["/fast"] == 1
+    slow = server.requests["/slow"]
+    assert all(b - a >= 1.6 for a, b in zip(slow, slow[1:]))  # the next waits for the last
+    checks = run.of("check", source="fast")
+    assert checks[0]["result"] == "new" and {c["result"] for c in checks[1:]} == {"unchanged"}
+
+
+def test_sigterm_during_a_slow_check_exits_within_5_seconds_leaving_a_sound_database(
+        server, tmp_path):
+    server.put("/page", PAGE)
+    run = Run(tmp_path, RUN + source("page", server.url("/page"), 'every = "2s"'))
+    run.wait("check", source="page", result="new")
+    server.put("/page", Response(urm_page(urm_text("2025-07-01"), "2025-07-01"), delay=60))
+    server.wait("/page", 2)  # the slow check is under way
+    started = time.monotonic()
+    run.signal(signal.SIGTERM)
+    assert run.stop(timeout=10) == 0
+    assert time.monotonic() - started < 5
+    assert run.of("stopped")[0]["abandoned"] == ["page"]
+    conn = sqlite3.connect(run.db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert conn.execute("select count(*) from fetches").fetchone() == (1,)  # nothing half-kept
+    assert conn.execute("select count(*) from snapshots").fetchone() == (1,)
+
+
+def test_an_overdue_source_is_checked_once_at_start_and_a_fresh_one_waits(server, tmp_path):
+    server.put("/old", PAGE)
+    server.put("/fresh", PAGE)
+    config = RUN + source("old", server.url("/old"), 'every = "1h"') + source(
+        "fresh", server.url("/fresh"), 'every = "1h"')
+    first = Run(tmp_path, config)
+    first.wait("check", n=2)
+    assert first.stop() == 0
+    # Downtime: the last check of "old" was two hours ago, "fresh" was checked just now.
+    conn = sqlite3.connect(first.db)
+    conn.execute("""update fetches set started_at = strftime('%Y-%m-%dT%H:%M:%SZ', 'now', '-2 hours')
+                    where source_id = (select id from sources where name = 'old')""")
+    conn.commit()
+    conn.close()
+
+    again = Run(tmp_path, config)
+    try:
+        again.wait("check", source="old")
+        beats = len(again.of("heartbeat"))
+        again.wait("heartbeat", n=beats + 2)  # two more seconds with nothing else due
+    finally:
+        assert again.stop() == 0
+    assert server.count("/old") == 2 and server.count("/fresh") == 1
+    scheduled = {e["source"]: e for e in again.of("scheduled")}
+    assert scheduled["old"]["overdue"] and not scheduled["fresh"]["overdue"]
+
+
+def test_sighup_reloads_sources_and_a_broken_config_keeps_the_old_schedule(server, tmp_path):
+    for path in ("/a", "/b"):
+        server.put(path, PAGE)
+    run = Run(tmp_path, RUN + source("a", server.url("/a")))
+    try:
+        run.wait("check", source="a")
+        run.config.write_text(RUN + source("a", server.url("/a"), "every = 'often'"), encoding="utf-8")
+        run.signal(signal.SIGHUP)
+        [failed] = run.wait("reload_failed")
+        assert failed["message"].startswith("config not reloaded, keeping the running schedule: ")
+        assert failed["message"].endswith("source 'a': every: 'often' is not a duration like "
+                                          "'30m', '6h' or '1d'")
+        done = server.count("/a")
+        server.wait("/a", done + 2)  # still checked every second
+
+        run.config.write_text(RUN + source("b", server.url("/b"), 'every = "1s"'), encoding="utf-8")
+        run.signal(signal.SIGHUP)
+        [reloaded] = run.wait("reloaded")
+        assert reloaded["added"] == ["b"] and reloaded["removed"] == ["a"]
+        after_reload = server.count("/a")
+        server.wait("/b", 3)
+        assert server.count("/a") <= after_reload + 1  # at most the check already under way
+        assert len(run.of("reload_failed")) == 1
+    finally:
+        assert run.stop() == 0
