@@ -81,14 +81,14 @@ def fetch_cmd(settings: Settings, once: bool, sources: tuple[str, ...]) -> None:
     config = settings.load_config()
     chosen = config.select(sources)
     store = settings.store()
-    results = check_all(chosen, store, targets=config.notify)
+    results = check_all(chosen, store, targets=config.notify, tz=config.timezone)
     _report(results, store)
     if any(not r.ok for r in results):
         sys.exit(EXIT_FAILED)
 
 
 def _report(results: list[CheckResult], store) -> None:
-    from .notify import render_text
+    from . import render
 
     for r in results:
         if not r.ok:
@@ -105,9 +105,8 @@ def _report(results: list[CheckResult], store) -> None:
             if not alerts:
                 click.echo(f"{r.source}: {len(r.changes)} change(s) recorded, none alerting")
                 continue
-            doc = store.document(r.snapshot_id)
-            url = store.raw(r.snapshot_id)[2]
-            title, body = render_text(r.source, doc.title, url, alerts)
+            info = store.snapshot_info(r.snapshot_id)
+            title, body = render.text([render.Page(r.source, info["title"], info["url"], alerts)])
             _print_alert(title + note, body)
 
 
@@ -142,7 +141,7 @@ def changes_cmd(settings: Settings, source, since, category, show_all, limit, as
     if not rows:
         click.echo("no changes recorded" + (" matching the filters" if source or since or category else ""))
         return
-    from .notify import LABELS, quote
+    from .render import LABELS, quote
 
     for meta, c in rows:
         where = " › ".join(c.section) + (f" › {c.locator}" if c.locator else "")
@@ -159,7 +158,7 @@ def changes_cmd(settings: Settings, source, since, category, show_all, limit, as
 @click.option("--all", "show_all", is_flag=True, help="Also show changes that do not alert.")
 def diff_cmd(old: str, new: str, as_json: bool, show_all: bool) -> None:
     """Compare two versions of a page, given as files or URLs."""
-    from .notify import render_text
+    from . import render
     from .pipeline import diff_targets
 
     changes = diff_targets(old, new)
@@ -170,12 +169,63 @@ def diff_cmd(old: str, new: str, as_json: bool, show_all: bool) -> None:
     if not shown:
         click.echo(f"no alerting change ({len(changes)} recorded without alert)")
         return
-    title, body = render_text(None, Path(new).name, None, shown)
+    title, body = render.text([render.Page(None, Path(new).name, None, shown)])
     _print_alert(title, body)
 
 
 def _print_json(changes: list[dict]) -> None:
     click.echo(json.dumps({"changes": changes}, ensure_ascii=False, indent=1))
+
+
+@cli.command("feed")
+@click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default stdout).")
+@click.option("--source", "-s", help="Only this source.")
+@click.option("--limit", "-n", type=int, default=200, show_default=True, help="Newest changes to include.")
+@click.option("--all", "show_all", is_flag=True, help="Include changes that do not alert.")
+@click.pass_obj
+def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: int,
+             show_all: bool) -> None:
+    """An Atom feed of recorded changes (entry ids stay the same when it is regenerated).
+
+    Regenerate it after each run, e.g. `docwatch feed -o /var/www/docwatch.xml`.
+    """
+    from .feed import atom
+
+    store = settings.store()
+    if source:
+        store.snapshot_at(source)  # one clear line for an unknown source
+    xml = atom(store.changes(source=source, alerts_only=not show_all, limit=limit), source=source)
+    if output:
+        tmp = Path(output + ".tmp")
+        tmp.write_bytes(xml)
+        tmp.replace(output)  # readers never see half a feed
+    else:
+        click.echo(xml.decode("utf-8"), nl=False)
+
+
+@cli.command("notify")
+@click.option("--test", "test", is_flag=True,
+              help="Send a test message through each configured channel and report each result.")
+@click.pass_obj
+def notify_cmd(settings: Settings, test: bool) -> None:
+    """Send what is due in the alert outbox now (or, with --test, a test message)."""
+    from . import notify
+
+    if test:
+        channels = [t.url for t in settings.load_config().notify]
+        if not channels:
+            raise click.ClickException("no [[notify]] channel is configured")
+        results = notify.send_test(channels)
+        for channel, ok, error in results:
+            click.echo(f"{'sent  ' if ok else 'FAILED'}  {notify.redact(channel)}"
+                       + (f"  {error}" if error else ""))
+        if not all(ok for _, ok, _ in results):
+            sys.exit(EXIT_FAILED)
+        return
+    counts = notify.deliver_pending(settings.store())
+    click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing due")
+    if counts.get("failed") or counts.get("abandoned"):
+        sys.exit(EXIT_FAILED)
 
 
 @cli.command("sources")
@@ -224,7 +274,7 @@ def _minute(iso: str | None) -> str:
 @click.pass_obj
 def history_cmd(settings: Settings, source: str, section: str | None, show_text: bool) -> None:
     """How SOURCE's sections changed: each version's dates and the changes that made it."""
-    from .notify import LABELS, quote
+    from .render import LABELS, quote
 
     store = settings.store()
     versions = store.section_versions(source, section)

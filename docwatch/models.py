@@ -156,6 +156,16 @@ class Fetched:
     elapsed: float = 0.0
 
 
+@dataclass(frozen=True)
+class Outgoing:
+    """Changes of one check for one channel: by index into the check's changes."""
+
+    channel: str
+    indexes: tuple[int, ...]
+    due_at: str  # the check's time, or the end of the digest window
+    digest: str | None = None  # hourly | daily
+
+
 @dataclass
 class CheckResult:
     """The outcome of one check of one source."""

@@ -1,129 +1,158 @@
-"""Alerts: render changes as one readable message per check, deliver through an outbox.
+"""Alerts through the `deliveries` outbox, sent with Apprise.
 
-Messages are composed when a check is stored (rows in `deliveries`, written in the same
-transaction) and sent afterwards, so a crash between storing and sending loses nothing.
+A check queues, in its own transaction, one outbox row per channel that wants some of its
+changes (or adds them to the channel's open hourly/daily digest). Sending happens afterwards:
+each due row is rendered in the channel's own format (HTML for e-mail, Markdown for chat, text
+elsewhere) and sent, with a few quick retries; a channel that stays down leaves its rows
+`failed`, and they go out on the first run after it is back. Nothing is lost; a row is marked
+sent as soon as the channel accepts it.
 """
 
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import time
+from collections import Counter
+from datetime import datetime, timedelta, timezone
+from zoneinfo import ZoneInfo
 
-from .models import Change, NotifyTarget
-from .store import Store
+from . import render
+from .models import Change, NotifyTarget, Outgoing
+from .store import Delivery, Store, now_iso
 
 log = logging.getLogger(__name__)
 
-LABELS = {
-    "new_entry": "+ NEW ENTRY",
-    "removed_entry": "- REMOVED ENTRY",
-    "revised_figure": "~ FIGURE",
-    "text_edit": "~ EDITED",
-    "content_added": "+ ADDED",
-    "content_removed": "- REMOVED",
-    "section_renamed": "~ RENAMED",
-    "moved": "> MOVED",
-    "minor_edit": "· MINOR",
-}
-WIDTH = 16
-QUOTE = 220
+RETRIES = 3  # attempts per run
+BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt
+GIVE_UP = timedelta(days=7)  # a row still unsent this long after it was queued is abandoned
 
 
-def title(source: str | None, page_title: str, changes: list[Change]) -> str:
-    """"urm-nato · Lithuania's membership in NATO — 3 changes"."""
-    n = len(changes)
-    name = f"{source} · " if source else ""
-    return f"{name}{page_title or source or 'page'} — {n} change{'s' if n != 1 else ''}"
-
-
-def render_text(source: str | None, page_title: str, url: str | None,
-                changes: list[Change]) -> tuple[str, str]:
-    """(title, body) in plain text, changes grouped by section, in reading order."""
-    lines: list[str] = []
-    for change in changes:
-        label = LABELS.get(change.category, change.category).ljust(WIDTH)
-        where = " › ".join(_below_title(change.section, page_title)) or "(top of page)"
-        if change.locator:
-            where += f" › {change.locator}"
-        figs = "  ".join(f"{f['old'] or '∅'} → {f['new'] or '∅'}" for f in change.figures)
-        lines.append(f"{label}{where}" + (f"   {figs}" if figs else ""))
-        lines.append(" " * WIDTH + quote(change))
-    if url:
-        lines.append("")
-        lines.append(url)
-    return title(source, page_title, changes), "\n".join(lines)
-
-
-def _below_title(section: list[str], page_title: str) -> list[str]:
-    """The page's own title heads every path; an alert already names the page."""
-    return section[1:] if len(section) > 1 and section[0] == page_title else section
-
-
-def quote(change: Change) -> str:
-    """The changed passage, quoted, with the word diff marked [-old-]{+new+}."""
-    if change.kind == "modified" and change.category not in ("section_renamed",):
-        text = "".join(
-            t if op == "=" else (f"[-{t}-]" if op == "-" else f"{{+{t}+}}") for op, t in change.diff
-        )
-        text = _around_edits(text)
-    else:
-        text = change.new_text if change.new_text is not None else change.old_text or ""
-        if change.category == "section_renamed":
-            text = f"{change.old_text} → {change.new_text}"
-    text = " ".join(text.split())
-    return f'"{text[:QUOTE]}{"…" if len(text) > QUOTE else ""}"'
-
-
-def _around_edits(text: str, context: int = 90) -> str:
-    """Keep the edited stretch of a long passage with some words either side."""
-    first = min((i for i in (text.find("[-"), text.find("{+")) if i >= 0), default=0)
-    if first <= context:
-        return text
-    cut = text.rfind(" ", 0, first - context)
-    return "…" + text[cut + 1:] if cut >= 0 else text
-
-
-def outgoing(source: str, page_title: str, url: str, changes: list[Change],
-             targets: tuple[NotifyTarget, ...]) -> list[tuple[str, str, str]]:
-    """(channel, title, body) for each channel that wants some of these changes."""
+def outgoing(changes: list[Change], targets: tuple[NotifyTarget, ...], at: str,
+             tz: str = "UTC") -> list[Outgoing]:
+    """What each channel should get of these changes, and when."""
     out = []
     for target in targets:
-        wanted = [c for c in changes if target.wants(c)]
+        wanted = tuple(i for i, c in enumerate(changes) if target.wants(c))
         if wanted:
-            subject, body = render_text(source, page_title, url, wanted)
-            out.append((target.url, subject, body))
+            digest = None if target.digest == "immediate" else target.digest
+            out.append(Outgoing(target.url, wanted, digest_due(at, digest, tz), digest))
     return out
 
 
-def deliver_pending(store: Store) -> dict[str, int]:
-    """Send every pending outbox row through Apprise; count sent and failed."""
-    pending = store.pending_deliveries()
-    counts: dict[str, int] = defaultdict(int)
-    if not pending:
+def digest_due(at: str, digest: str | None, tz: str = "UTC") -> str:
+    """When a change found at `at` goes out: now, or when its hour (or local day) ends."""
+    if digest is None:
+        return at
+    when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    if digest == "hourly":
+        end = when.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
+    else:
+        end = datetime.combine(when.date() + timedelta(days=1), datetime.min.time(), when.tzinfo)
+    return end.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def status_message(source: str, url: str, event: str, detail: str) -> tuple[str, str]:
+    """(title, body) of a status event: the source is failing, has recovered, or is gone."""
+    heading = {"failing": "⚠ source failing", "recovered": "✓ source recovered",
+               "removed": "✗ page removed"}[event]
+    return f"{source} · {heading}", f"{heading.split(' ', 1)[1].capitalize()}: {detail}\n{url}"
+
+
+# --- sending ----------------------------------------------------------------------------
+
+
+def deliver_pending(store: Store, now: str | None = None, *,
+                    sleep=time.sleep) -> Counter:
+    """Send every due outbox row; count them by outcome (sent, failed, abandoned)."""
+    now = now or now_iso()
+    due = store.deliverable(now)
+    counts: Counter = Counter()
+    if not due:
         return counts
     import apprise  # heavy: imported only when something is to be sent
 
-    for delivery in pending:
-        ap = apprise.Apprise()
-        if not ap.add(delivery.channel):
-            store.delivery_done(delivery.id, ok=False, error="not a usable Apprise URL",
-                                max_attempts=1)
-            counts["failed"] += 1
-            continue
-        try:
-            ok = bool(ap.notify(title=delivery.title, body=delivery.body,
-                                body_format=apprise.NotifyFormat.TEXT))
-            error = None if ok else "the channel did not accept the message"
-        except Exception as e:  # noqa: BLE001 - a plugin's failure must not stop the others
-            ok, error = False, f"{type(e).__name__}: {e}"
-        store.delivery_done(delivery.id, ok=ok, error=error)
-        counts["sent" if ok else "failed"] += 1
-        if not ok:
-            log.warning("delivery %s to %s failed: %s", delivery.id, _redact(delivery.channel), error)
+    for d in due:
+        outcome = _deliver(store, d, now, apprise, sleep)
+        counts[outcome] += 1
     return counts
 
 
-def _redact(url: str) -> str:
-    """A channel URL without its credentials, for logs."""
+def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
+    ap = apprise.Apprise()
+    if not ap.add(d.channel):
+        store.delivery_done(d.id, ok=False, error="not a usable Apprise URL", give_up=True)
+        log.warning("delivery %s: %s is not a usable Apprise URL", d.id, redact(d.channel))
+        return "abandoned"
+    fmt = _format_of(ap[0], apprise)
+    title, body = message(store, d, fmt)
+    error = None
+    for attempt in range(RETRIES):
+        if attempt:
+            sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
+        ok, error = send(ap, title, body, fmt, apprise)
+        if ok:
+            store.delivery_done(d.id, ok=True, attempts=attempt + 1, title=title,
+                                body=body if fmt == "text" else message(store, d, "text")[1])
+            return "sent"
+    expired = _age(d.created_at, now) > GIVE_UP
+    store.delivery_done(d.id, ok=False, error=error, attempts=RETRIES, give_up=expired)
+    log.warning("delivery %s to %s failed %d times: %s%s", d.id, redact(d.channel), RETRIES,
+                error, "; giving up" if expired else "; will retry on the next run")
+    return "abandoned" if expired else "failed"
+
+
+def send(ap, title: str, body: str, fmt: str, apprise) -> tuple[bool, str | None]:
+    """One attempt through Apprise: (accepted, error)."""
+    body_format = {"html": apprise.NotifyFormat.HTML, "markdown": apprise.NotifyFormat.MARKDOWN,
+                   "text": apprise.NotifyFormat.TEXT}[fmt]
+    try:
+        ok = bool(ap.notify(title=title, body=body, body_format=body_format))
+    except Exception as e:  # noqa: BLE001 - a plugin's failure must not stop the others
+        return False, f"{type(e).__name__}: {e}"
+    return ok, None if ok else "the channel did not accept the message"
+
+
+def message(store: Store, d: Delivery, fmt: str) -> tuple[str, str]:
+    """The row's (title, body) in `fmt`, rendered from its stored changes."""
+    if not d.change_ids:  # a status event, a test, or a schema-1 row: text as queued
+        return d.title, render.status_html(d.body) if fmt == "html" else d.body
+    pages = render.group(store.changes_by_id(d.change_ids))
+    return render.render(pages, fmt)
+
+
+def _format_of(plugin, apprise) -> str:
+    """The channel's own format: HTML for e-mail, Markdown for chat services, else text."""
+    native = getattr(plugin, "notify_format", apprise.NotifyFormat.TEXT)
+    if isinstance(native, tuple):  # newer Apprise: the formats it takes, preferred first
+        native = native[0] if native else apprise.NotifyFormat.TEXT
+    return {apprise.NotifyFormat.HTML: "html",
+            apprise.NotifyFormat.MARKDOWN: "markdown"}.get(native, "text")
+
+
+def _age(created_at: str, now: str) -> timedelta:
+    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
+    return parse(now) - parse(created_at)
+
+
+def send_test(channels: list[str]) -> list[tuple[str, bool, str | None]]:
+    """Send a test message through each channel now (not through the outbox)."""
+    import apprise
+
+    results = []
+    for channel in channels:
+        ap = apprise.Apprise()
+        if not ap.add(channel):
+            results.append((channel, False, "not a usable Apprise URL"))
+            continue
+        fmt = _format_of(ap[0], apprise)
+        body = "docwatch can reach this channel. Alerts about page changes will arrive here."
+        ok, error = send(ap, "docwatch · test message",
+                         render.status_html(body) if fmt == "html" else body, fmt, apprise)
+        results.append((channel, ok, error))
+    return results
+
+
+def redact(url: str) -> str:
+    """A channel URL without credentials, paths or tokens: scheme and host only."""
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('@')[-1].split('/')[0]}/…"
+    return f"{scheme}://{rest.split('@')[-1].split('/')[0].split('?')[0]}/…"

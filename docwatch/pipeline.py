@@ -24,6 +24,7 @@ def check(
     targets: tuple[NotifyTarget, ...] = (),
     http: httpx.Client | None = None,
     clock: Callable[[], str] = now_iso,
+    tz: str = "UTC",
 ) -> CheckResult:
     """Check one source now: record what the page says and what changed since last time."""
     started_at, t0 = clock(), time.monotonic()
@@ -59,7 +60,7 @@ def check(
         old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
                else _reparse(store, source, prev.snapshot_id))
         changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
-    outgoing = notify.outgoing(source.name, doc.title, fetched.final_url, changes, targets)
+    outgoing = notify.outgoing(changes, targets, started_at, tz)
     snapshot_id = store.record_snapshot(
         source, fetched, doc, changes, started_at=started_at, duration_ms=ms(),
         previous_id=prev.snapshot_id if prev else None, parsed_with=parsed_with,
@@ -89,15 +90,19 @@ def check_all(
     targets: tuple[NotifyTarget, ...] = (),
     http: httpx.Client | None = None,
     clock: Callable[[], str] = now_iso,
+    tz: str = "UTC",
+    deliver: bool = True,
 ) -> list[CheckResult]:
-    """Check each source in turn (a failing one never stops the others), then send alerts."""
+    """Check each source in turn (a failing one never stops the others), then send what is due
+    in the outbox (unless `deliver` is false)."""
     results = []
     own = http is None
     http = http or fetch.client()
     try:
         for source in sources:
             try:
-                results.append(check(source, store, targets=targets, http=http, clock=clock))
+                results.append(check(source, store, targets=targets, http=http, clock=clock,
+                                     tz=tz))
             except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
                 log.exception("check of %s failed", source.name)
                 results.append(CheckResult(source.name, "error", error_kind="internal",
@@ -105,7 +110,8 @@ def check_all(
     finally:
         if own:
             http.close()
-    notify.deliver_pending(store)
+    if deliver:
+        notify.deliver_pending(store, clock())
     return results
 
 

@@ -102,7 +102,8 @@ class Runner:
         started = time.monotonic()
         try:
             store = self.store()
-            [result] = pipeline.check_all([source], store, targets=self.config.notify)
+            [result] = pipeline.check_all([source], store, targets=self.config.notify,
+                                          tz=self.config.timezone)
             fields = {"source": name, "result": result.status, "changes": len(result.changes),
                       "alerts": len(result.alerts),
                       "duration_ms": int((time.monotonic() - started) * 1000)}

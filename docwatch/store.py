@@ -27,7 +27,7 @@ import zstandard
 
 from . import migrations
 from .errors import DocwatchError
-from .models import Block, Change, Document, Fetched, Section, Source
+from .models import Block, Change, Document, Fetched, Outgoing, Section, Source
 
 MAX_DELTA_CHAIN = 32  # a stored page is rebuilt from at most this many deltas
 
@@ -52,11 +52,15 @@ class Previous:
 
 @dataclass(frozen=True)
 class Delivery:
+    """An outbox row due to be sent."""
+
     id: int
     channel: str
     title: str
     body: str
     attempts: int
+    change_ids: list[int] | None
+    created_at: str
 
 
 class StoreError(DocwatchError):
@@ -217,7 +221,7 @@ class Store:
         duration_ms: int,
         previous_id: int | None,
         parsed_with: str | None = None,
-        outgoing: list[tuple[str, str, str]] = (),
+        outgoing: list[Outgoing] = (),
     ) -> int:
         """Store a new version, its section versions, its changes and its outbox, atomically."""
         with self.transaction():
@@ -238,12 +242,9 @@ class Store:
                 "parsed_with": parsed_with,
             }).last_pk
             self.db.execute("UPDATE fetches SET snapshot_id = ? WHERE id = ?", [snapshot_id, fetch_id])
-            self._write_changes(sid, snapshot_id, previous_id, started_at, doc, changes)
-            self.db["deliveries"].insert_all(
-                {"source_id": sid, "snapshot_id": snapshot_id, "channel": channel, "title": title,
-                 "body": body, "status": "pending", "attempts": 0, "created_at": started_at}
-                for channel, title, body in outgoing
-            )
+            ids = self._write_changes(sid, snapshot_id, previous_id, started_at, doc, changes)
+            for out in outgoing:
+                self._queue(sid, snapshot_id, out, [ids[i] for i in out.indexes], started_at)
             return snapshot_id
 
     def _fetch_row(self, source: Source, started_at: str, duration_ms: int, result: str,
@@ -254,12 +255,42 @@ class Store:
         return self.db["fetches"].insert(row).last_pk
 
     def _write_changes(self, source_id: int, snapshot_id: int, previous_id: int | None, at: str,
-                       doc: Document, changes: list[Change]) -> None:
-        """The version's sections, then its changes, whose texts point at stored passages."""
+                       doc: Document, changes: list[Change]) -> list[int]:
+        """The version's sections, then its changes (whose texts point at stored passages)."""
         old = self._passage_ids(previous_id) if previous_id else {}
         new = self._write_sections(source_id, snapshot_id, doc)
-        self.db["changes"].insert_all(
-            _change_row(c, source_id, snapshot_id, previous_id, at, old, new) for c in changes)
+        return [self.db["changes"].insert(
+            _change_row(c, source_id, snapshot_id, previous_id, at, old, new)).last_pk
+            for c in changes]
+
+    def _queue(self, source_id: int, snapshot_id: int, out: Outgoing, change_ids: list[int],
+               at: str) -> None:
+        """An outbox row for these changes, or more changes for the channel's open digest."""
+        if out.digest:
+            row = self.db.execute(
+                "SELECT id, change_ids FROM deliveries WHERE channel = ? AND kind = 'digest' "
+                "AND due_at = ? AND status = 'pending'", [out.channel, out.due_at]).fetchone()
+            if row:
+                self.db.execute("UPDATE deliveries SET change_ids = ? WHERE id = ?",
+                                [json.dumps(json.loads(row[1]) + change_ids), row[0]])
+                return
+        self.db["deliveries"].insert({
+            "source_id": None if out.digest else source_id,
+            "snapshot_id": None if out.digest else snapshot_id, "channel": out.channel,
+            "kind": "digest" if out.digest else "changes", "change_ids": json.dumps(change_ids),
+            "title": "", "body": "", "status": "pending", "attempts": 0, "created_at": at,
+            "due_at": out.due_at,
+        })
+
+    def queue_message(self, source: Source, channels: list[str], title: str, body: str,
+                      at: str, kind: str = "status") -> None:
+        """An outbox row per channel for a message composed now (a status event)."""
+        with self.transaction():
+            sid = self.source_id(source)
+            self.db["deliveries"].insert_all(
+                {"source_id": sid, "channel": channel, "kind": kind, "title": title, "body": body,
+                 "status": "pending", "attempts": 0, "created_at": at, "due_at": at}
+                for channel in channels)
 
     def _passage_ids(self, snapshot_id: int) -> dict[str, int]:
         """Text -> passage id for every passage of a stored version."""
@@ -335,9 +366,13 @@ class Store:
     def changes(self, *, source: str | None = None, since: str | None = None,
                 category: str | None = None, alerts_only: bool = True,
                 limit: int | None = None, snapshot_id: int | None = None,
-                oldest_first: bool = False) -> list[tuple[dict[str, Any], Change]]:
+                oldest_first: bool = False, ids: list[int] | None = None,
+                ) -> list[tuple[dict[str, Any], Change]]:
         """Recorded changes, newest first, each with its source, url and time."""
         where, args = ["1 = 1"], []
+        if ids is not None:
+            where.append(f"changes.id IN ({','.join('?' * len(ids))})")
+            args.extend(ids)
         if snapshot_id is not None:
             where.append("changes.snapshot_id = ?")
             args.append(snapshot_id)
@@ -354,8 +389,10 @@ class Store:
             where.append("changes.alert = 1")
         sql = f"""SELECT changes.*, sources.name AS source_name, sources.url AS source_url,
                          coalesce(changes.old_text, old.text) AS old,
-                         coalesce(changes.new_text, new.text) AS new
+                         coalesce(changes.new_text, new.text) AS new,
+                         snap.title AS page_title, coalesce(snap.url, sources.url) AS page_url
                   FROM changes JOIN sources ON sources.id = changes.source_id
+                  JOIN snapshots snap ON snap.id = changes.snapshot_id
                   LEFT JOIN passages old ON old.id = changes.old_passage_id
                   LEFT JOIN passages new ON new.id = changes.new_passage_id
                   WHERE {' AND '.join(where)}
@@ -372,8 +409,8 @@ class Store:
                 alert=bool(row["alert"]), source=row["source_name"], locator=row["locator"],
             )
             out.append(({"id": row["id"], "url": row["source_url"],
-                         "detected_at": row["detected_at"], "snapshot_id": row["snapshot_id"]},
-                        change))
+                         "detected_at": row["detected_at"], "snapshot_id": row["snapshot_id"],
+                         "title": row["page_title"], "page_url": row["page_url"]}, change))
         return out
 
     def snapshot_at(self, source: str, at: str | None = None) -> int:
@@ -498,22 +535,34 @@ class Store:
         return self.db.execute(sql, list(where.values())).fetchone()[0]
 
     # outbox -----------------------------------------------------------------------------
-    def pending_deliveries(self) -> list[Delivery]:
-        return [Delivery(*r) for r in self.db.execute(
-            "SELECT id, channel, title, body, attempts FROM deliveries WHERE status = 'pending' ORDER BY id"
-        ).fetchall()]
+    def deliverable(self, now: str) -> list[Delivery]:
+        """Outbox rows to send now: pending or failed before, and due (digests: window closed)."""
+        return [Delivery(i, ch, t, b, a, json.loads(ids) if ids else None, c)
+                for i, ch, t, b, a, ids, c in self.db.execute(
+                    "SELECT id, channel, title, body, attempts, change_ids, created_at "
+                    "FROM deliveries WHERE status IN ('pending', 'failed') "
+                    "AND (due_at IS NULL OR due_at <= ?) ORDER BY id", [now])]
 
     def delivery_done(self, delivery_id: int, *, ok: bool, error: str | None = None,
-                      max_attempts: int = 5) -> None:
+                      attempts: int = 1, title: str | None = None, body: str | None = None,
+                      give_up: bool = False) -> None:
+        """Record a delivery's outcome; a sent row keeps the text of what was sent."""
         if ok:
             self.db.execute(
-                "UPDATE deliveries SET status = 'sent', attempts = attempts + 1, sent_at = ?, "
-                "last_error = NULL WHERE id = ?", [now_iso(), delivery_id])
+                "UPDATE deliveries SET status = 'sent', attempts = attempts + ?, sent_at = ?, "
+                "last_error = NULL, title = coalesce(?, title), body = coalesce(?, body) "
+                "WHERE id = ?", [attempts, now_iso(), title, body, delivery_id])
         else:
             self.db.execute(
-                "UPDATE deliveries SET attempts = attempts + 1, last_error = ?, status = CASE "
-                "WHEN attempts + 1 >= ? THEN 'failed' ELSE 'pending' END WHERE id = ?",
-                [error, max_attempts, delivery_id])
+                "UPDATE deliveries SET attempts = attempts + ?, last_error = ?, status = ? "
+                "WHERE id = ?", [attempts, error, "abandoned" if give_up else "failed",
+                                 delivery_id])
+
+    def changes_by_id(self, ids: list[int]) -> list[tuple[str, str, str | None, Change]]:
+        """(source, page title, page url, change) for these change ids, in their order."""
+        found = {meta["id"]: (c.source, meta["title"], meta["page_url"], c)
+                 for meta, c in self.changes(ids=ids, alerts_only=False)}
+        return [found[i] for i in ids if i in found]
 
 
 @functools.cache

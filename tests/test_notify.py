@@ -1,83 +1,235 @@
-"""Alerts reach a real JSON webhook through Apprise, via the outbox, exactly once."""
+"""Alerts through Apprise to a real SMTP server and a real JSON webhook, via the outbox;
+digests; the Atom feed; escaping (issue 6)."""
 
 from __future__ import annotations
 
+import email
 import json
+import socket
+import threading
+from email import policy
+from xml.etree import ElementTree
 
-import sqlite_utils
+import feedparser
+import httpx
+import pytest
+from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
+from werkzeug import Response as WerkzeugResponse
 
+from docwatch import notify
+from docwatch.feed import atom
+from docwatch.models import NotifyTarget, Source
+from docwatch.pipeline import check_all
+from docwatch.store import Store
 from docwatch.demo.history import urm_page, urm_text
 
 from .conftest import run_cli
+from .servers import Server
 
-PAGE = "/en/nato/995"
-
-
-def _serve_versions(httpserver: HTTPServer):
-    """Serve the page; returns a function that puts up the version of a date."""
-    from werkzeug import Response
-
-    current = {}
-    httpserver.expect_request(PAGE).respond_with_handler(
-        lambda request: Response(current["body"], content_type="text/html"))
-
-    def put(date: str) -> None:
-        current["body"] = urm_page(urm_text(date), date)
-
-    return put
+INJECTION = "Note: <script>alert(1)</script> and </td></table> stay text."
 
 
-def test_alerts_are_delivered_to_a_json_webhook(httpserver: HTTPServer, tmp_path, write_config):
-    hook = f"json://127.0.0.1:{httpserver.port}/hooks/docwatch"
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Mailbox:
+    """An aiosmtpd handler keeping every message it receives."""
+
+    def __init__(self) -> None:
+        self.messages: list[email.message.EmailMessage] = []
+
+    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's naming
+        self.messages.append(email.message_from_bytes(envelope.content, policy=policy.default))
+        return "250 OK"
+
+
+@pytest.fixture
+def smtp():
+    box = Mailbox()
+    controller = Controller(box, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    yield box, f"mailto://127.0.0.1:{controller.port}?from=docwatch@example.org&to=analyst@example.org"
+    controller.stop()
+
+
+class Webhook:
+    """A JSON webhook receiver (pytest-httpserver) that keeps what Apprise posts."""
+
+    def __init__(self, server: HTTPServer, path: str = "/hook"):
+        self.received: list[dict] = []
+        self.url = f"json://127.0.0.1:{server.port}{path}"
+        server.expect_request(path, method="POST").respond_with_handler(self._receive)
+
+    def _receive(self, request):
+        self.received.append(json.loads(request.data))
+        return WerkzeugResponse("ok")
+
+
+@pytest.fixture
+def page():
+    with Server() as s:
+        yield s
+
+
+def versions(date: str, extra: str = "") -> bytes:
+    body = urm_text(date)
+    if extra:
+        body = body.replace("</h2>", f"</h2><p>{extra}</p>", 1)
+    return urm_page(body, date)
+
+
+def run_checks(store, source, targets, page, bodies, clocks=None):
+    with httpx.Client() as http:
+        for k, body in enumerate(bodies):
+            page.put("/page", body)
+            clock = (lambda at=clocks[k]: at) if clocks else None
+            kwargs = {"clock": clock} if clock else {}
+            [result] = check_all([source], store, targets=targets, http=http, **kwargs)
+            assert result.ok, result.error
+
+
+def test_email_has_text_and_html_parts_with_the_same_changes_and_the_webhook_gets_them(
+        smtp, httpserver, page, tmp_path):
+    box, mailto = smtp
+    hook = Webhook(httpserver)
+    store = Store(tmp_path / "w.db")
+    source = Source("urm-nato", page.url("/page"))
+    targets = (NotifyTarget(mailto), NotifyTarget(hook.url, categories=("revised_figure",)))
+    run_checks(store, source, targets, page, [versions("2023-07-20"), versions("2024-04-02")])
+
+    [mail] = box.messages
+    assert mail["Subject"].startswith("urm-nato · Lithuania's membership")
+    assert "changes" in mail["Subject"]
+    text = mail.get_body(("plain",)).get_content()
+    html = mail.get_body(("html",)).get_content()
+    for part in (text, html):  # the same changes in both parts
+        assert "Figure revised" in part and "2.5 % → 3 %" in part
+        assert "New entry" in part and "7 March 2024" in part
+        assert "Continue participation in NATO operations" in part
+    assert "[-2.5-]{+3+}" in text  # the text part keeps the word diff legible
+    assert '<del style="' in html and ">2.5<" in html and '<ins style="' in html and ">3<" in html
+
+    [posted] = hook.received  # the webhook wants only revised figures
+    assert "2.5 % → 3 %" in posted["message"] and "7 March 2024" not in posted["message"]
+    statuses = [r["status"] for r in store.db.query("select status from deliveries")]
+    assert statuses == ["sent", "sent"]
+
+
+def test_page_text_that_looks_like_markup_arrives_escaped_in_the_email_and_the_feed(
+        smtp, page, tmp_path):
+    box, mailto = smtp
+    store = Store(tmp_path / "w.db")
+    source = Source("urm-nato", page.url("/page"))
+    escaped = INJECTION.replace("<", "&lt;").replace(">", "&gt;")
+    run_checks(store, source, (NotifyTarget(mailto),), page,
+               [versions("2024-04-02"), versions("2024-04-02", extra=escaped)])
+    [mail] = box.messages
+    html = mail.get_body(("html",)).get_content()
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in html and "&lt;/td&gt;&lt;/table&gt;" in html
+    assert "<script>" not in html and "</td></table>" not in html
+    assert INJECTION in mail.get_body(("plain",)).get_content()
+
+    xml = atom(store.changes(source="urm-nato"))
+    content = ElementTree.fromstring(xml).find(".//{http://www.w3.org/2005/Atom}content").text
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;" in content and "<script>" not in content
+    assert "&lt;/td&gt;&lt;/table&gt;" in content and "</td></table>" not in content
+
+
+def test_feed_parses_and_keeps_every_entry_id_when_regenerated(tmp_path):
+    db = tmp_path / "demo.db"
+    from docwatch.demo import run_demo
+
+    run_demo(str(db), echo=lambda *a: None).close()
+    out = tmp_path / "feed.xml"
+    first = run_cli("--db", str(db), "feed", "-o", str(out))
+    assert first.returncode == 0, first.stderr
+    parsed = feedparser.parse(out.read_bytes())
+    assert not parsed.bozo, parsed.bozo_exception
+    ids = [e.id for e in parsed.entries]
+    assert len(ids) == len(set(ids)) == 19
+    assert any("2.5 % → 3 %" in e.content[0].value for e in parsed.entries)
+    assert parsed.entries[0].updated.startswith("2025-07-01")  # newest first
+
+    # Regenerated later, and after `reparse` rewrote every change row: the same ids.
+    assert run_cli("--db", str(db), "reparse").returncode == 0
+    Store(db).db.execute("update snapshots set parsed_with = 'old parser'")
+    assert "rebuilt" in run_cli("--db", str(db), "reparse").stdout
+    again = feedparser.parse(run_cli("--db", str(db), "feed").stdout)
+    assert [e.id for e in again.entries] == ids
+
+
+def test_a_channel_that_is_down_is_retried_marked_failed_and_delivered_when_back(
+        httpserver, page, tmp_path):
+    up = Webhook(httpserver)
+    port = free_port()
+    down = f"json://127.0.0.1:{port}/hook"
+    store = Store(tmp_path / "w.db")
+    source = Source("urm-nato", page.url("/page"))
+    targets = (NotifyTarget(down), NotifyTarget(up.url))
+    with httpx.Client() as http:
+        for body in (versions("2023-07-20"), versions("2024-04-02")):
+            page.put("/page", body)
+            check_all([source], store, targets=targets, http=http, deliver=False)
+    waits: list[float] = []
+    counts = notify.deliver_pending(store, sleep=waits.append)
+    assert counts == {"sent": 1, "failed": 1}
+    assert waits == list(notify.BACKOFF)  # three attempts, backing off
+    assert len(up.received) == 1  # the other channel is unaffected
+    row = next(store.db.query("select status, attempts, last_error from deliveries "
+                              "where channel = ?", [down]))
+    assert row["status"] == "failed" and row["attempts"] == notify.RETRIES and row["last_error"]
+
+    back = HTTPServer(host="127.0.0.1", port=port)
+    back.start()
+    try:
+        revived = Webhook(back)
+        assert notify.deliver_pending(store) == {"sent": 1}  # the first run after it is back
+        assert "2.5 % → 3 %" in revived.received[0]["message"]
+        assert notify.deliver_pending(store) == {}  # and never again
+        assert len(revived.received) == 1 and len(up.received) == 1
+    finally:
+        back.stop()
+
+
+def test_an_hourly_digest_sends_one_message_for_three_checks_in_the_hour(httpserver, page, tmp_path):
+    hook = Webhook(httpserver)
+    store = Store(tmp_path / "w.db")
+    source = Source("urm-nato", page.url("/page"))
+    targets = (NotifyTarget(hook.url, digest="hourly"),)
+    dates = ("2022-09-01", "2023-04-12", "2023-07-20", "2024-04-02")
+    clocks = ["2026-11-20T09:55:00Z", "2026-11-20T10:05:00Z", "2026-11-20T10:20:00Z",
+              "2026-11-20T10:40:00Z"]
+    run_checks(store, source, targets, page, [versions(d) for d in dates], clocks)
+    assert hook.received == []  # the hour is not over
+    assert notify.deliver_pending(store, "2026-11-20T10:59:59Z") == {}
+    assert notify.deliver_pending(store, "2026-11-20T11:00:00Z") == {"sent": 1}
+    [digest] = hook.received
+    for entry in ("4 April 2023", "11-12 July 2023", "7 March 2024"):  # all three checks
+        assert entry in digest["message"]
+    assert "2.5 % → 3 %" in digest["message"]
+    assert store.count("deliveries") == 1
+
+
+def test_notify_test_reports_each_channel(httpserver, tmp_path, write_config):
+    hook = Webhook(httpserver)
     config = write_config(f"""
 [[source]]
 name = "urm-nato"
-url = "{httpserver.url_for(PAGE)}"
+url = "http://127.0.0.1:9/page"
 
 [[notify]]
-url = "{hook}"
-categories = ["new_entry", "revised_figure"]
-""")
-    db = tmp_path / "w.db"
-    received = []
-
-    def receive(request):
-        from werkzeug import Response
-
-        received.append(json.loads(request.data))
-        return Response("ok")
-
-    httpserver.expect_request("/hooks/docwatch", method="POST").respond_with_handler(receive)
-    put = _serve_versions(httpserver)
-    for date in ("2023-07-20", "2024-04-02", "2024-04-02"):
-        put(date)
-        result = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
-        assert result.returncode == 0, result.stderr
-    assert len(received) == 1  # one message per check with alerts, none for the unchanged one
-    message = received[0]
-    assert message["title"].startswith("urm-nato · Lithuania's membership")
-    assert "~ FIGURE" in message["message"] and "2.5 % → 3 %" in message["message"]
-    assert "+ NEW ENTRY" in message["message"] and "7 March 2024" in message["message"]
-    assert "Continue participation" not in message["message"]  # filtered by category
-    rows = list(sqlite_utils.Database(db).query("select status, attempts from deliveries"))
-    assert rows == [{"status": "sent", "attempts": 1}]
-
-
-def test_an_unreachable_channel_stays_in_the_outbox(httpserver: HTTPServer, tmp_path, write_config):
-    config = write_config(f"""
-[[source]]
-name = "urm-nato"
-url = "{httpserver.url_for(PAGE)}"
+url = "{hook.url}"
 
 [[notify]]
-url = "json://127.0.0.1:9/nobody"
+url = "json://127.0.0.1:{free_port()}/nobody"
 """)
-    db = tmp_path / "w.db"
-    put = _serve_versions(httpserver)
-    for date in ("2023-07-20", "2024-04-02"):
-        put(date)
-        assert run_cli("--db", str(db), "--config", str(config), "fetch", "--once").returncode == 0
-    rows = list(sqlite_utils.Database(db).query("select status, attempts, last_error from deliveries"))
-    assert rows == [{"status": "pending", "attempts": 1,
-                     "last_error": "the channel did not accept the message"}]
+    result = run_cli("--config", str(config), "--db", str(tmp_path / "w.db"), "notify", "--test")
+    assert result.returncode == 1
+    lines = result.stdout.splitlines()
+    assert lines[0].startswith("sent    json://127.0.0.1:")
+    assert lines[1].startswith("FAILED  json://127.0.0.1:")
+    assert hook.received[0]["title"] == "docwatch · test message"
