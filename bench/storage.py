@@ -11,7 +11,7 @@ from __future__ import annotations
 import tempfile
 from pathlib import Path
 
-import httpx
+from docwatch.fetch import Fetcher
 
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.demo.server import Site, serve
@@ -35,23 +35,23 @@ def edited(k: int) -> bytes:
 
 def main() -> None:
     site = Site()
-    with tempfile.TemporaryDirectory() as tmp, serve(site) as base, httpx.Client() as http:
+    with tempfile.TemporaryDirectory() as tmp, serve(site) as base, Fetcher() as http:
         store = Store(Path(tmp) / "bench.db")
         source = Source("urm-nato", f"{base}/page")
         page = urm_page(urm_text(DATE), DATE)
         site.put("/page", page, "text/html; charset=utf-8")
-        check(source, store, http=http)
+        check(source, store, fetcher=http)
         print(f"first version of a {len(page) / 1024:.0f} KB page: {size(store) / 1024:.0f} KB "
               "database (schema, indexes, one compressed page)")
         before = size(store)
         for _ in range(1000):
-            check(source, store, http=http)
+            check(source, store, fetcher=http)
         print(f"1,000 unchanged checks:            +{(size(store) - before) / 1024:.1f} KB")
         for n in (1, 100):
             before = size(store)
             for k in range(n):
                 site.put("/page", edited(k + n), "text/html; charset=utf-8")
-                check(source, store, http=http)
+                check(source, store, fetcher=http)
             print(f"one paragraph changed (mean of {n:>3}): "
                   f"+{(size(store) - before) / n / 1024:.1f} KB per version")
         store.close()

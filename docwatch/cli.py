@@ -81,7 +81,8 @@ def fetch_cmd(settings: Settings, once: bool, sources: tuple[str, ...]) -> None:
     config = settings.load_config()
     chosen = config.select(sources)
     store = settings.store()
-    results = check_all(chosen, store, targets=config.notify, tz=config.timezone)
+    results = check_all(chosen, store, targets=config.notify, settings=config.fetch,
+                        tz=config.timezone)
     _report(results, store)
     if any(not r.ok for r in results):
         sys.exit(EXIT_FAILED)

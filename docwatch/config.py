@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
-from .models import CATEGORIES, NotifyTarget, ParseRules, Source
+from .models import CATEGORIES, FetchSettings, NotifyTarget, ParseRules, Source
 
 URM_NATO = Source(
     name="urm-nato",
@@ -28,7 +28,8 @@ BUILTIN_SOURCES = (URM_NATO, KAM_NON_NATO)
 _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
-_SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout"}
+_SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
+                "robots"}
 _NOTIFY_KEYS = {"url", "sources", "categories", "min_significance", "digest"}
 DIGESTS = ("immediate", "hourly", "daily")
 
@@ -52,6 +53,7 @@ class Config:
     path: Path | None = None
     timezone: str = "UTC"
     run: RunSettings = RunSettings()
+    fetch: FetchSettings = FetchSettings()
 
     def select(self, names: tuple[str, ...] | list[str]) -> tuple[Source, ...]:
         """The sources named (all when none); ConfigError for an unknown name."""
@@ -92,7 +94,7 @@ def load(path: str | Path | None, *, required: bool = False) -> Config:
 
 def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     where = str(path) if path else "config"
-    unknown = set(data) - {"source", "notify", "timezone", "run"}
+    unknown = set(data) - {"source", "notify", "timezone", "run", "fetch"}
     if unknown:
         raise ConfigError(f"{where}: unknown table or key {sorted(unknown)[0]!r}")
     raw_sources = data.get("source", [])
@@ -110,7 +112,38 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     timezone = data.get("timezone", "UTC")
     if not isinstance(timezone, str) or not _is_zone(timezone):
         raise ConfigError(f"{where}: timezone: {timezone!r} is not a time zone such as 'Europe/Vilnius'")
-    return Config(tuple(sources), tuple(notify), path, timezone, _run(where, data.get("run", {})))
+    return Config(tuple(sources), tuple(notify), path, timezone, _run(where, data.get("run", {})),
+                  _fetch(where, data.get("fetch", {})))
+
+
+def _fetch(where: str, raw: Any) -> FetchSettings:
+    at = f"{where}: fetch"
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{at}: must be a table")
+    fields = FetchSettings.__dataclass_fields__
+    if extra := set(raw) - set(fields):
+        raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
+    values: dict[str, Any] = {}
+    for key, value in raw.items():
+        default = fields[key].default
+        if key == "user_agent":
+            if not isinstance(value, str) or not value.strip():
+                raise ConfigError(f"{at}: user_agent: must be a non-empty string")
+            values[key] = value
+        elif key == "max_bytes":
+            if not isinstance(value, int) or value < 1024 or isinstance(value, bool):
+                raise ConfigError(f"{at}: max_bytes: must be a whole number of bytes, at least 1024")
+            values[key] = value
+        elif isinstance(default, int) and not isinstance(default, bool) and key != "min_delay":
+            if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "retries" else 1):
+                raise ConfigError(f"{at}: {key}: must be a whole number"
+                                  + (" (0 or more)" if key == "retries" else " (1 or more)"))
+            values[key] = value
+        else:
+            if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:
+                raise ConfigError(f"{at}: {key}: must be a number of seconds (0 or more)")
+            values[key] = float(value)
+    return FetchSettings(**values)
 
 
 def _is_zone(name: str) -> bool:
@@ -184,10 +217,13 @@ def _source(where: str, i: int, raw: Any) -> Source:
     timeout = raw.get("timeout", 30.0)
     if not isinstance(timeout, (int, float)) or timeout <= 0:
         raise ConfigError(f"{at}: timeout: must be a positive number of seconds")
+    robots = raw.get("robots", True)
+    if not isinstance(robots, bool):
+        raise ConfigError(f"{at}: robots: must be true or false")
     return Source(
         name=name, url=url, every=every if every or cron else "6h", cron=cron,
         rules=ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore)),
-        alert=dict(alert), timeout=float(timeout),
+        alert=dict(alert), timeout=float(timeout), robots=robots,
     )
 
 

@@ -60,9 +60,9 @@ def looks_binary(body: bytes) -> bool:
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Decode an HTML body to text, repairing double-encoded UTF-8; ParseError if it is not text."""
     if not body.strip():
-        raise ParseError("empty body")
+        raise ParseError("empty body", "empty")
     if looks_binary(body):
-        raise ParseError("binary content, not an HTML page")
+        raise ParseError("binary content, not an HTML page", "binary")
     declared = declared_encoding(body, content_type)
     text = None
     if declared:
@@ -77,7 +77,9 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
             from charset_normalizer import from_bytes
 
             best = from_bytes(body[:262_144]).best()
-            text = body.decode(best.encoding if best else "cp1252", errors="replace")
+            if best is None:
+                raise ParseError("undecodable bytes: no text encoding fits", "undecodable") from None
+            text = body.decode(best.encoding, errors="replace")
     if text.startswith("\ufeff"):
         text = text[1:]
     if _MOJIBAKE.search(text):

@@ -12,13 +12,19 @@ class ConfigError(DocwatchError):
 
 
 class ParseError(DocwatchError):
-    """A body could not be turned into a document (binary, empty, undecodable)."""
+    """A body could not be turned into a document; `kind`: empty, binary, undecodable, unparseable."""
+
+    def __init__(self, message: str, kind: str = "unparseable"):
+        super().__init__(message)
+        self.kind = kind
 
 
 class FetchError(DocwatchError):
     """A page could not be fetched; `kind` classifies the failure for the fetch log."""
 
-    def __init__(self, kind: str, message: str, status_code: int | None = None):
+    def __init__(self, kind: str, message: str, status_code: int | None = None,
+                 retry_after: float | None = None):
         super().__init__(message)
         self.kind = kind
         self.status_code = status_code
+        self.retry_after = retry_after  # seconds the server asked us to wait (429, 503)

@@ -1,102 +1,244 @@
-"""Bytes and response metadata from a URL or a file; never parses. Failures are classified."""
+"""Bytes and response metadata from a URL or a file; never parses. Failures are classified.
+
+One `Fetcher` per process holds the httpx client (keep-alive, compression), a gate per host
+(at most `per_host` requests at once, `min_delay` apart), the robots.txt rules it has read, and
+the retry policy: connect and read errors, 429 and 503 are tried again with backoff, honouring
+Retry-After. Every failure is a `FetchError` with a `kind` for the fetch log: dns, connect,
+timeout, tls, gone, blocked, robots, http_4xx, http_5xx, too_large, unsupported, truncated,
+redirect, protocol, url.
+"""
 
 from __future__ import annotations
 
+import re
+import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from email.utils import parsedate_to_datetime
+from datetime import datetime, timezone
 from pathlib import Path
+from urllib.parse import urlsplit
+from urllib.robotparser import RobotFileParser
 
 import httpx
 
 from . import __version__
 from .errors import FetchError
-from .models import Fetched
+from .models import Fetched, FetchSettings
 
 USER_AGENT = f"docwatch/{__version__} (+https://github.com/docwatch/docwatch; page-change monitor)"
-MAX_BYTES = 10 * 1024 * 1024
+ROBOTS_AGENT = "docwatch"
 MAX_REDIRECTS = 10
+ROBOTS_TTL = 24 * 3600
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
+RETRYABLE = {"connect", "timeout", "truncated", "protocol"}
+RETRY_STATUS = {429, 503}
+# Bot-protection and WAF pages served with 200 (or 403/503) instead of the page.
+_BLOCK_PAGE = re.compile(
+    rb"cf-chl-|challenge-platform|<title>\s*(?:attention required|just a moment|access denied|"
+    rb"request rejected|security check|ddos-guard)|incapsula incident|sucuri website firewall|"
+    rb"are you a (?:robot|human)|g-recaptcha|h-captcha|captcha-delivery",
+    re.IGNORECASE,
+)
+BLOCK_PAGE_MAX = 64 * 1024  # real pages that merely mention a captcha are larger than this
 
 
-def client(timeout: float = 30.0, transport: httpx.BaseTransport | None = None) -> httpx.Client:
-    """One client per process: keep-alive, compression, a User-Agent naming docwatch."""
-    return httpx.Client(
-        transport=transport,
-        headers={"User-Agent": USER_AGENT, "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
-        timeout=httpx.Timeout(timeout),
-        follow_redirects=True,
-        max_redirects=MAX_REDIRECTS,
-    )
+class Fetcher:
+    """Fetches pages politely; share one per process (it is thread-safe)."""
+
+    def __init__(self, settings: FetchSettings = FetchSettings(),
+                 transport: httpx.BaseTransport | None = None):
+        self.settings = settings
+        self.user_agent = settings.user_agent or USER_AGENT
+        self.http = httpx.Client(
+            transport=transport,
+            headers={"User-Agent": self.user_agent,
+                     "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
+            follow_redirects=True,
+            max_redirects=MAX_REDIRECTS,
+            limits=httpx.Limits(max_connections=max(settings.concurrency, 1),
+                                max_keepalive_connections=max(settings.concurrency, 1)),
+        )
+        self.stopping = threading.Event()  # set to cut retry waits short
+        self._hosts: dict[str, _Host] = {}
+        self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
+        self._lock = threading.Lock()
+
+    def close(self) -> None:
+        self.stopping.set()
+        self.http.close()
+
+    def __enter__(self) -> Fetcher:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def get(self, url: str, *, timeout: float = 30.0, etag: str | None = None,
+            last_modified: str | None = None, robots: bool = True) -> Fetched:
+        """GET a page (a 304 comes back with an empty body); `FetchError` says why not."""
+        if robots and not self.allowed(url, timeout):
+            raise FetchError("robots", "robots.txt disallows this page (set robots = false to override)")
+        headers = {}
+        if etag:
+            headers["If-None-Match"] = etag
+        if last_modified:
+            headers["If-Modified-Since"] = last_modified
+        host = self._host(url)
+        for attempt in range(self.settings.retries + 1):
+            try:
+                with host.slot(self.stopping):
+                    return self._get_once(url, headers, timeout)
+            except FetchError as e:
+                if attempt == self.settings.retries or not _retryable(e):
+                    raise
+                wait = e.retry_after if e.retry_after is not None else (
+                    self.settings.backoff * 2 ** attempt)
+                if wait > self.settings.max_retry_after:
+                    raise FetchError(e.kind, f"{e}; asked to retry after {wait:.0f} s",
+                                     e.status_code) from None
+                if self.stopping.wait(wait):
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _get_once(self, url: str, headers: dict[str, str], timeout: float) -> Fetched:
+        started = time.monotonic()
+        max_bytes = self.settings.max_bytes
+        try:
+            with self.http.stream("GET", url, headers=headers, timeout=timeout) as response:
+                status = response.status_code
+                if status >= 400:
+                    head = response.read()[:BLOCK_PAGE_MAX] if status in (403, 429, 503) else b""
+                    raise _http_error(status, response.reason_phrase, head,
+                                      response.headers.get("retry-after"))
+                ctype = response.headers.get("content-type")
+                if status != 304 and ctype and ctype.split(";")[0].strip().lower() not in _HTML_TYPES:
+                    raise FetchError("unsupported", f"content type {ctype.split(';')[0]} is not a web page")
+                declared = response.headers.get("content-length", "")
+                if declared.isdigit() and int(declared) > max_bytes:
+                    raise FetchError("too_large", f"body of {int(declared) / 1_048_576:.0f} MB is over "
+                                     f"the {max_bytes / 1_048_576:.0f} MB limit")
+                body = bytearray()
+                for chunk in response.iter_bytes():  # decompressed: a gzip bomb stops here too
+                    body += chunk
+                    if len(body) > max_bytes:
+                        compressed = response.headers.get("content-encoding")
+                        raise FetchError("too_large", f"body over the {max_bytes / 1_048_576:.0f} MB "
+                                         "limit" + (f" once decompressed ({compressed})"
+                                                    if compressed else ""))
+                if len(body) <= BLOCK_PAGE_MAX and (m := _BLOCK_PAGE.search(body)):
+                    raise FetchError("blocked", "a bot-protection page was served instead of the "
+                                     f"page ({m.group().decode('ascii', 'replace').strip()!r})",
+                                     status)
+                return Fetched(
+                    url=url, final_url=str(response.url), status_code=status, body=bytes(body),
+                    content_type=ctype, etag=response.headers.get("etag"),
+                    last_modified=response.headers.get("last-modified"),
+                    elapsed=time.monotonic() - started,
+                )
+        except FetchError:
+            raise
+        except httpx.TooManyRedirects:
+            raise FetchError("redirect", f"more than {MAX_REDIRECTS} redirects (a loop?)") from None
+        except httpx.TimeoutException:
+            raise FetchError("timeout", f"no answer within {timeout:g} s") from None
+        except httpx.ConnectError as e:
+            raise _connect_error(e) from None
+        except httpx.DecodingError as e:
+            raise FetchError("protocol", f"bad content encoding: {e}") from None
+        except httpx.RemoteProtocolError as e:
+            if "incomplete" in str(e).lower() or "without sending complete" in str(e).lower():
+                raise FetchError("truncated", "the body broke off before its declared end") from None
+            raise FetchError("protocol", f"broken HTTP: {e}") from None
+        except httpx.ReadError as e:
+            raise FetchError("truncated", f"connection broke off: {e or type(e).__name__}") from None
+        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
+            raise FetchError("url", f"invalid URL: {e}") from None
+        except httpx.HTTPError as e:
+            raise FetchError("protocol", str(e) or type(e).__name__) from None
+
+    # --- politeness -----------------------------------------------------------------------
+    def _host(self, url: str) -> _Host:
+        key = urlsplit(url).netloc.lower()
+        with self._lock:
+            if key not in self._hosts:
+                self._hosts[key] = _Host(self.settings.per_host, self.settings.min_delay)
+            return self._hosts[key]
+
+    def allowed(self, url: str, timeout: float = 30.0) -> bool:
+        """Whether the site's robots.txt lets docwatch fetch `url` (read once a day per site)."""
+        parts = urlsplit(url)
+        site = f"{parts.scheme}://{parts.netloc}"
+        with self._lock:
+            cached = self._robots.get(site)
+        if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
+            cached = (time.monotonic(), self._read_robots(site, min(timeout, 10.0)))
+            with self._lock:
+                self._robots[site] = cached
+        rules = cached[1]
+        return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
+
+    def _read_robots(self, site: str, timeout: float) -> RobotFileParser | None:
+        """The rules, or None (allow all) when there are none or they cannot be read."""
+        try:
+            with self._host(site).slot(self.stopping):
+                response = self.http.get(f"{site}/robots.txt", timeout=timeout)
+        except httpx.HTTPError:
+            return None  # the page fetch will report a dead site itself
+        if response.status_code != 200 or len(response.content) > 512 * 1024:
+            return None
+        rules = RobotFileParser()
+        rules.parse(response.text.splitlines())
+        return rules
 
 
-def fetch(
-    url: str,
-    *,
-    http: httpx.Client | None = None,
-    timeout: float = 30.0,
-    etag: str | None = None,
-    last_modified: str | None = None,
-    max_bytes: int = MAX_BYTES,
-) -> Fetched:
-    """GET a page; a 304 comes back with an empty body. Raises `FetchError` with a kind."""
-    own = http is None
-    http = http or client(timeout)
-    headers = {}
-    if etag:
-        headers["If-None-Match"] = etag
-    if last_modified:
-        headers["If-Modified-Since"] = last_modified
-    started = time.monotonic()
+class _Host:
+    """At most `limit` requests at once to one host, started at least `min_delay` apart."""
+
+    def __init__(self, limit: int, min_delay: float):
+        self.slots = threading.Semaphore(max(limit, 1))
+        self.min_delay = min_delay
+        self.lock = threading.Lock()
+        self.next_start = 0.0
+
+    @contextmanager
+    def slot(self, stopping: threading.Event) -> Iterator[None]:
+        with self.slots:
+            if self.min_delay:
+                with self.lock:
+                    now = time.monotonic()
+                    start = max(now, self.next_start)
+                    self.next_start = start + self.min_delay
+                if start > now:
+                    stopping.wait(start - now)
+            yield
+
+
+def _retryable(e: FetchError) -> bool:
+    return e.kind in RETRYABLE or e.status_code in RETRY_STATUS
+
+
+def _retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds: "120" or an HTTP date."""
+    if not value:
+        return None
+    if value.strip().isdigit():
+        return float(value.strip())
     try:
-        with http.stream("GET", url, headers=headers, timeout=timeout) as response:
-            status = response.status_code
-            if status >= 400:
-                raise _http_error(status, response.reason_phrase)
-            ctype = response.headers.get("content-type")
-            if status != 304 and ctype and not ctype.split(";")[0].strip().lower() in _HTML_TYPES:
-                raise FetchError("unsupported", f"content type {ctype.split(';')[0]} is not a web page")
-            body = bytearray()
-            for chunk in response.iter_bytes():
-                body += chunk
-                if len(body) > max_bytes:
-                    raise FetchError("too_large", f"body larger than {max_bytes // 1_048_576} MB")
-            return Fetched(
-                url=url,
-                final_url=str(response.url),
-                status_code=status,
-                body=bytes(body),
-                content_type=ctype,
-                etag=response.headers.get("etag"),
-                last_modified=response.headers.get("last-modified"),
-                elapsed=time.monotonic() - started,
-            )
-    except FetchError:
-        raise
-    except httpx.TooManyRedirects:
-        raise FetchError("redirect", f"more than {MAX_REDIRECTS} redirects") from None
-    except httpx.TimeoutException:
-        raise FetchError("timeout", f"no answer within {timeout:g} s") from None
-    except httpx.ConnectError as e:
-        raise _connect_error(e) from None
-    except httpx.DecodingError as e:
-        raise FetchError("protocol", f"bad content encoding: {e}") from None
-    except (httpx.RemoteProtocolError, httpx.ReadError) as e:
-        raise FetchError("protocol", f"connection broke off: {e or type(e).__name__}") from None
-    except httpx.InvalidURL as e:
-        raise FetchError("url", f"invalid URL: {e}") from None
-    except httpx.HTTPError as e:
-        raise FetchError("protocol", str(e) or type(e).__name__) from None
-    finally:
-        if own:
-            http.close()
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
 
 
-def _http_error(status: int, reason: str) -> FetchError:
+def _http_error(status: int, reason: str, head: bytes, retry_after: str | None) -> FetchError:
     if status in (404, 410):
         return FetchError("gone", f"HTTP {status} {reason}: the page is gone", status)
-    if status in (401, 403, 451):
+    if status in (401, 403, 451) or (status in (429, 503) and _BLOCK_PAGE.search(head)):
         return FetchError("blocked", f"HTTP {status} {reason}: access refused", status)
     kind = "http_5xx" if status >= 500 else "http_4xx"
-    return FetchError(kind, f"HTTP {status} {reason}", status)
+    return FetchError(kind, f"HTTP {status} {reason}", status, _retry_after(retry_after))
 
 
 def _connect_error(e: httpx.ConnectError) -> FetchError:
@@ -110,6 +252,12 @@ def _connect_error(e: httpx.ConnectError) -> FetchError:
     if "refused" in low:
         return FetchError("connect", "connection refused")
     return FetchError("connect", f"cannot connect ({text})")
+
+
+def fetch(url: str, *, timeout: float = 30.0, robots: bool = False) -> Fetched:
+    """One page with a throwaway `Fetcher` (for one-off use such as `docwatch diff`)."""
+    with Fetcher(FetchSettings(retries=0)) as fetcher:
+        return fetcher.get(url, timeout=timeout, robots=robots)
 
 
 def read(target: str, *, timeout: float = 30.0) -> Fetched:

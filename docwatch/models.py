@@ -42,6 +42,22 @@ class Source:
     rules: ParseRules = ParseRules()
     alert: dict[str, bool] = field(default_factory=dict)
     timeout: float = 30.0
+    robots: bool = True  # respect the site's robots.txt
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """The `[fetch]` table: how politely and how hard pages are fetched."""
+
+    user_agent: str | None = None  # default: docwatch/VERSION (+project URL)
+    concurrency: int = 100  # checks at once, over all hosts
+    per_host: int = 4  # requests at once to one host
+    min_delay: float = 0.0  # seconds between two requests to one host
+    retries: int = 2  # more attempts after a connect/read error, a 429 or a 503
+    backoff: float = 1.0  # seconds before the first retry, doubling after
+    max_retry_after: float = 120.0  # a longer Retry-After fails the check instead of waiting
+    max_bytes: int = 10 * 1024 * 1024
+    failing_after: int = 3  # failed checks in a row that raise one "source failing" alert
 
 
 @dataclass(frozen=True)
@@ -53,6 +69,10 @@ class NotifyTarget:
     categories: tuple[str, ...] = ()
     min_significance: float = 0.0
     digest: str = "immediate"
+
+    def wants_status(self, source: str) -> bool:
+        """True when this channel should hear that `source` is failing, recovered or gone."""
+        return not self.sources or source in self.sources
 
     def wants(self, change: Change) -> bool:
         """True when this channel should carry the change."""

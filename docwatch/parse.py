@@ -92,7 +92,11 @@ def parse(
     text = body if isinstance(body, str) else decode_html(body, content_type)
     text = _CONTROL_RE.sub("", _XML_DECL_RE.sub("", text, count=1))
     if not text.strip():
-        raise ParseError("empty body")
+        raise ParseError("empty body", "empty")
+    if (content_type or "").lower().startswith("text/plain"):
+        text = _plain_to_html(text)
+    elif "<" not in text:
+        raise ParseError("no markup: not an HTML page")
     try:
         root = etree.fromstring(text, parser=_PARSER)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as e:
@@ -113,6 +117,15 @@ def parse(
     # The page's <h1> heads every section path: that is the document's title.
     h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
     return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata)
+
+
+def _plain_to_html(text: str) -> str:
+    """A text/plain page: its blank-line-separated paragraphs become paragraphs."""
+    import html
+
+    paragraphs = (p.strip() for p in re.split(r"\n\s*\n", text))
+    return "<html><body><main>" + "".join(
+        f"<p>{html.escape(p)}</p>" for p in paragraphs if p) + "</main></body></html>"
 
 
 def fingerprint(rules: ParseRules = ParseRules()) -> str:

@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections.abc import Callable, Iterable
-
-import httpx
+from concurrent.futures import ThreadPoolExecutor
 
 from . import diffing, fetch, notify
 from .errors import FetchError, ParseError
-from .models import Change, CheckResult, Document, NotifyTarget, Source
+from .fetch import Fetcher
+from .models import Change, CheckResult, Document, FetchSettings, NotifyTarget, Source
 from .parse import fingerprint, parse
 from .store import Store, body_hash, now_iso
 
@@ -22,38 +23,56 @@ def check(
     store: Store,
     *,
     targets: tuple[NotifyTarget, ...] = (),
-    http: httpx.Client | None = None,
+    fetcher: Fetcher | None = None,
     clock: Callable[[], str] = now_iso,
     tz: str = "UTC",
 ) -> CheckResult:
     """Check one source now: record what the page says and what changed since last time."""
+    own = fetcher is None
+    fetcher = fetcher or Fetcher()
+    try:
+        return _check(source, store, targets, fetcher, clock, tz)
+    finally:
+        if own:
+            fetcher.close()
+
+
+def _check(source: Source, store: Store, targets: tuple[NotifyTarget, ...], fetcher: Fetcher,
+           clock: Callable[[], str], tz: str) -> CheckResult:
     started_at, t0 = clock(), time.monotonic()
 
     def ms() -> int:
         return int((time.monotonic() - t0) * 1000)
 
+    def failed(kind: str, message: str, status: int | None) -> CheckResult:
+        store.record_failure(source, kind, message, started_at=started_at, duration_ms=ms(),
+                             http_status=status)
+        _status_events(source, store, targets, streak, kind, message, started_at,
+                       fetcher.settings.failing_after)
+        return CheckResult(source.name, "error", error_kind=kind, error=message)
+
     prev = store.previous(source)
+    streak = store.failure_streak(source.name)
     try:
-        fetched = fetch.fetch(
-            source.url, http=http, timeout=source.timeout,
+        fetched = fetcher.get(
+            source.url, timeout=source.timeout, robots=source.robots,
             etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
         )
     except FetchError as e:
-        store.record_failure(source, e.kind, str(e), started_at=started_at, duration_ms=ms(),
-                             http_status=e.status_code)
-        return CheckResult(source.name, "error", error_kind=e.kind, error=str(e))
+        return failed(e.kind, str(e), e.status_code)
     if prev and (fetched.status_code == 304 or body_hash(fetched.body) == prev.content_hash):
+        # Not modified, or the very same bytes: nothing to parse.
         store.record_unchanged(source, fetched, started_at=started_at, duration_ms=ms(),
                                snapshot_id=prev.snapshot_id,
                                not_modified=fetched.status_code == 304)
+        _status_events(source, store, targets, streak, None, "", started_at,
+                       fetcher.settings.failing_after)
         return CheckResult(source.name, "unchanged", snapshot_id=prev.snapshot_id)
     try:
         doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
                     rules=source.rules)
     except ParseError as e:
-        store.record_failure(source, "unparseable", str(e), started_at=started_at,
-                             duration_ms=ms(), http_status=fetched.status_code)
-        return CheckResult(source.name, "error", error_kind="unparseable", error=str(e))
+        return failed(e.kind, str(e), fetched.status_code)
     parsed_with = fingerprint(source.rules)
     changes: list[Change] = []
     if prev:
@@ -66,7 +85,33 @@ def check(
         previous_id=prev.snapshot_id if prev else None, parsed_with=parsed_with,
         outgoing=outgoing,
     )
+    _status_events(source, store, targets, streak, None, "", started_at,
+                   fetcher.settings.failing_after)
     return CheckResult(source.name, "changed" if prev else "new", changes, snapshot_id=snapshot_id)
+
+
+def _status_events(source: Source, store: Store, targets: tuple[NotifyTarget, ...],
+                   before: tuple[int, str | None], kind: str | None, message: str, at: str,
+                   failing_after: int) -> None:
+    """One "page removed" on a 404/410, one "source failing" when failures reach
+    `failing_after` in a row, one "recovered" at the first success after either."""
+    failures, last_kind = before
+    if kind == "gone":
+        event = "removed" if last_kind != "gone" else None
+        detail = message
+    elif kind is not None:
+        event = "failing" if failures + 1 == failing_after else None
+        detail = f"{failing_after} checks in a row failed; the last: {message} [{kind}]"
+    else:
+        event = "recovered" if failures >= failing_after or last_kind == "gone" else None
+        detail = f"checked fine again after {failures} failed check(s)"
+    channels = [t.url for t in targets if t.wants_status(source.name)]
+    if event:
+        log.warning("%s: %s", source.name, event, extra={"event": f"source_{event}",
+                                                           "source": source.name})
+    if event and channels:
+        title, body = notify.status_message(source.name, source.url, event, detail)
+        store.queue_message(source, channels, title, body, at)
 
 
 def _reparse(store: Store, source: Source, snapshot_id: int) -> Document:
@@ -88,28 +133,46 @@ def check_all(
     store: Store,
     *,
     targets: tuple[NotifyTarget, ...] = (),
-    http: httpx.Client | None = None,
+    fetcher: Fetcher | None = None,
+    settings: FetchSettings = FetchSettings(),
     clock: Callable[[], str] = now_iso,
     tz: str = "UTC",
     deliver: bool = True,
 ) -> list[CheckResult]:
-    """Check each source in turn (a failing one never stops the others), then send what is due
-    in the outbox (unless `deliver` is false)."""
-    results = []
-    own = http is None
-    http = http or fetch.client()
+    """Check the sources concurrently (a failing one never stops the others), then send what
+    is due in the outbox (unless `deliver` is false). Results come in the sources' order."""
+    sources = list(sources)
+    own = fetcher is None
+    fetcher = fetcher or Fetcher(settings)
+    local = threading.local()
+    stores: list[Store] = []
+
+    def one(source: Source) -> CheckResult:
+        # SQLite connections are per thread; WAL lets the checks write one after another.
+        if getattr(local, "store", None) is None:
+            local.store = store if threading.current_thread() is threading.main_thread() \
+                else Store(store.path)
+            if local.store is not store:
+                stores.append(local.store)
+        try:
+            return check(source, local.store, targets=targets, fetcher=fetcher, clock=clock, tz=tz)
+        except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
+            log.exception("check of %s failed", source.name)
+            return CheckResult(source.name, "error", error_kind="internal",
+                               error=f"{type(e).__name__}: {e}")
+
     try:
-        for source in sources:
-            try:
-                results.append(check(source, store, targets=targets, http=http, clock=clock,
-                                     tz=tz))
-            except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
-                log.exception("check of %s failed", source.name)
-                results.append(CheckResult(source.name, "error", error_kind="internal",
-                                           error=f"{type(e).__name__}: {e}"))
+        workers = min(fetcher.settings.concurrency, len(sources))
+        if workers <= 1:
+            results = [one(s) for s in sources]
+        else:
+            with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
+                results = list(pool.map(one, sources))
     finally:
+        for s in stores:
+            s.close()
         if own:
-            http.close()
+            fetcher.close()
     if deliver:
         notify.deliver_pending(store, clock())
     return results

@@ -28,6 +28,7 @@ from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
 from . import pipeline
+from .fetch import Fetcher
 from .config import Config, seconds
 from .errors import ConfigError
 from .models import Source
@@ -84,6 +85,7 @@ class Runner:
         self.wake = threading.Event()
         self.stop_requested = False
         self.reload_requested = False
+        self.fetcher = Fetcher(config.fetch)  # one client for the process: keep-alive
         self.scheduler = BackgroundScheduler(timezone=config.timezone, job_defaults={
             "max_instances": 1, "coalesce": True, "misfire_grace_time": 3600})
 
@@ -103,7 +105,7 @@ class Runner:
         try:
             store = self.store()
             [result] = pipeline.check_all([source], store, targets=self.config.notify,
-                                          tz=self.config.timezone)
+                                          fetcher=self.fetcher, tz=self.config.timezone)
             fields = {"source": name, "result": result.status, "changes": len(result.changes),
                       "alerts": len(result.alerts),
                       "duration_ms": int((time.monotonic() - started) * 1000)}
@@ -206,6 +208,7 @@ class Runner:
 
     def shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
+        self.fetcher.stopping.set()  # no check waits out a retry backoff
         deadline = time.monotonic() + self.config.run.grace
         with self.running_lock:
             while self.running and time.monotonic() < deadline:

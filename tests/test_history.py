@@ -9,7 +9,7 @@ import subprocess
 import sys
 import textwrap
 
-import httpx
+from docwatch.fetch import Fetcher
 import pytest
 import sqlite_utils
 from pytest_httpserver import HTTPServer
@@ -52,7 +52,7 @@ def dump(path) -> list[str]:
 def watched(httpserver: HTTPServer, tmp_path):
     source = Source("urm-nato", httpserver.url_for(PATH))
     store = Store(tmp_path / "history.db")
-    with httpx.Client() as http:
+    with Fetcher() as http:
         yield source, store, http
     store.close()
 
@@ -70,10 +70,10 @@ def test_unchanged_checks_add_a_small_row_and_a_changed_paragraph_a_few_kilobyte
     page = urm_page(urm_text(TODAY), TODAY)
     assert 28_000 <= len(page) <= 32_000
     serve(httpserver, page)
-    assert check(source, store, http=http).status == "new"
+    assert check(source, store, fetcher=http).status == "new"
     before = db_size(store)
     for _ in range(1000):
-        assert check(source, store, http=http).status == "unchanged"
+        assert check(source, store, fetcher=http).status == "unchanged"
     grown = db_size(store) - before
     assert store.count("fetches") == 1001 and store.count("snapshots") == 1
     assert grown < 100_000, f"1000 unchanged checks grew the database by {grown} bytes"
@@ -83,7 +83,7 @@ def test_unchanged_checks_add_a_small_row_and_a_changed_paragraph_a_few_kilobyte
     before, versions = db_size(store), 20
     for k in range(versions):
         serve(httpserver, one_paragraph_changed(k))
-        result = check(source, store, http=http)
+        result = check(source, store, fetcher=http)
         assert result.status == "changed" and [c.category for c in result.changes] == ["text_edit"]
     per_version = (db_size(store) - before) / versions
     assert per_version < 12_000, f"a changed paragraph costs {per_version:.0f} bytes"
@@ -149,8 +149,8 @@ def test_schema_1_database_upgrades_in_place_without_losing_rows(tmp_path, https
     assert hits.fetchone()[0] > 0
     source = Source("urm-nato", httpserver.url_for(PATH))
     serve(httpserver, one_paragraph_changed(1))
-    with httpx.Client() as http:
-        result = check(source, store, http=http)
+    with Fetcher() as http:
+        result = check(source, store, fetcher=http)
     assert result.status == "changed"
 
 
@@ -177,14 +177,14 @@ print(reads, len(errors), errors[:3], flush=True)
 def test_a_reader_process_never_sees_database_is_locked_while_checks_write(httpserver, watched):
     source, store, http = watched
     serve(httpserver, one_paragraph_changed(0))
-    check(source, store, http=http)
+    check(source, store, fetcher=http)
     reader = subprocess.Popen([sys.executable, "-c", READER, str(store.path)], text=True,
                               stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert reader.stdout.readline().strip() == "ready"
     for k in range(1, 40):
         serve(httpserver, one_paragraph_changed(k))
-        assert check(source, store, http=http).status == "changed"
-        check(source, store, http=http)
+        assert check(source, store, fetcher=http).status == "changed"
+        check(source, store, fetcher=http)
     reader.stdin.close()
     reads, n_errors, errors = reader.stdout.readline().split(" ", 2)
     reader.wait(timeout=30)

@@ -11,7 +11,7 @@ from email import policy
 from xml.etree import ElementTree
 
 import feedparser
-import httpx
+from docwatch.fetch import Fetcher
 import pytest
 from aiosmtpd.controller import Controller
 from pytest_httpserver import HTTPServer
@@ -83,12 +83,12 @@ def versions(date: str, extra: str = "") -> bytes:
 
 
 def run_checks(store, source, targets, page, bodies, clocks=None):
-    with httpx.Client() as http:
+    with Fetcher() as http:
         for k, body in enumerate(bodies):
             page.put("/page", body)
             clock = (lambda at=clocks[k]: at) if clocks else None
             kwargs = {"clock": clock} if clock else {}
-            [result] = check_all([source], store, targets=targets, http=http, **kwargs)
+            [result] = check_all([source], store, targets=targets, fetcher=http, **kwargs)
             assert result.ok, result.error
 
 
@@ -170,10 +170,10 @@ def test_a_channel_that_is_down_is_retried_marked_failed_and_delivered_when_back
     store = Store(tmp_path / "w.db")
     source = Source("urm-nato", page.url("/page"))
     targets = (NotifyTarget(down), NotifyTarget(up.url))
-    with httpx.Client() as http:
+    with Fetcher() as http:
         for body in (versions("2023-07-20"), versions("2024-04-02")):
             page.put("/page", body)
-            check_all([source], store, targets=targets, http=http, deliver=False)
+            check_all([source], store, targets=targets, fetcher=http, deliver=False)
     waits: list[float] = []
     counts = notify.deliver_pending(store, sleep=waits.append)
     assert counts == {"sent": 1, "failed": 1}

@@ -7,7 +7,8 @@ from urllib.parse import urlsplit
 
 from .. import pipeline
 from ..config import BUILTIN_SOURCES
-from ..fetch import client
+from ..fetch import Fetcher
+from ..models import FetchSettings
 from ..store import Store
 from .history import history
 from .server import LocalTransport, Site, serve
@@ -27,16 +28,17 @@ def run_demo(db: str, echo: Callable[..., None]) -> Store:
     site = Site()
     sources = {s.name: s for s in BUILTIN_SOURCES}
     with serve(site) as base:
-        http = client(transport=LocalTransport(base))  # every request goes to loopback
+        # Every request goes to loopback; the bundled pages have no robots.txt to honour.
+        fetcher = Fetcher(FetchSettings(retries=0), transport=LocalTransport(base))
         try:
             for version in history():
                 source = sources[version.source]
                 site.put(urlsplit(source.url).path, version.body, version.content_type)
                 echo("step", f"── {version.date} · {source.name} · {version.label}")
-                results = pipeline.check_all([source], store, http=http,
+                results = pipeline.check_all([source], store, fetcher=fetcher,
                                              clock=lambda d=version.date: f"{d}T09:00:00Z")
                 echo("results", results, store)
         finally:
-            http.close()
+            fetcher.close()
     echo("info", EXPLORE.format(db=db))
     return store
