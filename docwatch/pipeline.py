@@ -107,8 +107,8 @@ def _status_events(source: Source, store: Store, targets: tuple[NotifyTarget, ..
         detail = f"checked fine again after {failures} failed check(s)"
     channels = [t.url for t in targets if t.wants_status(source.name)]
     if event:
-        log.warning("%s: %s", source.name, event, extra={"event": f"source_{event}",
-                                                           "source": source.name})
+        log.info("%s: %s", source.name, event, extra={"event": f"source_{event}",
+                                                        "source": source.name})
     if event and channels:
         title, body = notify.status_message(source.name, source.url, event, detail)
         store.queue_message(source, channels, title, body, at)

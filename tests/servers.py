@@ -21,6 +21,11 @@ class Response:
     raw: Callable[[BaseHTTPRequestHandler], None] | None = None
 
 
+class _QuietServer(ThreadingHTTPServer):
+    def handle_error(self, request, client_address) -> None:
+        pass  # clients that hang up mid-answer are what the fault tests are about
+
+
 class Server:
     """`server.put(path, Response(...))`; `server.wait(path, n)` blocks until n requests came."""
 
@@ -32,7 +37,7 @@ class Server:
         self.max_in_flight: dict[str, int] = defaultdict(int)
         self.changed = threading.Condition()
         self.closing = threading.Event()  # ends every slow answer at shutdown
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -41,6 +46,11 @@ class Server:
         return self
 
     def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def stop(self) -> None:
+        if self.closing.is_set():
+            return
         self.closing.set()
         self.httpd.shutdown()
         self.httpd.server_close()
