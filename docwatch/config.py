@@ -135,9 +135,9 @@ def _fetch(where: str, raw: Any) -> FetchSettings:
                 raise ConfigError(f"{at}: max_bytes: must be a whole number of bytes, at least 1024")
             values[key] = value
         elif isinstance(default, int) and not isinstance(default, bool) and key != "min_delay":
-            if not isinstance(value, int) or isinstance(value, bool) or value < (0 if key == "retries" else 1):
-                raise ConfigError(f"{at}: {key}: must be a whole number"
-                                  + (" (0 or more)" if key == "retries" else " (1 or more)"))
+            least = 0 if key in ("retries", "processes") else 1
+            if not isinstance(value, int) or isinstance(value, bool) or value < least:
+                raise ConfigError(f"{at}: {key}: must be a whole number ({least} or more)")
             values[key] = value
         else:
             if not isinstance(value, (int, float)) or isinstance(value, bool) or value < 0:

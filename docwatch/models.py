@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -58,6 +59,10 @@ class FetchSettings:
     max_retry_after: float = 120.0  # a longer Retry-After fails the check instead of waiting
     max_bytes: int = 10 * 1024 * 1024
     failing_after: int = 3  # failed checks in a row that raise one "source failing" alert
+    processes: int = 0  # worker processes for many sources; 0: one per CPU, at most 4
+
+    def worker_processes(self) -> int:
+        return self.processes or min(os.cpu_count() or 1, 4)
 
 
 @dataclass(frozen=True)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
+from urllib.parse import urlsplit
 
 from . import diffing, fetch, notify
 from .errors import FetchError, ParseError
 from .fetch import Fetcher
 from .models import Change, CheckResult, Document, FetchSettings, NotifyTarget, Source
 from .parse import fingerprint, parse
-from .store import Store, body_hash, now_iso
+from .store import QueuedStore, Store, WriteQueue, body_hash, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -128,6 +132,9 @@ def _reparse(store: Store, source: Source, snapshot_id: int) -> Document:
         return store.document(snapshot_id)
 
 
+PROCESS_MIN_SOURCES = 200  # below this, forking workers costs more than it saves
+
+
 def check_all(
     sources: Iterable[Source],
     store: Store,
@@ -140,20 +147,41 @@ def check_all(
     deliver: bool = True,
 ) -> list[CheckResult]:
     """Check the sources concurrently (a failing one never stops the others), then send what
-    is due in the outbox (unless `deliver` is false). Results come in the sources' order."""
+    is due in the outbox (unless `deliver` is false). Results come in the sources' order.
+
+    Many sources are spread over worker processes (one per CPU), each site wholly in one
+    process so its per-host limit and robots.txt hold; each process runs its checks in threads.
+    """
     sources = list(sources)
+    processes = settings.worker_processes() if fetcher is None and clock is now_iso else 1
+    if processes > 1 and len(sources) >= PROCESS_MIN_SOURCES:
+        results = _in_processes(sources, store.path, targets, settings, tz, processes)
+    else:
+        results = _in_threads(sources, store, targets, fetcher, settings, clock, tz)
+    if deliver:
+        notify.deliver_pending(store, clock())
+    return results
+
+
+def _in_threads(sources: list[Source], store: Store, targets: tuple[NotifyTarget, ...],
+                fetcher: Fetcher | None, settings: FetchSettings, clock: Callable[[], str],
+                tz: str) -> list[CheckResult]:
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
+    workers = min(fetcher.settings.concurrency, len(sources))
     local = threading.local()
     stores: list[Store] = []
+    writes = WriteQueue(store.path) if workers > 1 else None
 
     def one(source: Source) -> CheckResult:
-        # SQLite connections are per thread; WAL lets the checks write one after another.
+        # Each thread reads on its own connection (WAL: readers never wait) and writes
+        # through the one writer thread.
         if getattr(local, "store", None) is None:
-            local.store = store if threading.current_thread() is threading.main_thread() \
-                else Store(store.path)
-            if local.store is not store:
-                stores.append(local.store)
+            if writes is None:
+                local.store = store
+            else:
+                stores.append(Store(store.path))
+                local.store = QueuedStore(stores[-1], writes)
         try:
             return check(source, local.store, targets=targets, fetcher=fetcher, clock=clock, tz=tz)
         except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
@@ -162,20 +190,60 @@ def check_all(
                                error=f"{type(e).__name__}: {e}")
 
     try:
-        workers = min(fetcher.settings.concurrency, len(sources))
         if workers <= 1:
-            results = [one(s) for s in sources]
-        else:
-            with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
-                results = list(pool.map(one, sources))
+            return [one(s) for s in sources]
+        with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
+            return list(pool.map(one, sources))
     finally:
+        if writes:
+            writes.close()
         for s in stores:
             s.close()
         if own:
             fetcher.close()
-    if deliver:
-        notify.deliver_pending(store, clock())
-    return results
+
+
+def _in_processes(sources: list[Source], path: Path, targets: tuple[NotifyTarget, ...],
+                  settings: FetchSettings, tz: str, processes: int) -> list[CheckResult]:
+    shares = _by_host(sources, processes)
+    per_process = replace(settings, processes=1,
+                          concurrency=max(1, -(-settings.concurrency // len(shares))))
+    context = multiprocessing.get_context("fork")  # the children need nothing re-imported
+    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
+        futures = [pool.submit(_check_share, share, str(path), targets, per_process, tz)
+                   for share in shares]
+        done: dict[str, CheckResult] = {}
+        for share, future in zip(shares, futures):
+            try:
+                done.update((r.source, r) for r in future.result())
+            except Exception as e:  # noqa: BLE001 - a worker that died fails only its share
+                log.error("worker process failed: %s", e)
+                done.update((s.name, CheckResult(s.name, "error", error_kind="internal",
+                                                 error=f"worker process failed: {e}"))
+                            for s in share)
+    return [done[s.name] for s in sources]
+
+
+def _check_share(sources: list[Source], path: str, targets: tuple[NotifyTarget, ...],
+                 settings: FetchSettings, tz: str) -> list[CheckResult]:
+    """A worker process's part of `check_all`: its own database connection and fetcher."""
+    store = Store(path)
+    try:
+        return check_all(sources, store, targets=targets, settings=settings, tz=tz,
+                         deliver=False)
+    finally:
+        store.close()
+
+
+def _by_host(sources: list[Source], n: int) -> list[list[Source]]:
+    """`n` shares of about equal size, each host's sources all in one share."""
+    hosts: dict[str, list[Source]] = {}
+    for s in sources:
+        hosts.setdefault(urlsplit(s.url).netloc.lower(), []).append(s)
+    shares: list[list[Source]] = [[] for _ in range(n)]
+    for group in sorted(hosts.values(), key=len, reverse=True):
+        min(shares, key=len).extend(group)
+    return [share for share in shares if share]
 
 
 def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None) -> list[Change]:
