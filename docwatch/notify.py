@@ -79,7 +79,7 @@ def deliver_pending(store: Store, now: str | None = None, *,
 
 def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
     ap = apprise.Apprise()
-    if not ap.add(d.channel):
+    if not ap.add(with_idempotency_key(d.channel, f"docwatch-{d.created_at}-{d.id}")):
         store.delivery_done(d.id, ok=False, error="not a usable Apprise URL", give_up=True)
         log.warning("delivery %s: %s is not a usable Apprise URL", d.id, redact(d.channel))
         return "abandoned"
@@ -99,6 +99,21 @@ def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
     log.warning("delivery %s to %s failed %d times: %s%s", d.id, redact(d.channel), RETRIES,
                 error, "; giving up" if expired else "; will retry on the next run")
     return "abandoned" if expired else "failed"
+
+
+_HEADER_SCHEMES = ("json://", "jsons://", "form://", "forms://", "xml://", "xmls://")
+
+
+def with_idempotency_key(channel: str, key: str) -> str:
+    """Webhook URLs carry an Idempotency-Key header (Apprise's `+Header=value`).
+
+    A message is marked sent once the channel accepts it; if docwatch is killed in the
+    instant between the two, the next run sends it again with the same key, so a receiver
+    that honours the header sees every alert exactly once.
+    """
+    if not channel.lower().startswith(_HEADER_SCHEMES):
+        return channel
+    return f"{channel}{'&' if '?' in channel else '?'}+Idempotency-Key={key}"
 
 
 def send(ap, title: str, body: str, fmt: str, apprise) -> tuple[bool, str | None]:
