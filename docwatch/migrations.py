@@ -148,6 +148,7 @@ CREATE TABLE passages (
 ALTER TABLE deliveries ADD COLUMN kind TEXT NOT NULL DEFAULT 'changes';  -- changes | digest | status
 ALTER TABLE deliveries ADD COLUMN change_ids TEXT;  -- JSON ids of the changes reported
 ALTER TABLE deliveries ADD COLUMN due_at TEXT;      -- not before (a digest: its window's end)
+ALTER TABLE deliveries ADD COLUMN claimed_by TEXT;  -- "host:pid" sending it right now
 -- A change's old or new text that is a stored passage is referenced, not copied.
 ALTER TABLE changes ADD COLUMN old_passage_id INTEGER REFERENCES passages(id);
 ALTER TABLE changes ADD COLUMN new_passage_id INTEGER REFERENCES passages(id);

@@ -72,7 +72,14 @@ def deliver_pending(store: Store, now: str | None = None, *,
     import apprise  # heavy: imported only when something is to be sent
 
     for d in due:
-        outcome = _deliver(store, d, now, apprise, sleep)
+        if not store.claim(d.id):  # another check (or process) is sending it
+            continue
+        try:
+            outcome = _deliver(store, d, now, apprise, sleep)
+        except Exception as e:  # noqa: BLE001 - a bad row must not hold up the others
+            log.exception("delivery %s failed", d.id)
+            store.delivery_done(d.id, ok=False, error=f"{type(e).__name__}: {e}", attempts=0)
+            outcome = "failed"
         counts[outcome] += 1
     return counts
 
