@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
-import threading
 import time
 from collections.abc import Callable, Iterable
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
@@ -17,7 +16,7 @@ from .errors import FetchError, ParseError
 from .fetch import Fetcher
 from .models import Change, CheckResult, Document, FetchSettings, NotifyTarget, Source
 from .parse import fingerprint, parse
-from .store import QueuedStore, Store, WriteQueue, body_hash, now_iso
+from .store import Store, StoreThread, body_hash, now_iso
 
 log = logging.getLogger(__name__)
 
@@ -169,21 +168,13 @@ def _in_threads(sources: list[Source], store: Store, targets: tuple[NotifyTarget
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
     workers = min(fetcher.settings.concurrency, len(sources))
-    local = threading.local()
-    stores: list[Store] = []
-    writes = WriteQueue(store.path) if workers > 1 else None
+    # Many threads share one database thread (see StoreThread); one thread uses the store.
+    shared = StoreThread(store.path) if workers > 1 else None
+    view = shared.proxy() if shared else store
 
     def one(source: Source) -> CheckResult:
-        # Each thread reads on its own connection (WAL: readers never wait) and writes
-        # through the one writer thread.
-        if getattr(local, "store", None) is None:
-            if writes is None:
-                local.store = store
-            else:
-                stores.append(Store(store.path))
-                local.store = QueuedStore(stores[-1], writes)
         try:
-            return check(source, local.store, targets=targets, fetcher=fetcher, clock=clock, tz=tz)
+            return check(source, view, targets=targets, fetcher=fetcher, clock=clock, tz=tz)
         except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
             log.exception("check of %s failed", source.name)
             return CheckResult(source.name, "error", error_kind="internal",
@@ -195,10 +186,8 @@ def _in_threads(sources: list[Source], store: Store, targets: tuple[NotifyTarget
         with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
             return list(pool.map(one, sources))
     finally:
-        if writes:
-            writes.close()
-        for s in stores:
-            s.close()
+        if shared:
+            shared.close()
         if own:
             fetcher.close()
 

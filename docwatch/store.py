@@ -629,13 +629,14 @@ class Store:
         return [found[i] for i in ids if i in found]
 
 
-class WriteQueue:
-    """One thread writes for many: the writes of concurrent checks, committed in batches.
+class StoreThread:
+    """One thread does the database work of many: concurrent checks call through `proxy()`.
 
-    With a hundred check threads, each taking the write lock for its own small transaction
-    spends most of its time waiting for the GIL while holding the lock. Queued, the writes run
-    back to back on one connection and commit together; each is still all-or-nothing (a
-    savepoint), and a check hears back only once its write is committed.
+    With a hundred check threads, each with its own connection and each taking the write lock
+    for its small transaction, most time went to waiting for the GIL while holding the lock
+    (and to a hundred connections parsing the schema). Here the calls run back to back on one
+    connection; writes commit together in batches, each all-or-nothing (a savepoint), and a
+    check hears back only once its write is committed.
     """
 
     WRITES = frozenset({"record_failure", "record_unchanged", "record_snapshot",
@@ -645,8 +646,12 @@ class WriteQueue:
     def __init__(self, path: str | Path):
         self.store = Store(path)
         self.jobs: queue.SimpleQueue = queue.SimpleQueue()
-        self.thread = threading.Thread(target=self._run, name="store-writer", daemon=True)
+        self.thread = threading.Thread(target=self._run, name="store", daemon=True)
         self.thread.start()
+
+    def proxy(self) -> Any:
+        """An object with the `Store` API whose calls run on this thread."""
+        return _Proxy(self)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
         future: Future = Future()
@@ -677,15 +682,7 @@ class WriteQueue:
         try:
             with self.store.transaction():
                 for name, args, kwargs, _ in batch:
-                    self.store.db.execute("SAVEPOINT job")
-                    try:
-                        outcomes.append((True, getattr(self.store, name)(*args, **kwargs)))
-                        self.store.db.execute("RELEASE job")
-                    except Exception as e:  # noqa: BLE001 - handed to the check that asked
-                        self.store.db.execute("ROLLBACK TO job")
-                        self.store.db.execute("RELEASE job")
-                        self.store._sources.clear()
-                        outcomes.append((False, e))
+                    outcomes.append(self._one(name, args, kwargs))
         except Exception as e:  # noqa: BLE001 - the commit itself failed: every job did
             outcomes = [(False, e)] * len(batch)
         for (_, _, _, future), (ok, value) in zip(batch, outcomes):
@@ -694,18 +691,29 @@ class WriteQueue:
             else:
                 future.set_exception(value)
 
+    def _one(self, name: str, args: tuple, kwargs: dict) -> tuple[bool, Any]:
+        write = name in self.WRITES
+        if write:
+            self.store.db.execute("SAVEPOINT job")
+        try:
+            value = getattr(self.store, name)(*args, **kwargs)
+        except Exception as e:  # noqa: BLE001 - handed to the check that asked
+            if write:
+                self.store.db.execute("ROLLBACK TO job")
+                self.store.db.execute("RELEASE job")
+                self.store._sources.clear()
+            return False, e
+        if write:
+            self.store.db.execute("RELEASE job")
+        return True, value
 
-class QueuedStore:
-    """A check thread's store: reads on its own connection, writes through a `WriteQueue`."""
 
-    def __init__(self, reader: Store, writes: WriteQueue):
-        self.reader = reader
-        self.writes = writes
+class _Proxy:
+    def __init__(self, owner: StoreThread):
+        self._owner = owner
 
     def __getattr__(self, name: str) -> Any:
-        if name in WriteQueue.WRITES:
-            return functools.partial(self.writes.call, name)
-        return getattr(self.reader, name)
+        return functools.partial(self._owner.call, name)
 
 
 def _claimant() -> str:
