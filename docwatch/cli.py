@@ -112,6 +112,9 @@ def _report(results: list[CheckResult], store) -> None:
 
 
 def _print_alert(title: str, body: str) -> None:
+    if not sys.stdout.isatty():  # a log or a pipe: the same lines, without styling work
+        click.echo(f"{title}\n{body}\n")
+        return
     from rich.console import Console
     from rich.text import Text
 
