@@ -264,7 +264,9 @@ def sources_cmd(settings: Settings) -> None:
                       str(st.get("changes", 0)), str(st.get("versions", 0)),
                       s.url if s else st.get("url", ""))
     console = Console()
-    Console(width=None if console.is_terminal else 200).print(table)
+    if not console.is_terminal:  # a pipe or a log: do not wrap at 80 columns
+        console = Console(width=200)
+    console.print(table)
 
 
 def _minute(iso: str | None) -> str:

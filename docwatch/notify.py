@@ -91,7 +91,8 @@ def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
         log.warning("delivery %s: %s is not a usable Apprise URL", d.id, redact(d.channel))
         return "abandoned"
     fmt = _format_of(ap[0], apprise)
-    title, body = message(store, d, fmt)
+    pages = render.group(store.changes_by_id(d.change_ids)) if d.change_ids else None
+    title, body = message(d, pages, fmt)
     error = None
     for attempt in range(RETRIES):
         if attempt:
@@ -99,7 +100,7 @@ def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
         ok, error = send(ap, title, body, fmt, apprise)
         if ok:
             store.delivery_done(d.id, ok=True, attempts=attempt + 1, title=title,
-                                body=body if fmt == "text" else message(store, d, "text")[1])
+                                body=body if fmt == "text" else message(d, pages, "text")[1])
             return "sent"
     expired = _age(d.created_at, now) > GIVE_UP
     store.delivery_done(d.id, ok=False, error=error, attempts=RETRIES, give_up=expired)
@@ -134,11 +135,10 @@ def send(ap, title: str, body: str, fmt: str, apprise) -> tuple[bool, str | None
     return ok, None if ok else "the channel did not accept the message"
 
 
-def message(store: Store, d: Delivery, fmt: str) -> tuple[str, str]:
-    """The row's (title, body) in `fmt`, rendered from its stored changes."""
-    if not d.change_ids:  # a status event, a test, or a schema-1 row: text as queued
+def message(d: Delivery, pages: list[render.Page] | None, fmt: str) -> tuple[str, str]:
+    """The row's (title, body) in `fmt`: from its changes' pages, or its text as queued."""
+    if pages is None:  # a status event, a test, or a schema-1 row
         return d.title, render.status_html(d.body) if fmt == "html" else d.body
-    pages = render.group(store.changes_by_id(d.change_ids))
     return render.render(pages, fmt)
 
 

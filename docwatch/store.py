@@ -284,8 +284,14 @@ class Store:
     def _write_changes(self, source_id: int, snapshot_id: int, previous_id: int | None, at: str,
                        doc: Document, changes: list[Change]) -> list[int]:
         """The version's sections, then its changes (whose texts point at stored passages)."""
-        old = self._passage_ids(previous_id) if previous_id else {}
-        new = self._write_sections(source_id, snapshot_id, doc)
+        # The version before this one is the one whose sections are still current.
+        current = self.db.execute(
+            """SELECT passages.hash, passages.id, passages.text
+               FROM sections, json_each(sections.passages) p
+               JOIN passages ON passages.id = p.value
+               WHERE sections.source_id = ? AND sections.valid_to IS NULL""", [source_id]).fetchall()
+        old = {text: pid for _, pid, text in current}
+        new = self._write_sections(source_id, snapshot_id, doc, {h: pid for h, pid, _ in current})
         return [self._insert("changes", _change_row(c, source_id, snapshot_id, previous_id, at,
                                                     old, new)) for c in changes]
 
@@ -318,24 +324,15 @@ class Store:
                  "status": "pending", "attempts": 0, "created_at": at, "due_at": at}
                 for channel in channels)
 
-    def _passage_ids(self, snapshot_id: int) -> dict[str, int]:
-        """Text -> passage id for every passage of a stored version."""
-        return dict(self.db.execute(
-            """SELECT passages.text, passages.id FROM snapshots, json_each(snapshots.layout) s
-               JOIN sections ON sections.id = s.value, json_each(sections.passages) p
-               JOIN passages ON passages.id = p.value WHERE snapshots.id = ?""", [snapshot_id]))
-
-    def _write_sections(self, source_id: int, snapshot_id: int, doc: Document) -> dict[str, int]:
+    def _write_sections(self, source_id: int, snapshot_id: int, doc: Document,
+                        known: dict[str, int]) -> dict[str, int]:
+        """The version's section rows and layout; `known` maps passage hash -> id (grows)."""
         current = dict(self.db.execute(
             "SELECT hash, id FROM sections WHERE source_id = ? AND valid_to IS NULL", [source_id]
         ).fetchall())
         kept: dict[str, int] = {}
         layout = []
         texts: dict[str, int] = {}
-        known = dict(self.db.execute(  # the passages of the current version: most recur
-            """SELECT passages.hash, passages.id FROM sections, json_each(sections.passages) p
-               JOIN passages ON passages.id = p.value
-               WHERE sections.source_id = ? AND sections.valid_to IS NULL""", [source_id]))
         for section in doc.sections:
             ids = [self._passage(source_id, b, known) for b in section.blocks]
             texts.update((b.text, i) for b, i in zip(section.blocks, ids))
@@ -527,10 +524,6 @@ class Store:
         rows = self.db.query(
             """SELECT sources.name, sources.url, sources.next_run,
                       last.started_at AS last_check, last.result, last.error_kind, last.error,
-                      (SELECT count(*) FROM fetches f WHERE f.source_id = sources.id
-                         AND f.result = 'error' AND f.id > coalesce((
-                           SELECT max(id) FROM fetches g WHERE g.source_id = sources.id
-                           AND g.result != 'error'), 0)) AS failing,
                       (SELECT count(*) FROM changes WHERE changes.source_id = sources.id
                          AND changes.alert = 1) AS changes,
                       (SELECT count(*) FROM snapshots WHERE snapshots.source_id = sources.id)
@@ -538,7 +531,7 @@ class Store:
                FROM sources
                LEFT JOIN fetches last ON last.id = (
                    SELECT max(id) FROM fetches WHERE fetches.source_id = sources.id)""")
-        return {r["name"]: r for r in rows}
+        return {r["name"]: {**r, "failing": self.failure_streak(r["name"])[0]} for r in rows}
 
     def failure_streak(self, source: str, limit: int = 1000) -> tuple[int, str | None]:
         """(failed checks in a row up to now, the kind of the last one) for a source."""
@@ -566,12 +559,6 @@ class Store:
             for source, at in schedule:
                 self.db.execute("UPDATE sources SET next_run = ? WHERE id = ?",
                                 [at, self.source_id(source)])
-
-    def last_fetch(self, source: str) -> dict[str, Any] | None:
-        rows = list(self.db.query(
-            """SELECT fetches.* FROM fetches JOIN sources ON sources.id = fetches.source_id
-               WHERE sources.name = ? ORDER BY fetches.id DESC LIMIT 1""", [source]))
-        return rows[0] if rows else None
 
     def count(self, table: str, **where: Any) -> int:
         sql = f"SELECT count(*) FROM [{table}]"

@@ -88,9 +88,7 @@ class Urllib3Transport(httpx.BaseTransport):
 
 
 def _reason(e: Exception) -> str:
-    reason = getattr(e, "reason", None) or e
-    text = str(reason)
-    return "Connection refused" if "refused" in text.lower() else text
+    return str(getattr(e, "reason", None) or e)
 
 
 def _incomplete(e: Exception) -> str:
