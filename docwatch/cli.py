@@ -218,7 +218,7 @@ def notify_cmd(settings: Settings, test: bool) -> None:
     if test:
         channels = [t.url for t in settings.load_config().notify]
         if not channels:
-            raise click.ClickException("no [[notify]] channel is configured")
+            raise ConfigError("no [[notify]] channel is configured to test")
         results = notify.send_test(channels)
         for channel, ok, error in results:
             click.echo(f"{'sent  ' if ok else 'FAILED'}  {notify.redact(channel)}"
@@ -286,7 +286,7 @@ def history_cmd(settings: Settings, source: str, section: str | None, show_text:
     versions = store.section_versions(source, section)
     if not versions:
         store.snapshot_at(source)  # says "unknown source" or "no snapshot" when that is why
-        raise click.ClickException(f"{source}: no section matches {section!r}")
+        raise DocwatchError(f"{source}: no section matches {section!r}")
     changes: dict[int, list] = {}
     for meta, c in store.changes(source=source, alerts_only=False, oldest_first=True):
         changes.setdefault(meta["snapshot_id"], []).append(c)
