@@ -12,13 +12,12 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
 import threading
-import time
 from pathlib import Path
 
 from docwatch.demo.history import urm_page, urm_text
@@ -94,33 +93,49 @@ def main() -> None:
         config.write_text("\n".join(lines), encoding="utf-8")
         command = [str(EXE), "--db", str(Path(tmp) / "bench.db"), "--config", str(config),
                    "fetch", "--once"]
-        t0 = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
-        first = time.perf_counter() - t0
+        first = measure(command)
 
         step = round(1 / args.changed)
         for k in range(0, args.sources, step):
             server.pages[f"/page/{k}"] = changed.replace(b"</h1>", f" {k}</h1>".encode(), 1)
-        out = Path(tmp) / "out.txt"
-        before = resource.getrusage(resource.RUSAGE_CHILDREN)
-        with out.open("w") as sink:
-            t0 = time.perf_counter()
-            proc = subprocess.Popen(command, stdout=sink, stderr=subprocess.DEVNULL)
-            _, status, usage = os.wait4(proc.pid, 0)  # this process's own CPU and peak RSS
-            wall = time.perf_counter() - t0
-        everyone = resource.getrusage(resource.RUSAGE_CHILDREN)  # with its worker processes
-        changes = sum(1 for line in out.read_text().splitlines()
+        cycle = measure(command)
+        changes = sum(1 for line in cycle["out"].splitlines()
                       if line.startswith("page-") and " — " in line and " change" in line)
     print(f"{args.sources} sources on {args.hosts} loopback sites, {args.latency * 1000:.0f} ms "
           f"latency, {args.changed:.0%} changed, concurrency {args.concurrency}, "
           f"{os.cpu_count()} CPUs")
-    print(f"first cycle (all new):         wall {first:5.2f} s")
-    cpu = (everyone.ru_utime - before.ru_utime) + (everyone.ru_stime - before.ru_stime)
-    print(f"measured cycle:                wall {wall:5.2f} s   CPU {cpu:5.2f} s (all processes)   "
-          f"exit {os.waitstatus_to_exitcode(status)}   pages reported changed {changes}")
-    print(f"peak RSS: main process {usage.ru_maxrss / 1024:.0f} MB, largest process "
-          f"{everyone.ru_maxrss / 1024:.0f} MB")
+    for name, m in (("first cycle (all new)", first), ("measured cycle", cycle)):
+        print(f"{name + ':':23} wall {m['wall']:5.2f} s   CPU {m['cpu']:5.2f} s (main process "
+              f"{m['main_cpu']:.2f} s)   "
+              f"peak RSS {m['main_rss']:4.0f} MB (largest process {m['rss']:.0f} MB)   "
+              f"exit {m['exit']}")
+    print(f"pages reported changed in the measured cycle: {changes}")
     print(f"latency floor at this concurrency: {args.sources / args.concurrency * args.latency:.2f} s")
+
+
+# Run in a fresh interpreter so that its children's figures are this one cycle's alone
+# (RUSAGE_CHILDREN keeps the largest RSS of every child ever waited for).
+MEASURE = """
+import json, os, resource, subprocess, sys, time
+with open(sys.argv[1], "w") as sink:
+    t0 = time.perf_counter()
+    proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(proc.pid, 0)
+    wall = time.perf_counter() - t0
+every = resource.getrusage(resource.RUSAGE_CHILDREN)
+print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
+                  "main_cpu": usage.ru_utime + usage.ru_stime,
+                  "main_rss": usage.ru_maxrss / 1024, "rss": every.ru_maxrss / 1024,
+                  "exit": os.waitstatus_to_exitcode(status)}))
+"""
+
+
+def measure(command: list[str]) -> dict:
+    """Wall, CPU (with worker processes), peak RSS and output of one run of `command`."""
+    with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
+        figures = json.loads(subprocess.run([sys.executable, "-c", MEASURE, out.name, *command],
+                                            check=True, capture_output=True, text=True).stdout)
+        return {**figures, "out": out.read()}
 
 
 if __name__ == "__main__":

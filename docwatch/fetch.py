@@ -63,6 +63,7 @@ class Fetcher:
         self.stopping = threading.Event()  # set to cut retry waits short
         self._hosts: dict[str, _Host] = {}
         self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
+        self._robots_reading: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -171,10 +172,15 @@ class Fetcher:
         site = f"{parts.scheme}://{parts.netloc}"
         with self._lock:
             cached = self._robots.get(site)
+            reading = self._robots_reading.setdefault(site, threading.Lock())
         if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
-            cached = (time.monotonic(), self._read_robots(site, min(timeout, 10.0)))
-            with self._lock:
-                self._robots[site] = cached
+            with reading:  # one thread reads it; the site's other checks wait for its rules
+                with self._lock:
+                    cached = self._robots.get(site)
+                if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
+                    cached = (time.monotonic(), self._read_robots(site, min(timeout, 10.0)))
+                    with self._lock:
+                        self._robots[site] = cached
         rules = cached[1]
         return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
 

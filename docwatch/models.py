@@ -209,3 +209,63 @@ class CheckResult:
     @property
     def alerts(self) -> list[Change]:
         return [c for c in self.changes if c.alert]
+
+
+@dataclass(frozen=True)
+class Previous:
+    """What the store remembers of a source's last good check."""
+
+    snapshot_id: int
+    content_hash: str
+    etag: str | None
+    last_modified: str | None
+    parsed_with: str | None  # fingerprint of the parser and rules that made its sections
+
+
+@dataclass(frozen=True)
+class SourceState:
+    """What a check needs to know of a source before it fetches: read once, before a run."""
+
+    previous: Previous | None = None
+    failures: int = 0  # failed checks in a row up to now
+    last_kind: str | None = None  # the kind of the latest of those failures
+
+
+@dataclass(frozen=True)
+class Message:
+    """A message composed at check time (a status event) for these channels."""
+
+    channels: tuple[str, ...]
+    title: str
+    body: str
+    kind: str = "status"
+
+
+@dataclass
+class Observation:
+    """All one check learnt, before any of it is stored: `Store.record` writes it whole.
+
+    Checks observe concurrently (in threads, or in worker processes that send observations to
+    the one process that writes); each observation is then one transaction.
+    """
+
+    source: Source
+    started_at: str
+    duration_ms: int
+    result: str  # new | changed | unchanged | not_modified | error
+    fetched: Fetched | None = None  # body emptied when unchanged: the stored one stands
+    previous_id: int | None = None
+    doc: Document | None = None
+    changes: list[Change] = field(default_factory=list)
+    parsed_with: str | None = None
+    outgoing: list[Outgoing] = field(default_factory=list)
+    messages: list[Message] = field(default_factory=list)
+    error_kind: str | None = None
+    error: str | None = None
+    http_status: int | None = None
+
+    def outcome(self, snapshot_id: int | None) -> CheckResult:
+        """The check's result, once stored (`snapshot_id` is what `Store.record` returned)."""
+        status = "unchanged" if self.result == "not_modified" else self.result
+        return CheckResult(self.source.name, status, self.changes, error_kind=self.error_kind,
+                           error=self.error, snapshot_id=snapshot_id)

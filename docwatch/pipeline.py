@@ -4,19 +4,27 @@ from __future__ import annotations
 
 import logging
 import multiprocessing
+import os
+import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from itertools import zip_longest
+from multiprocessing.connection import Connection, wait
 from pathlib import Path
+from typing import TypeVar
 from urllib.parse import urlsplit
 
 from . import diffing, fetch, notify
-from .errors import FetchError, ParseError
+from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher
-from .models import Change, CheckResult, Document, FetchSettings, NotifyTarget, Source
+from .models import (Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
+                     Observation, Source, SourceState)
 from .parse import fingerprint, parse
 from .store import Store, StoreThread, body_hash, now_iso
+
+T = TypeVar("T")
 
 log = logging.getLogger(__name__)
 
@@ -29,76 +37,69 @@ def check(
     fetcher: Fetcher | None = None,
     clock: Callable[[], str] = now_iso,
     tz: str = "UTC",
+    state: SourceState | None = None,
 ) -> CheckResult:
     """Check one source now: record what the page says and what changed since last time."""
     own = fetcher is None
     fetcher = fetcher or Fetcher()
+    if state is None:
+        state = store.states([source.name]).get(source.name, SourceState())
     try:
-        return _check(source, store, targets, fetcher, clock, tz)
+        obs = observe(source, state, store, targets=targets, fetcher=fetcher, clock=clock, tz=tz)
     finally:
         if own:
             fetcher.close()
+    return obs.outcome(store.record(obs))
 
 
-def _check(source: Source, store: Store, targets: tuple[NotifyTarget, ...], fetcher: Fetcher,
-           clock: Callable[[], str], tz: str) -> CheckResult:
+def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetcher,
+            targets: tuple[NotifyTarget, ...] = (), clock: Callable[[], str] = now_iso,
+            tz: str = "UTC") -> Observation:
+    """Fetch, parse and diff one source; nothing is written (`store` is only read, for the
+    previous version when the page changed)."""
     started_at, t0 = clock(), time.monotonic()
+    prev = state.previous
 
-    def ms() -> int:
-        return int((time.monotonic() - t0) * 1000)
+    def seen(result: str, **fields) -> Observation:
+        kind = fields.get("error_kind")
+        obs = Observation(source, started_at, int((time.monotonic() - t0) * 1000), result,
+                          previous_id=prev.snapshot_id if prev else None, **fields)
+        obs.messages = _status_events(source, state, targets, kind, fields.get("error", ""),
+                                      fetcher.settings.failing_after)
+        return obs
 
-    def failed(kind: str, message: str, status: int | None) -> CheckResult:
-        store.record_failure(source, kind, message, started_at=started_at, duration_ms=ms(),
-                             http_status=status)
-        _status_events(source, store, targets, streak, kind, message, started_at,
-                       fetcher.settings.failing_after)
-        return CheckResult(source.name, "error", error_kind=kind, error=message)
-
-    prev = store.previous(source)
-    streak = store.failure_streak(source.name)
     try:
         fetched = fetcher.get(
             source.url, timeout=source.timeout, robots=source.robots,
             etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
         )
     except FetchError as e:
-        return failed(e.kind, str(e), e.status_code)
+        return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
     if prev and (fetched.status_code == 304 or body_hash(fetched.body) == prev.content_hash):
-        # Not modified, or the very same bytes: nothing to parse.
-        store.record_unchanged(source, fetched, started_at=started_at, duration_ms=ms(),
-                               snapshot_id=prev.snapshot_id,
-                               not_modified=fetched.status_code == 304)
-        _status_events(source, store, targets, streak, None, "", started_at,
-                       fetcher.settings.failing_after)
-        return CheckResult(source.name, "unchanged", snapshot_id=prev.snapshot_id)
+        # Not modified, or the very same bytes: nothing to parse, and the body is stored.
+        return seen("not_modified" if fetched.status_code == 304 else "unchanged",
+                    fetched=replace(fetched, body=b""))
     try:
         doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
                     rules=source.rules)
     except ParseError as e:
-        return failed(e.kind, str(e), fetched.status_code)
+        return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
     parsed_with = fingerprint(source.rules)
     changes: list[Change] = []
     if prev:
         old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
                else _reparse(store, source, prev.snapshot_id))
         changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
-    outgoing = notify.outgoing(changes, targets, started_at, tz)
-    snapshot_id = store.record_snapshot(
-        source, fetched, doc, changes, started_at=started_at, duration_ms=ms(),
-        previous_id=prev.snapshot_id if prev else None, parsed_with=parsed_with,
-        outgoing=outgoing,
-    )
-    _status_events(source, store, targets, streak, None, "", started_at,
-                   fetcher.settings.failing_after)
-    return CheckResult(source.name, "changed" if prev else "new", changes, snapshot_id=snapshot_id)
+    return seen("changed" if prev else "new", fetched=fetched, doc=doc, changes=changes,
+                parsed_with=parsed_with,
+                outgoing=notify.outgoing(changes, targets, started_at, tz))
 
 
-def _status_events(source: Source, store: Store, targets: tuple[NotifyTarget, ...],
-                   before: tuple[int, str | None], kind: str | None, message: str, at: str,
-                   failing_after: int) -> None:
+def _status_events(source: Source, state: SourceState, targets: tuple[NotifyTarget, ...],
+                   kind: str | None, message: str, failing_after: int) -> list[Message]:
     """One "page removed" on a 404/410, one "source failing" when failures reach
     `failing_after` in a row, one "recovered" at the first success after either."""
-    failures, last_kind = before
+    failures, last_kind = state.failures, state.last_kind
     if kind == "gone":
         event = "removed" if last_kind != "gone" else None
         detail = message
@@ -108,13 +109,15 @@ def _status_events(source: Source, store: Store, targets: tuple[NotifyTarget, ..
     else:
         event = "recovered" if failures >= failing_after or last_kind == "gone" else None
         detail = f"checked fine again after {failures} failed check(s)"
-    channels = [t.url for t in targets if t.wants_status(source.name)]
-    if event:
-        log.info("%s: %s", source.name, event, extra={"event": f"source_{event}",
-                                                        "source": source.name})
-    if event and channels:
-        title, body = notify.status_message(source.name, source.url, event, detail)
-        store.queue_message(source, channels, title, body, at)
+    if not event:
+        return []
+    log.info("%s: %s", source.name, event, extra={"event": f"source_{event}",
+                                                    "source": source.name})
+    channels = tuple(t.url for t in targets if t.wants_status(source.name))
+    if not channels:
+        return []
+    title, body = notify.status_message(source.name, source.url, event, detail)
+    return [Message(channels, title, body)]
 
 
 def _reparse(store: Store, source: Source, snapshot_id: int) -> Document:
@@ -148,43 +151,37 @@ def check_all(
     """Check the sources concurrently (a failing one never stops the others), then send what
     is due in the outbox (unless `deliver` is false). Results come in the sources' order.
 
-    Many sources are spread over worker processes (one per CPU), each site wholly in one
-    process so its per-host limit and robots.txt hold; each process runs its checks in threads.
+    Many sources are observed in worker processes (one per CPU), each site wholly in one
+    process so its per-host limit and robots.txt hold, each process fetching in threads; this
+    process alone writes what they observed, so they never queue for the database's lock.
     """
     sources = list(sources)
+    states = store.states(s.name for s in sources)
     processes = settings.worker_processes() if fetcher is None and clock is now_iso else 1
     if processes > 1 and len(sources) >= PROCESS_MIN_SOURCES:
-        results = _in_processes(sources, store.path, targets, settings, tz, processes)
+        results = _in_processes(sources, states, store, targets, settings, tz, processes)
     else:
-        results = _in_threads(sources, store, targets, fetcher, settings, clock, tz)
+        results = _in_threads(sources, states, store, targets, fetcher, settings, clock, tz)
     if deliver:
         notify.deliver_pending(store, clock())
     return results
 
 
-def _in_threads(sources: list[Source], store: Store, targets: tuple[NotifyTarget, ...],
-                fetcher: Fetcher | None, settings: FetchSettings, clock: Callable[[], str],
-                tz: str) -> list[CheckResult]:
+def _in_threads(sources: list[Source], states: dict[str, SourceState], store: Store,
+                targets: tuple[NotifyTarget, ...], fetcher: Fetcher | None,
+                settings: FetchSettings, clock: Callable[[], str], tz: str) -> list[CheckResult]:
+    """Observe in threads, each check storing its observation through one database thread."""
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
     workers = min(fetcher.settings.concurrency, len(sources))
-    # Many threads share one database thread (see StoreThread); one thread uses the store.
     shared = StoreThread(store.path) if workers > 1 else None
     view = shared.proxy() if shared else store
 
-    def one(source: Source) -> CheckResult:
-        try:
-            return check(source, view, targets=targets, fetcher=fetcher, clock=clock, tz=tz)
-        except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
-            log.exception("check of %s failed", source.name)
-            return CheckResult(source.name, "error", error_kind="internal",
-                               error=f"{type(e).__name__}: {e}")
+    def stored(obs: Observation | CheckResult) -> CheckResult:
+        return obs if isinstance(obs, CheckResult) else obs.outcome(view.record(obs))
 
     try:
-        if workers <= 1:
-            return [one(s) for s in sources]
-        with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
-            return list(pool.map(one, sources))
+        return _observe_all(sources, states, view, targets, fetcher, workers, clock, tz, stored)
     finally:
         if shared:
             shared.close()
@@ -192,47 +189,172 @@ def _in_threads(sources: list[Source], store: Store, targets: tuple[NotifyTarget
             fetcher.close()
 
 
-def _in_processes(sources: list[Source], path: Path, targets: tuple[NotifyTarget, ...],
-                  settings: FetchSettings, tz: str, processes: int) -> list[CheckResult]:
-    shares = _by_host(sources, processes)
-    per_process = replace(settings, processes=1,
-                          concurrency=max(1, -(-settings.concurrency // len(shares))))
+def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: Store,
+                 targets: tuple[NotifyTarget, ...], fetcher: Fetcher, workers: int,
+                 clock: Callable[[], str], tz: str,
+                 then: Callable[[Observation | CheckResult], T]) -> list[T]:
+    """`then` of each source's observation (or of the internal error that stopped it)."""
+
+    def one(source: Source) -> T:
+        try:
+            return then(observe(source, states.get(source.name, SourceState()), reader,
+                                targets=targets, fetcher=fetcher, clock=clock, tz=tz))
+        except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
+            return then(_internal(source, e))
+
+    if workers <= 1:
+        return [one(s) for s in sources]
+    order = _round_robin(sources)
+    with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
+        done = dict(zip(order, pool.map(one, (sources[i] for i in order))))
+    return [done[i] for i in range(len(sources))]
+
+
+def _in_processes(sources: list[Source], states: dict[str, SourceState], store: Store,
+                  targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
+                  processes: int) -> list[CheckResult]:
+    """Workers observe (fetch, parse, diff) and send observations down a pipe; this process
+    stores each as it arrives, through one database thread that commits them in batches."""
+    shares, per_process = _shares(sources, processes, settings)
     context = multiprocessing.get_context("fork")  # the children need nothing re-imported
-    with ProcessPoolExecutor(len(shares), mp_context=context) as pool:
-        futures = [pool.submit(_check_share, share, str(path), targets, per_process, tz)
-                   for share in shares]
-        done: dict[str, CheckResult] = {}
-        for share, future in zip(shares, futures):
-            try:
-                done.update((r.source, r) for r in future.result())
-            except Exception as e:  # noqa: BLE001 - a worker that died fails only its share
-                log.error("worker process failed: %s", e)
-                done.update((s.name, CheckResult(s.name, "error", error_kind="internal",
-                                                 error=f"worker process failed: {e}"))
-                            for s in share)
-    return [done[s.name] for s in sources]
-
-
-def _check_share(sources: list[Source], path: str, targets: tuple[NotifyTarget, ...],
-                 settings: FetchSettings, tz: str) -> list[CheckResult]:
-    """A worker process's part of `check_all`: its own database connection and fetcher."""
-    store = Store(path)
+    workers: dict[Connection, tuple[multiprocessing.process.BaseProcess, list[Source]]] = {}
+    for share in shares:
+        receiving, sending = context.Pipe(duplex=False)
+        worker = context.Process(target=_observe_share, daemon=True,
+                                 args=(share, states, store.path, targets, per_process, tz,
+                                       sending))
+        worker.start()
+        sending.close()  # the worker holds the only sending end: its exit ends the pipe
+        workers[receiving] = (worker, share)
+    writer = StoreThread(store.path)
+    stored: dict[str, Callable[[], CheckResult]] = {}
     try:
-        return check_all(sources, store, targets=targets, settings=settings, tz=tz,
-                         deliver=False)
+        while workers:
+            for conn in wait(list(workers)):
+                try:
+                    obs = conn.recv()
+                except (EOFError, OSError):  # the worker is done, or died mid-message
+                    _ended(*workers.pop(conn), stored)
+                    continue
+                stored[_name(obs)] = _later(obs, writer)
+        return [stored[s.name]() for s in sources]
     finally:
-        store.close()
+        writer.close()
 
 
-def _by_host(sources: list[Source], n: int) -> list[list[Source]]:
-    """`n` shares of about equal size, each host's sources all in one share."""
-    hosts: dict[str, list[Source]] = {}
-    for s in sources:
-        hosts.setdefault(urlsplit(s.url).netloc.lower(), []).append(s)
+def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
+           stored: dict[str, Callable[[], CheckResult]]) -> None:
+    """A worker's pipe closed: if it died first, its unsent checks become errors (one log line)."""
+    worker.join()
+    unsent = [s for s in share if s.name not in stored]
+    if not unsent:
+        return
+    why = (f"killed by signal {-worker.exitcode}" if worker.exitcode and worker.exitcode < 0
+           else f"exit status {worker.exitcode}")
+    log.error("a worker process died (%s); %d of its %d source(s) were not checked",
+              why, len(unsent), len(share))
+    for s in unsent:
+        result = CheckResult(s.name, "error", error_kind="internal",
+                             error=f"not checked: its worker process died ({why})")
+        stored[s.name] = lambda result=result: result
+
+
+def _observe_share(sources: list[Source], states: dict[str, SourceState], path: Path,
+                   targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
+                   sending: Connection) -> None:
+    """A worker process: observe its share of the sources and send each observation."""
+    reader = StoreThread(path)  # reads only: the previous version of a changed page
+    fetcher = Fetcher(settings)
+    lock = threading.Lock()
+
+    def send(obs: Observation | CheckResult) -> None:
+        try:
+            with lock:
+                sending.send(obs)
+        except OSError:  # the parent is gone: nobody will store the rest, so stop
+            fetcher.stopping.set()
+            os._exit(1)
+
+    try:
+        _observe_all(sources, states, reader.proxy(), targets, fetcher,
+                     min(settings.concurrency, len(sources)), now_iso, tz, send)
+    finally:
+        sending.close()
+        reader.close()
+        fetcher.close()
+
+
+def _name(obs: Observation | CheckResult) -> str:
+    return obs.source if isinstance(obs, CheckResult) else obs.source.name
+
+
+def _later(obs: Observation | CheckResult, writer: StoreThread) -> Callable[[], CheckResult]:
+    """Queue an observation for storing; the returned call waits for it and gives the result.
+
+    Only the result is kept, not the page and its sections: a first run of a thousand pages
+    holds none of them until the end.
+    """
+    if isinstance(obs, CheckResult):
+        return lambda: obs
+    future, result, source = writer.submit("record", obs), obs.outcome(None), obs.source
+
+    def stored() -> CheckResult:
+        try:
+            result.snapshot_id = future.result()
+        except Exception as e:  # noqa: BLE001 - one page's write failing must not stop the rest
+            return _internal(source, e)
+        return result
+    return stored
+
+
+def _internal(source: Source, e: Exception) -> CheckResult:
+    """The result of a check stopped by something unexpected (a bug, a failed write)."""
+    log.error("check of %s failed: %s: %s", source.name, type(e).__name__, e,
+              exc_info=not isinstance(e, DocwatchError))
+    return CheckResult(source.name, "error", error_kind="internal",
+                       error=f"{type(e).__name__}: {e}")
+
+
+def _shares(sources: list[Source], n: int,
+            settings: FetchSettings) -> tuple[list[list[Source]], FetchSettings]:
+    """The sources dealt into `n` shares of about equal size, and each worker's settings.
+
+    A site's pages are dealt over all the shares, each worker allowing it `per_host // n`
+    requests at once, so one big site (or one site where most pages changed) keeps every
+    CPU busy. When the limit cannot be divided (fewer requests at once than workers, or a
+    minimum delay between requests), each site stays whole in one share instead.
+    """
+    groups = list(_hosts(range(len(sources)), sources).values())
     shares: list[list[Source]] = [[] for _ in range(n)]
-    for group in sorted(hosts.values(), key=len, reverse=True):
-        min(shares, key=len).extend(group)
-    return [share for share in shares if share]
+    if settings.per_host >= n and not settings.min_delay:
+        for g, group in enumerate(groups):
+            for k, i in enumerate(group):
+                shares[(g + k) % n].append(sources[i])
+        per_host = settings.per_host // n
+    else:
+        for group in sorted(groups, key=len, reverse=True):
+            min(shares, key=len).extend(sources[i] for i in group)
+        per_host = settings.per_host
+    shares = [share for share in shares if share]
+    return shares, replace(settings, processes=1, per_host=per_host,
+                           concurrency=max(1, -(-settings.concurrency // len(shares))))
+
+
+def _hosts(indexes: Iterable[int], sources: list[Source]) -> dict[str, list[int]]:
+    hosts: dict[str, list[int]] = {}
+    for i in indexes:
+        hosts.setdefault(urlsplit(sources[i].url).netloc.lower(), []).append(i)
+    return hosts
+
+
+def _round_robin(sources: list[Source]) -> list[int]:
+    """Indexes of the sources taking the hosts in turn.
+
+    Checks start in this order, so the threads spread over the sites: in page order, a
+    hundred pages of one site would hold every thread, all but `per_host` of them waiting.
+    """
+    groups = list(_hosts(range(len(sources)), sources).values())
+    return [i for turn in zip_longest(*groups) for i in turn if i is not None]
 
 
 def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None) -> list[Change]:

@@ -19,7 +19,7 @@ import queue
 import socket
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -32,7 +32,8 @@ import zstandard
 
 from . import migrations
 from .errors import DocwatchError
-from .models import Block, Change, Document, Fetched, Outgoing, Section, Source
+from .models import (Block, Change, Document, Fetched, Message, Observation, Outgoing, Previous,
+                     Section, Source, SourceState)
 
 MAX_DELTA_CHAIN = 32  # a stored page is rebuilt from at most this many deltas
 ZSTD_LEVEL = 9  # within 3 % of level 19 on ministry pages, ten times faster
@@ -43,17 +44,6 @@ def now_iso() -> str:
 
 def body_hash(body: bytes) -> str:
     return hashlib.sha256(body).hexdigest()
-
-
-@dataclass(frozen=True)
-class Previous:
-    """What the store remembers of a source's last good check."""
-
-    snapshot_id: int
-    content_hash: str
-    etag: str | None
-    last_modified: str | None
-    parsed_with: str | None  # fingerprint of the parser and rules that made its sections
 
 
 @dataclass(frozen=True)
@@ -159,15 +149,32 @@ class Store:
         self._sources[source.name] = (sid, source.url or row[1])
         return sid
 
-    def previous(self, source: Source) -> Previous | None:
-        row = self.db.execute(
-            """SELECT snapshots.id, snapshots.content_hash, sources.etag, sources.last_modified,
-                      snapshots.parsed_with
-               FROM snapshots JOIN sources ON sources.id = snapshots.source_id
-               WHERE sources.name = ? ORDER BY snapshots.id DESC LIMIT 1""",
-            [source.name],
-        ).fetchone()
-        return Previous(*row) if row else None
+    def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
+        """Per source (all, or these names): its last good version and its failures in a row.
+
+        One query for a whole run, so a thousand checks do not each ask before fetching.
+        """
+        where, args = "", []
+        if names is not None:
+            where, args = "WHERE sources.name IN (SELECT value FROM json_each(?))", [
+                json.dumps(list(names))]
+        rows = self.db.execute(
+            f"""SELECT sources.name, snap.id, snap.content_hash, sources.etag,
+                       sources.last_modified, snap.parsed_with,
+                       (SELECT count(*) FROM fetches f WHERE f.source_id = sources.id
+                          AND f.id > coalesce((SELECT g.id FROM fetches g
+                                               WHERE g.source_id = sources.id
+                                                 AND g.result != 'error'
+                                               ORDER BY g.id DESC LIMIT 1), 0)),
+                       (SELECT f.error_kind FROM fetches f WHERE f.source_id = sources.id
+                        ORDER BY f.id DESC LIMIT 1)
+                FROM sources LEFT JOIN snapshots snap ON snap.id =
+                    (SELECT max(id) FROM snapshots WHERE snapshots.source_id = sources.id)
+                {where}""", args)
+        return {name: SourceState(Previous(sid, digest, etag, modified, parsed_with)
+                                  if sid is not None else None,
+                                  failures, last_kind if failures else None)
+                for name, sid, digest, etag, modified, parsed_with, failures, last_kind in rows}
 
     def raw(self, snapshot_id: int) -> tuple[bytes, str | None, str | None]:
         """(body, content type, url) of a snapshot, decompressed."""
@@ -212,72 +219,65 @@ class Store:
         return digest
 
     # writes -----------------------------------------------------------------------------
-    def record_failure(self, source: Source, kind: str, message: str, *, started_at: str,
-                       duration_ms: int, http_status: int | None = None) -> int:
-        with self.transaction():
-            return self._fetch_row(source, started_at, duration_ms, "error", error_kind=kind,
-                                   error=message, http_status=http_status)
+    def record(self, obs: Observation) -> int | None:
+        """Store all one check learnt, atomically: its fetch row, the new version with its
+        sections, changes and outbox rows, and its status messages.
 
-    def record_unchanged(self, source: Source, fetched: Fetched, *, started_at: str,
-                         duration_ms: int, snapshot_id: int, not_modified: bool = False) -> int:
-        """One small row: the page is still the snapshot `snapshot_id` (URL and hash live there)."""
+        Returns the snapshot the source is now at (None after a failure).
+        """
         with self.transaction():
-            self._validators(source, fetched)
-            return self._fetch_row(
-                source, started_at, duration_ms, "not_modified" if not_modified else "unchanged",
-                http_status=fetched.status_code, snapshot_id=snapshot_id,
-            )
+            sid = self.source_id(obs.source)
+            snapshot_id = obs.previous_id
+            if obs.result == "error":
+                self._fetch_row(obs, error_kind=obs.error_kind, error=obs.error,
+                                http_status=obs.http_status)
+            elif obs.result in ("unchanged", "not_modified"):
+                # One small row: the page is still the stored snapshot (URL and hash live there).
+                self._validators(sid, obs.fetched)
+                self._fetch_row(obs, http_status=obs.fetched.status_code, snapshot_id=snapshot_id)
+            else:
+                snapshot_id = self._record_version(sid, obs)
+            for message in obs.messages:
+                self._queue_message(sid, message, obs.started_at)
+            return snapshot_id
 
-    def _validators(self, source: Source, fetched: Fetched) -> None:
+    def _validators(self, source_id: int, fetched: Fetched) -> None:
         """Keep the ETag/Last-Modified for the next conditional GET (state, not history)."""
         if fetched.etag or fetched.last_modified:
             self.db.execute(
                 "UPDATE sources SET etag = ?, last_modified = ? WHERE id = ? "
                 "AND (etag IS NOT ? OR last_modified IS NOT ?)",
-                [fetched.etag, fetched.last_modified, self.source_id(source), fetched.etag,
+                [fetched.etag, fetched.last_modified, source_id, fetched.etag,
                  fetched.last_modified])
 
-    def record_snapshot(
-        self,
-        source: Source,
-        fetched: Fetched,
-        doc: Document,
-        changes: list[Change],
-        *,
-        started_at: str,
-        duration_ms: int,
-        previous_id: int | None,
-        parsed_with: str | None = None,
-        outgoing: list[Outgoing] = (),
-    ) -> int:
-        """Store a new version, its section versions, its changes and its outbox, atomically."""
-        with self.transaction():
-            sid = self.source_id(source)
-            digest = self._put_blob(sid, fetched.body)
-            self._validators(source, fetched)
-            fetch_id = self._fetch_row(
-                source, started_at, duration_ms, "changed" if previous_id else "new",
-                http_status=fetched.status_code, final_url=fetched.final_url,
-                content_hash=digest, etag=fetched.etag, last_modified=fetched.last_modified,
-                changes=len(changes),
-            )
-            snapshot_id = self._insert("snapshots", {
-                "source_id": sid, "fetch_id": fetch_id, "taken_at": started_at,
-                "url": fetched.final_url, "content_hash": digest,
-                "content_type": fetched.content_type, "title": doc.title,
-                "metadata": json.dumps(doc.metadata, ensure_ascii=False),
-                "parsed_with": parsed_with,
-            })
-            self.db.execute("UPDATE fetches SET snapshot_id = ? WHERE id = ?", [snapshot_id, fetch_id])
-            ids = self._write_changes(sid, snapshot_id, previous_id, started_at, doc, changes)
-            for out in outgoing:
-                self._queue(sid, snapshot_id, out, [ids[i] for i in out.indexes], started_at)
-            return snapshot_id
+    def _record_version(self, source_id: int, obs: Observation) -> int:
+        """A new version: raw body, fetch row, snapshot, sections, changes and outbox rows."""
+        fetched, doc = obs.fetched, obs.doc
+        digest = self._put_blob(source_id, fetched.body)
+        self._validators(source_id, fetched)
+        fetch_id = self._fetch_row(
+            obs, http_status=fetched.status_code, final_url=fetched.final_url,
+            content_hash=digest, etag=fetched.etag, last_modified=fetched.last_modified,
+            changes=len(obs.changes),
+        )
+        snapshot_id = self._insert("snapshots", {
+            "source_id": source_id, "fetch_id": fetch_id, "taken_at": obs.started_at,
+            "url": fetched.final_url, "content_hash": digest,
+            "content_type": fetched.content_type, "title": doc.title,
+            "metadata": json.dumps(doc.metadata, ensure_ascii=False),
+            "parsed_with": obs.parsed_with,
+        })
+        self.db.execute("UPDATE fetches SET snapshot_id = ? WHERE id = ?", [snapshot_id, fetch_id])
+        ids = self._write_changes(source_id, snapshot_id, obs.previous_id, obs.started_at, doc,
+                                  obs.changes)
+        for out in obs.outgoing:
+            self._queue(source_id, snapshot_id, out, [ids[i] for i in out.indexes],
+                        obs.started_at)
+        return snapshot_id
 
-    def _fetch_row(self, source: Source, started_at: str, duration_ms: int, result: str,
-                   **fields: Any) -> int:
-        row = {"source_id": self.source_id(source), "started_at": started_at,
-               "duration_ms": duration_ms, "result": result, "changes": 0}
+    def _fetch_row(self, obs: Observation, **fields: Any) -> int:
+        row = {"source_id": self.source_id(obs.source), "started_at": obs.started_at,
+               "duration_ms": obs.duration_ms, "result": obs.result, "changes": 0}
         row.update(fields)
         return self._insert("fetches", row)
 
@@ -314,15 +314,13 @@ class Store:
             "due_at": out.due_at,
         })
 
-    def queue_message(self, source: Source, channels: list[str], title: str, body: str,
-                      at: str, kind: str = "status") -> None:
-        """An outbox row per channel for a message composed now (a status event)."""
-        with self.transaction():
-            sid = self.source_id(source)
-            self.db["deliveries"].insert_all(
-                {"source_id": sid, "channel": channel, "kind": kind, "title": title, "body": body,
-                 "status": "pending", "attempts": 0, "created_at": at, "due_at": at}
-                for channel in channels)
+    def _queue_message(self, source_id: int, message: Message, at: str) -> None:
+        """An outbox row per channel for a message composed at check time (a status event)."""
+        self.db["deliveries"].insert_all(
+            {"source_id": source_id, "channel": channel, "kind": message.kind,
+             "title": message.title, "body": message.body, "status": "pending", "attempts": 0,
+             "created_at": at, "due_at": at}
+            for channel in message.channels)
 
     def _write_sections(self, source_id: int, snapshot_id: int, doc: Document,
                         known: dict[str, int]) -> dict[str, int]:
@@ -531,21 +529,8 @@ class Store:
                FROM sources
                LEFT JOIN fetches last ON last.id = (
                    SELECT max(id) FROM fetches WHERE fetches.source_id = sources.id)""")
-        return {r["name"]: {**r, "failing": self.failure_streak(r["name"])[0]} for r in rows}
-
-    def failure_streak(self, source: str, limit: int = 1000) -> tuple[int, str | None]:
-        """(failed checks in a row up to now, the kind of the last one) for a source."""
-        count, last_kind = 0, None
-        for result, kind in self.db.execute(
-            """SELECT result, error_kind FROM fetches WHERE source_id =
-               (SELECT id FROM sources WHERE name = ?) ORDER BY id DESC LIMIT ?""",
-            [source, limit],
-        ):
-            if result != "error":
-                break
-            last_kind = last_kind or kind
-            count += 1
-        return count, last_kind
+        states = self.states()
+        return {r["name"]: {**r, "failing": states[r["name"]].failures} for r in rows}
 
     def last_checked(self) -> dict[str, str]:
         """Source name -> when its last check started (any result)."""
@@ -626,8 +611,7 @@ class StoreThread:
     check hears back only once its write is committed.
     """
 
-    WRITES = frozenset({"record_failure", "record_unchanged", "record_snapshot",
-                        "queue_message", "set_next_run"})
+    WRITES = frozenset({"record", "set_next_run"})
     BATCH = 64
 
     def __init__(self, path: str | Path):
@@ -641,9 +625,13 @@ class StoreThread:
         return _Proxy(self)
 
     def call(self, name: str, *args: Any, **kwargs: Any) -> Any:
+        return self.submit(name, *args, **kwargs).result()
+
+    def submit(self, name: str, *args: Any, **kwargs: Any) -> Future:
+        """Queue a `Store` call without waiting for it."""
         future: Future = Future()
         self.jobs.put((name, args, kwargs, future))
-        return future.result()
+        return future
 
     def close(self) -> None:
         self.jobs.put(None)

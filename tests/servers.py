@@ -35,6 +35,7 @@ class Server:
         self.headers: dict[str, list[dict[str, str]]] = defaultdict(list)
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_in_flight: dict[str, int] = defaultdict(int)
+        self.in_flight_total = self.max_in_flight_total = 0  # over all paths: the site's load
         self.changed = threading.Condition()
         self.closing = threading.Event()  # ends every slow answer at shutdown
         self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -84,12 +85,16 @@ class Server:
                     server.in_flight[path] += 1
                     server.max_in_flight[path] = max(server.max_in_flight[path],
                                                      server.in_flight[path])
+                    server.in_flight_total += 1
+                    server.max_in_flight_total = max(server.max_in_flight_total,
+                                                     server.in_flight_total)
                     server.changed.notify_all()
                 try:
                     self._answer(server.responses.get(path))
                 finally:
                     with server.changed:
                         server.in_flight[path] -= 1
+                        server.in_flight_total -= 1
 
             def _answer(self, r: Response | None) -> None:
                 if r is None:

@@ -1,0 +1,122 @@
+"""Many sources at once: worker processes fetch, parse and diff; this process alone writes.
+
+Real forks, real servers on 127.0.0.1, a real SQLite file.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import os
+import signal
+import threading
+
+import sqlite_utils
+
+from docwatch.models import FetchSettings, Source
+from docwatch.pipeline import PROCESS_MIN_SOURCES, check_all
+from docwatch.store import Store
+
+from .servers import Response, Server
+
+PAGES = 240  # over PROCESS_MIN_SOURCES: the run goes to worker processes
+
+
+def page(k: int, share: str) -> bytes:
+    return (f"<html><head><title>Page {k}</title></head><body><h1>Page {k}</h1>"
+            f"<p>Defence spending will reach {share} % of GDP by 2030.</p>"
+            f"<p>Partners: Latvia, Estonia, Poland.</p></body></html>").encode()
+
+
+def sites(a: Server, b: Server) -> list[Source]:
+    """Two sites of unequal size (160 and 80 pages) and one page that is gone."""
+    sources = []
+    for k in range(PAGES):
+        site = a if k % 3 else b
+        site.put(f"/p/{k}", page(k, "2.5"))
+        sources.append(Source(f"p{k}", site.url(f"/p/{k}")))
+    return sources + [Source("gone", a.url("/missing"))]
+
+
+def test_worker_processes_observe_and_one_process_stores_each_check_once(tmp_path):
+    assert PAGES >= PROCESS_MIN_SOURCES
+    settings = FetchSettings(concurrency=16, per_host=4, processes=2)
+    with Server() as a, Server() as b:
+        sources = sites(a, b)
+        store = Store(tmp_path / "w.db")
+        first = check_all(sources, store, settings=settings, deliver=False)
+        assert [r.source for r in first] == [s.name for s in sources]  # the sources' order
+        assert [r.status for r in first] == ["new"] * PAGES + ["error"]
+        assert first[-1].error_kind == "gone"
+        # Each site's pages were dealt over both workers: each worker read robots.txt once
+        # (not once per thread that started on the site at the same moment).
+        assert a.count("/robots.txt") == b.count("/robots.txt") == 2
+
+        revised = {f"p{k}" for k in range(0, PAGES, 10)}
+        for k in range(0, PAGES, 10):
+            (a if k % 3 else b).put(f"/p/{k}", page(k, "3"))
+        second = check_all(sources, store, settings=settings, deliver=False)
+
+        # Between them the workers never exceeded a site's limit.
+        assert a.max_in_flight_total <= 4 and b.max_in_flight_total <= 4
+    assert {r.source for r in second if r.status == "changed"} == revised
+    assert {r.source for r in second if r.status == "unchanged"} == (
+        {s.name for s in sources} - revised - {"gone"})
+    for r in second:
+        if r.status == "changed":
+            assert [(c.category, c.figures) for c in r.alerts] == [
+                ("revised_figure", [{"old": "2.5 %", "new": "3 %"}])]
+            assert r.snapshot_id and store.snapshot_info(r.snapshot_id)["title"] == (
+                f"Page {r.source[1:]}")
+    db = sqlite_utils.Database(tmp_path / "w.db")
+    assert db.execute("SELECT count(*) FROM fetches").fetchone()[0] == 2 * len(sources)
+    assert db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == PAGES + len(revised)
+    per_source = dict(db.execute(
+        "SELECT sources.name, count(*) FROM changes JOIN sources ON sources.id = source_id "
+        "GROUP BY sources.name").fetchall())
+    assert per_source == {name: 1 for name in revised}
+
+
+def test_a_site_with_a_minimum_delay_stays_whole_in_one_worker(tmp_path):
+    settings = FetchSettings(concurrency=16, per_host=4, processes=2, min_delay=0.001)
+    with Server() as a, Server() as b:
+        sources = sites(a, b)
+        results = check_all(sources, Store(tmp_path / "w.db"), settings=settings,
+                            deliver=False)
+        assert a.count("/robots.txt") == b.count("/robots.txt") == 1
+    assert [r.status for r in results] == ["new"] * PAGES + ["error"]
+
+
+def test_a_worker_that_dies_fails_only_the_checks_it_had_not_sent(tmp_path, caplog):
+    """SIGKILL one worker mid-run: the run still ends, what the workers sent is stored, and
+    the dead worker's other sources are reported as internal errors (nothing half-written)."""
+    killed = threading.Event()
+
+    def kill_a_worker(handler) -> None:
+        if not killed.is_set():
+            killed.set()
+            os.kill(multiprocessing.active_children()[0].pid, signal.SIGKILL)
+        body = page(0, "2.5")
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    settings = FetchSettings(concurrency=8, per_host=4, processes=2)
+    with Server() as a, Server() as b:
+        sources = sites(a, b)
+        a.put("/p/100", Response(raw=kill_a_worker))
+        results = check_all(sources, Store(tmp_path / "w.db"), settings=settings,
+                            deliver=False)
+    assert killed.is_set()
+    lost = [r for r in results if r.error_kind == "internal"]
+    assert lost and all(r.error == "not checked: its worker process died (killed by signal 9)"
+                        for r in lost)
+    assert len(lost) < PAGES  # the other worker's checks all went through
+    [line] = [r.getMessage() for r in caplog.records if r.levelname == "ERROR"]
+    assert line.startswith(f"a worker process died (killed by signal 9); {len(lost)} of its ")
+    stored = [r for r in results if r.status == "new"]
+    db = sqlite_utils.Database(tmp_path / "w.db")
+    assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    assert db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == len(stored)
+    assert db.execute("SELECT count(*) FROM fetches").fetchone()[0] == len(results) - len(lost)
