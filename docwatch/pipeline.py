@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import logging
 import multiprocessing
 import os
@@ -217,6 +218,9 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     stores each as it arrives, through one database thread that commits them in batches."""
     shares, per_process = _shares(sources, processes, settings)
     context = multiprocessing.get_context("fork")  # the children need nothing re-imported
+    # What exists now is never collected in a worker: its collector then neither walks it nor,
+    # by touching it, copies the parent's memory page by page (0.3 s of CPU a 1,000-page run).
+    gc.freeze()
     workers: dict[Connection, tuple[multiprocessing.process.BaseProcess, list[Source]]] = {}
     for share in shares:
         receiving, sending = context.Pipe(duplex=False)
@@ -226,6 +230,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
         worker.start()
         sending.close()  # the worker holds the only sending end: its exit ends the pipe
         workers[receiving] = (worker, share)
+    gc.unfreeze()  # here, garbage of before the run is still collected
     writer = StoreThread(store.path)
     stored: dict[str, Callable[[], CheckResult]] = {}
     try:
