@@ -286,12 +286,14 @@ class Store:
         """The version's sections, then its changes (whose texts point at stored passages)."""
         # The version before this one is the one whose sections are still current.
         current = self.db.execute(
-            """SELECT passages.hash, passages.id, passages.text
+            """SELECT passages.id, passages.kind, passages.text, passages.date, passages.links
                FROM sections, json_each(sections.passages) p
                JOIN passages ON passages.id = p.value
                WHERE sections.source_id = ? AND sections.valid_to IS NULL""", [source_id]).fetchall()
-        old = {text: pid for _, pid, text in current}
-        new = self._write_sections(source_id, snapshot_id, doc, {h: pid for h, pid, _ in current})
+        old = {text: pid for pid, _, text, _, _ in current}
+        known = {Block(kind, text, date, tuple(json.loads(links)) if links else ()): pid
+                 for pid, kind, text, date, links in current}
+        new = self._write_sections(source_id, snapshot_id, doc, known)
         return [self._insert("changes", _change_row(c, source_id, snapshot_id, previous_id, at,
                                                     old, new)) for c in changes]
 
@@ -323,8 +325,8 @@ class Store:
             for channel in message.channels)
 
     def _write_sections(self, source_id: int, snapshot_id: int, doc: Document,
-                        known: dict[str, int]) -> dict[str, int]:
-        """The version's section rows and layout; `known` maps passage hash -> id (grows)."""
+                        known: dict[Block, int]) -> dict[str, int]:
+        """The version's section rows and layout; `known` maps passages to ids (and grows)."""
         current = dict(self.db.execute(
             "SELECT hash, id FROM sections WHERE source_id = ? AND valid_to IS NULL", [source_id]
         ).fetchall())
@@ -351,19 +353,20 @@ class Store:
                         [json.dumps(layout), snapshot_id])
         return texts
 
-    def _passage(self, source_id: int, b: Block, known: dict[str, int]) -> int:
+    def _passage(self, source_id: int, b: Block, known: dict[Block, int]) -> int:
         """The id of this passage of this source, stored the first time it is seen."""
+        pid = known.get(b)  # most passages of a new version are the previous version's
+        if pid is not None:
+            return pid
         links = list(b.links)
         digest = migrations.passage_hash(b.kind, b.date, b.text, links)
-        if digest in known:
-            return known[digest]
         row = self.db.execute("SELECT id FROM passages WHERE source_id = ? AND hash = ?",
                               [source_id, digest]).fetchone()
-        known[digest] = row[0] if row else self._insert("passages", {
+        known[b] = row[0] if row else self._insert("passages", {
             "source_id": source_id, "hash": digest, "kind": b.kind, "date": b.date,
             "text": b.text, "links": json.dumps(links, ensure_ascii=False) if links else None,
         })
-        return known[digest]
+        return known[b]
 
     # reads ------------------------------------------------------------------------------
     def document(self, snapshot_id: int) -> Document:
