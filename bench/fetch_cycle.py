@@ -1,10 +1,12 @@
 """Wall time, CPU time and peak RSS of one `docwatch fetch --once` cycle of 1,000 sources.
 
     .venv/bin/python bench/fetch_cycle.py [--sources 1000] [--latency 0.05] [--changed 0.1]
+                                          [--rounds 5]
 
 A loopback server (asyncio, keep-alive) answers every page after 50 ms; each page is a 30 KB
-urm.lt page. The first cycle records every page; then 10 % of the pages change and the second
-cycle — the one measured — runs as its own process, as cron or an operator would run it.
+urm.lt page. The first cycle records every page; then, each round, 10 % of the pages change
+(to a newer version, and in the next round back) and a cycle is measured, each its own
+`docwatch fetch --once` process as cron or an operator would run it; the median is reported.
 The pages are spread over ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
 """
 
@@ -14,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -73,6 +76,7 @@ def main() -> None:
     ap.add_argument("--concurrency", type=int, default=200)
     ap.add_argument("--hosts", type=int, default=10)
     ap.add_argument("--processes", type=int, default=0, help="0: docwatch's default")
+    ap.add_argument("--rounds", type=int, default=5, help="measured cycles (median reported)")
     args = ap.parse_args()
 
     hosts = [f"127.0.0.{k + 1}" for k in range(args.hosts)]
@@ -95,22 +99,35 @@ def main() -> None:
                    "fetch", "--once"]
         first = measure(command)
 
+        cycles = []
         step = round(1 / args.changed)
-        for k in range(0, args.sources, step):
-            server.pages[f"/page/{k}"] = changed.replace(b"</h1>", f" {k}</h1>".encode(), 1)
-        cycle = measure(command)
-        changes = sum(1 for line in cycle["out"].splitlines()
-                      if line.startswith("page-") and " — " in line and " change" in line)
+        for r in range(args.rounds):
+            # Every round the same 10 % of the pages change: to the newer version, then back.
+            version = changed if r % 2 == 0 else base
+            for k in range(0, args.sources, step):
+                server.pages[f"/page/{k}"] = version.replace(b"</h1>", f" {k}</h1>".encode(), 1)
+            cycles.append(measure(command))
     print(f"{args.sources} sources on {args.hosts} loopback sites, {args.latency * 1000:.0f} ms "
           f"latency, {args.changed:.0%} changed, concurrency {args.concurrency}, "
           f"{os.cpu_count()} CPUs")
-    for name, m in (("first cycle (all new)", first), ("measured cycle", cycle)):
-        print(f"{name + ':':23} wall {m['wall']:5.2f} s   CPU {m['cpu']:5.2f} s (main process "
-              f"{m['main_cpu']:.2f} s)   "
-              f"peak RSS {m['main_rss']:4.0f} MB (largest process {m['rss']:.0f} MB)   "
-              f"exit {m['exit']}")
-    print(f"pages reported changed in the measured cycle: {changes}")
+    print(f"first cycle (all new):  wall {first['wall']:5.2f} s   CPU {first['cpu']:5.2f} s   "
+          f"peak RSS {first['rss']:4.0f} MB")
+    for r, m in enumerate(cycles, 1):
+        print(f"measured cycle {r}:       wall {m['wall']:5.2f} s   CPU {m['cpu']:5.2f} s   "
+              f"peak RSS {m['rss']:4.0f} MB   exit {m['exit']}   pages reported changed "
+              f"{_reported(m['out'])}")
+    walls = sorted(m["wall"] for m in cycles)
+    print(f"measured cycle, median of {len(cycles)}: wall {statistics.median(walls):.2f} s "
+          f"(range {walls[0]:.2f}–{walls[-1]:.2f})   CPU "
+          f"{statistics.median(m['cpu'] for m in cycles):.2f} s (all processes)   "
+          f"peak RSS {max(m['rss'] for m in cycles):.0f} MB (largest process)")
     print(f"latency floor at this concurrency: {args.sources / args.concurrency * args.latency:.2f} s")
+
+
+def _reported(out: str) -> int:
+    """Pages the run's output reports as changed."""
+    return sum(1 for line in out.splitlines()
+               if line.startswith("page-") and " — " in line and " change" in line)
 
 
 # Run in a fresh interpreter so that its children's figures are this one cycle's alone
@@ -120,13 +137,12 @@ import json, os, resource, subprocess, sys, time
 with open(sys.argv[1], "w") as sink:
     t0 = time.perf_counter()
     proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=subprocess.DEVNULL)
-    _, status, usage = os.wait4(proc.pid, 0)
+    status = proc.wait()
     wall = time.perf_counter() - t0
 every = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
-                  "main_cpu": usage.ru_utime + usage.ru_stime,
-                  "main_rss": usage.ru_maxrss / 1024, "rss": every.ru_maxrss / 1024,
-                  "exit": os.waitstatus_to_exitcode(status)}))
+                  "rss": every.ru_maxrss / 1024,
+                  "exit": status}))
 """
 
 

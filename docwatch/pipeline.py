@@ -232,6 +232,9 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
         workers[receiving] = (worker, share)
     gc.unfreeze()  # here, garbage of before the run is still collected
     writer = StoreThread(store.path)
+    # Observations not yet written, at most: when the writer falls behind (a first run, every
+    # page new), the workers wait at their pipes instead of pages piling up in memory here.
+    room = threading.Semaphore(2 * StoreThread.BATCH)
     stored: dict[str, Callable[[], CheckResult]] = {}
     try:
         while workers:
@@ -241,7 +244,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
                 except (EOFError, OSError):  # the worker is done, or died mid-message
                     _ended(*workers.pop(conn), stored)
                     continue
-                stored[_name(obs)] = _later(obs, writer)
+                stored[_name(obs)] = _later(obs, writer, room)
         return [stored[s.name]() for s in sources]
     finally:
         writer.close()
@@ -293,15 +296,19 @@ def _name(obs: Observation | CheckResult) -> str:
     return obs.source if isinstance(obs, CheckResult) else obs.source.name
 
 
-def _later(obs: Observation | CheckResult, writer: StoreThread) -> Callable[[], CheckResult]:
-    """Queue an observation for storing; the returned call waits for it and gives the result.
+def _later(obs: Observation | CheckResult, writer: StoreThread,
+           room: threading.Semaphore) -> Callable[[], CheckResult]:
+    """Queue an observation for storing (once there is `room`); the returned call waits for
+    it and gives the result.
 
     Only the result is kept, not the page and its sections: a first run of a thousand pages
     holds none of them until the end.
     """
     if isinstance(obs, CheckResult):
         return lambda: obs
+    room.acquire()
     future, result, source = writer.submit("record", obs), obs.outcome(None), obs.source
+    future.add_done_callback(lambda _: room.release())
 
     def stored() -> CheckResult:
         try:
