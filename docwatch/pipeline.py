@@ -1,4 +1,8 @@
-"""The one orchestrator: fetch → parse → diffing → store → notify, for one source at a time."""
+"""The one orchestrator: fetch → parse → diffing (a check's `observe`) → store → notify.
+
+One source at a time (`check`), or many at once (`check_all`): in threads, and for large runs
+in worker processes that observe while this process alone writes.
+"""
 
 from __future__ import annotations
 
@@ -152,9 +156,9 @@ def check_all(
     """Check the sources concurrently (a failing one never stops the others), then send what
     is due in the outbox (unless `deliver` is false). Results come in the sources' order.
 
-    Many sources are observed in worker processes (one per CPU), each site wholly in one
-    process so its per-host limit and robots.txt hold, each process fetching in threads; this
-    process alone writes what they observed, so they never queue for the database's lock.
+    Many sources are observed in worker processes (one per CPU, see `_shares`), each fetching
+    in threads; this process alone writes what they observed, so they never queue for the
+    database's lock.
     """
     sources = list(sources)
     states = store.states(s.name for s in sources)
@@ -336,7 +340,7 @@ def _shares(sources: list[Source], n: int,
     CPU busy. When the limit cannot be divided (fewer requests at once than workers, or a
     minimum delay between requests), each site stays whole in one share instead.
     """
-    groups = list(_hosts(range(len(sources)), sources).values())
+    groups = list(_hosts(sources).values())
     shares: list[list[Source]] = [[] for _ in range(n)]
     if settings.per_host >= n and not settings.min_delay:
         for g, group in enumerate(groups):
@@ -352,10 +356,11 @@ def _shares(sources: list[Source], n: int,
                            concurrency=max(1, -(-settings.concurrency // len(shares))))
 
 
-def _hosts(indexes: Iterable[int], sources: list[Source]) -> dict[str, list[int]]:
+def _hosts(sources: list[Source]) -> dict[str, list[int]]:
+    """Site -> the indexes of its sources, in order."""
     hosts: dict[str, list[int]] = {}
-    for i in indexes:
-        hosts.setdefault(urlsplit(sources[i].url).netloc.lower(), []).append(i)
+    for i, source in enumerate(sources):
+        hosts.setdefault(urlsplit(source.url).netloc.lower(), []).append(i)
     return hosts
 
 
@@ -365,7 +370,7 @@ def _round_robin(sources: list[Source]) -> list[int]:
     Checks start in this order, so the threads spread over the sites: in page order, a
     hundred pages of one site would hold every thread, all but `per_host` of them waiting.
     """
-    groups = list(_hosts(range(len(sources)), sources).values())
+    groups = list(_hosts(sources).values())
     return [i for turn in zip_longest(*groups) for i in turn if i is not None]
 
 

@@ -120,3 +120,19 @@ def test_a_worker_that_dies_fails_only_the_checks_it_had_not_sent(tmp_path, capl
     assert db.execute("PRAGMA integrity_check").fetchone() == ("ok",)
     assert db.execute("SELECT count(*) FROM snapshots").fetchone()[0] == len(stored)
     assert db.execute("SELECT count(*) FROM fetches").fetchone()[0] == len(results) - len(lost)
+
+
+def test_threads_take_the_sites_in_turn(tmp_path):
+    """Sources listed site by site still keep every site busy: while the first site's limit
+    holds its third page back, the second site's first page is already being fetched."""
+    settings = FetchSettings(concurrency=4, per_host=2, processes=1)
+    with Server() as a, Server() as b:
+        sources = []
+        for site, name in ((a, "a"), (b, "b")):
+            for k in range(6):
+                site.put(f"/{k}", Response(page(k, "2.5"), delay=0.2))
+                sources.append(Source(f"{name}{k}", site.url(f"/{k}")))
+        results = check_all(sources, Store(tmp_path / "w.db"), settings=settings,
+                            deliver=False)
+        assert b.requests["/0"][0] < a.requests["/2"][0]
+    assert [r.status for r in results] == ["new"] * 12
