@@ -10,11 +10,11 @@ redirect, protocol, url.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from functools import cached_property
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from pathlib import Path
@@ -62,8 +62,9 @@ class Fetcher:
         )
         self.stopping = threading.Event()  # set to cut retry waits short
         self._hosts: dict[str, _Host] = {}
-        self._robots: dict[str, tuple[float, RobotFileParser | None]] = {}
+        self._robots: dict[str, _Robots] = {}
         self._robots_reading: dict[str, threading.Lock] = {}
+        self._robots_read: dict[str, tuple[float, str | None]] = {}  # for the store
         self._lock = threading.Lock()
 
     def close(self) -> None:
@@ -169,32 +170,77 @@ class Fetcher:
     def allowed(self, url: str, timeout: float = 30.0) -> bool:
         """Whether the site's robots.txt lets docwatch fetch `url` (read once a day per site)."""
         parts = urlsplit(url)
-        site = f"{parts.scheme}://{parts.netloc}"
-        with self._lock:
-            cached = self._robots.get(site)
-            reading = self._robots_reading.setdefault(site, threading.Lock())
-        if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
-            with reading:  # one thread reads it; the site's other checks wait for its rules
-                with self._lock:
-                    cached = self._robots.get(site)
-                if cached is None or time.monotonic() - cached[0] > ROBOTS_TTL:
-                    cached = (time.monotonic(), self._read_robots(site, min(timeout, 10.0)))
-                    with self._lock:
-                        self._robots[site] = cached
-        rules = cached[1]
+        rules = self._robots_of(f"{parts.scheme}://{parts.netloc}", timeout).rules
         return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
 
-    def _read_robots(self, site: str, timeout: float) -> RobotFileParser | None:
-        """The rules, or None (allow all) when there are none or they cannot be read."""
+    def remember_robots(self, known: dict[str, tuple[float, str | None]]) -> None:
+        """robots.txt files read before, by an earlier run: site -> (when, in epoch seconds;
+        the file, or None when the site has none). Fresh ones are not read again."""
+        with self._lock:
+            for site, (at, body) in known.items():
+                if site not in self._robots or self._robots[site].at < at:
+                    self._robots[site] = _Robots(at, body)
+
+    def robots_to_keep(self) -> dict[str, tuple[float, str | None]]:
+        """The robots.txt files this fetcher has read since last asked, in the form
+        `remember_robots` takes (answers that say nothing, a dead site or a 5xx, are left out)."""
+        with self._lock:
+            read, self._robots_read = self._robots_read, {}
+        return read
+
+    def _robots_of(self, site: str, timeout: float) -> _Robots:
+        with self._lock:
+            known = self._robots.get(site)
+            reading = self._robots_reading.setdefault(site, threading.Lock())
+        if known and known.fresh():
+            return known
+        with reading:  # one thread reads it; the site's other checks wait for its rules
+            with self._lock:
+                known = self._robots.get(site)
+            if known and known.fresh():
+                return known
+            body, lasting = self._read_robots(site, min(timeout, 10.0))
+            known = _Robots(time.time(), body)
+            with self._lock:
+                self._robots[site] = known
+                if lasting:
+                    self._robots_read[site] = (known.at, body)
+            return known
+
+    def _read_robots(self, site: str, timeout: float) -> tuple[str | None, bool]:
+        """(the file, or None: every page allowed; whether that answer lasts a day).
+
+        A missing file (4xx) allows everything for a day; a site that cannot be reached or
+        answers 5xx is allowed for now and asked again on the next run.
+        """
         try:
             with self._host(site).slot(self.stopping):
                 response = self.http.get(f"{site}/robots.txt", timeout=timeout)
         except httpx.HTTPError:
-            return None  # the page fetch will report a dead site itself
+            return None, False  # the page fetch will report a dead site itself
+        if response.status_code >= 500:
+            return None, False
         if response.status_code != 200 or len(response.content) > 512 * 1024:
+            return None, True
+        return response.text, True
+
+
+class _Robots:
+    """A site's robots.txt as read at `at` (epoch seconds); parsed when first asked."""
+
+    def __init__(self, at: float, body: str | None):
+        self.at = at
+        self.body = body
+
+    def fresh(self) -> bool:
+        return time.time() - self.at <= ROBOTS_TTL
+
+    @cached_property
+    def rules(self) -> RobotFileParser | None:
+        if self.body is None:
             return None
         rules = RobotFileParser()
-        rules.parse(response.text.splitlines())
+        rules.parse(self.body.splitlines())
         return rules
 
 

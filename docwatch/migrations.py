@@ -312,11 +312,23 @@ def _v2_data(conn: sqlite3.Connection) -> None:
     )
 
 
+#: robots.txt as last read per site (state, not history): `fetch --once` under cron reads a
+#: site's rules once a day, as `docwatch run` does, not once per run.
+V3 = """
+CREATE TABLE robots (
+    site TEXT PRIMARY KEY,    -- scheme://host[:port]
+    read_at TEXT NOT NULL,    -- UTC
+    body TEXT                 -- the file; NULL: the site has none (every page allowed)
+);
+"""
+
+
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
 STEPS: list[Step] = [
     (1, V1, None, ""),
     (2, V2_BEFORE, _v2_data, V2_AFTER + "".join(fts_sql(*f) for f in FTS)),
+    (3, V3, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

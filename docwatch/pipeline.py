@@ -185,11 +185,13 @@ def _in_threads(sources: list[Source], states: dict[str, SourceState], store: St
     def stored(obs: Observation | CheckResult) -> CheckResult:
         return obs if isinstance(obs, CheckResult) else obs.outcome(view.record(obs))
 
+    fetcher.remember_robots(store.robots())
     try:
         return _observe_all(sources, states, view, targets, fetcher, workers, clock, tz, stored)
     finally:
         if shared:
             shared.close()
+        store.save_robots(fetcher.robots_to_keep())
         if own:
             fetcher.close()
 
@@ -221,6 +223,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     """Workers observe (fetch, parse, diff) and send observations down a pipe; this process
     stores each as it arrives, through one database thread that commits them in batches."""
     shares, per_process = _shares(sources, processes, settings)
+    robots = store.robots()
     context = multiprocessing.get_context("fork")  # the children need nothing re-imported
     # What exists now is never collected in a worker: its collector then neither walks it nor,
     # by touching it, copies the parent's memory page by page (0.3 s of CPU a 1,000-page run).
@@ -229,8 +232,8 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     for share in shares:
         receiving, sending = context.Pipe(duplex=False)
         worker = context.Process(target=_observe_share, daemon=True,
-                                 args=(share, states, store.path, targets, per_process, tz,
-                                       sending))
+                                 args=(share, states, robots, store.path, targets, per_process,
+                                       tz, sending))
         worker.start()
         sending.close()  # the worker holds the only sending end: its exit ends the pipe
         workers[receiving] = (worker, share)
@@ -248,7 +251,10 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
                 except (EOFError, OSError):  # the worker is done, or died mid-message
                     _ended(*workers.pop(conn), stored)
                     continue
-                stored[_name(obs)] = _later(obs, writer, room)
+                if isinstance(obs, dict):  # a worker's last word: the robots.txt it read
+                    writer.submit("save_robots", obs)
+                else:
+                    stored[_name(obs)] = _later(obs, writer, room)
         return [stored[s.name]() for s in sources]
     finally:
         writer.close()
@@ -271,15 +277,18 @@ def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
         stored[s.name] = lambda result=result: result
 
 
-def _observe_share(sources: list[Source], states: dict[str, SourceState], path: Path,
+def _observe_share(sources: list[Source], states: dict[str, SourceState],
+                   robots: dict[str, tuple[float, str | None]], path: Path,
                    targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
                    sending: Connection) -> None:
-    """A worker process: observe its share of the sources and send each observation."""
+    """A worker process: observe its share of the sources and send each observation, then
+    the robots.txt files it read."""
     reader = StoreThread(path)  # reads only: the previous version of a changed page
     fetcher = Fetcher(settings)
+    fetcher.remember_robots(robots)
     lock = threading.Lock()
 
-    def send(obs: Observation | CheckResult) -> None:
+    def send(obs: Observation | CheckResult | dict) -> None:
         try:
             with lock:
                 sending.send(obs)
@@ -290,6 +299,7 @@ def _observe_share(sources: list[Source], states: dict[str, SourceState], path: 
     try:
         _observe_all(sources, states, reader.proxy(), targets, fetcher,
                      min(settings.concurrency, len(sources)), now_iso, tz, send)
+        send(fetcher.robots_to_keep())
     finally:
         sending.close()
         reader.close()

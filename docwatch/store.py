@@ -38,8 +38,19 @@ from .models import (Block, Change, Document, Fetched, Message, Observation, Out
 MAX_DELTA_CHAIN = 32  # a stored page is rebuilt from at most this many deltas
 ZSTD_LEVEL = 9  # within 3 % of level 19 on ministry pages, ten times faster
 
+ISO = "%Y-%m-%dT%H:%M:%SZ"  # how times are stored: UTC, to the second
+
+
 def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.now(timezone.utc).strftime(ISO)
+
+
+def _iso(epoch: float) -> str:
+    return datetime.fromtimestamp(epoch, timezone.utc).strftime(ISO)
+
+
+def _epoch(iso: str) -> float:
+    return datetime.strptime(iso, ISO).replace(tzinfo=timezone.utc).timestamp()
 
 
 def body_hash(body: bytes) -> str:
@@ -548,6 +559,21 @@ class Store:
                 self.db.execute("UPDATE sources SET next_run = ? WHERE id = ?",
                                 [at, self.source_id(source)])
 
+    def robots(self) -> dict[str, tuple[float, str | None]]:
+        """robots.txt files read by earlier runs: site -> (when, in epoch seconds; the file,
+        or None when the site has none)."""
+        return {site: (_epoch(read_at), body) for site, read_at, body in self.db.execute(
+            "SELECT site, read_at, body FROM robots")}
+
+    def save_robots(self, read: dict[str, tuple[float, str | None]]) -> None:
+        """Keep robots.txt files just read, for the next run (state, replaced in place)."""
+        if not read:
+            return
+        with self.transaction():
+            self.db.conn.executemany(
+                "INSERT OR REPLACE INTO robots (site, read_at, body) VALUES (?, ?, ?)",
+                [(site, _iso(at), body) for site, (at, body) in read.items()])
+
     def count(self, table: str, **where: Any) -> int:
         sql = f"SELECT count(*) FROM [{table}]"
         if where:
@@ -614,7 +640,7 @@ class StoreThread:
     check hears back only once its write is committed.
     """
 
-    WRITES = frozenset({"record", "set_next_run"})
+    WRITES = frozenset({"record", "set_next_run", "save_robots"})
     BATCH = 64
 
     def __init__(self, path: str | Path):

@@ -226,3 +226,35 @@ def test_robots_txt_is_respected_unless_turned_off(tmp_path):
     assert (refused.status, refused.error_kind) == ("error", "robots")
     assert fetched.status == "new"
     assert server.count("/private/page") == 1 and server.count("/robots.txt") == 1
+
+
+def test_robots_txt_is_read_once_a_day_across_runs(tmp_path, write_config):
+    """`fetch --once` under cron: the rules read by one run serve the next ones for a day;
+    a site whose robots.txt failed (5xx) is asked again next run."""
+    db = tmp_path / "w.db"
+    with Server() as server, Server() as down:
+        server.put("/robots.txt", Response(b"User-agent: *\nDisallow: /private/\n",
+                                           headers={"Content-Type": "text/plain"}))
+        server.put("/page", PAGE)
+        server.put("/private/page", PAGE)
+        down.put("/robots.txt", Response(b"busy", 503))
+        down.put("/page", PAGE)
+        config = write_config(
+            f'[fetch]\nretries = 0\n[[source]]\nname = "page"\nurl = "{server.url("/page")}"\n'
+            f'[[source]]\nname = "private"\nurl = "{server.url("/private/page")}"\n'
+            f'[[source]]\nname = "other"\nurl = "{down.url("/page")}"\n')
+
+        def fetch_once() -> str:
+            return run_cli("--db", str(db), "--config", str(config), "fetch", "--once").stderr
+
+        for _ in range(3):
+            assert "private: robots.txt disallows this page" in fetch_once()
+        assert server.count("/robots.txt") == 1 and server.count("/private/page") == 0
+        assert down.count("/robots.txt") == 3 and down.count("/page") == 3
+        # A day later the rules are read again.
+        sqlite_utils.Database(db).execute(
+            "UPDATE robots SET read_at = '2020-01-01T00:00:00Z'").connection.commit()
+        fetch_once()
+        assert server.count("/robots.txt") == 2
+    rows = sqlite_utils.Database(db).execute("SELECT site, body FROM robots").fetchall()
+    assert rows == [(server.url(""), "User-agent: *\nDisallow: /private/\n")]

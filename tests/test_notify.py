@@ -6,7 +6,6 @@ from __future__ import annotations
 import email
 import json
 import socket
-import threading
 from email import policy
 from xml.etree import ElementTree
 

@@ -56,7 +56,9 @@ def test_worker_processes_observe_and_one_process_stores_each_check_once(tmp_pat
             (a if k % 3 else b).put(f"/p/{k}", page(k, "3"))
         second = check_all(sources, store, settings=settings, deliver=False)
 
-        # Between them the workers never exceeded a site's limit.
+        # The second run used the rules the first one read; between them the workers never
+        # exceeded a site's limit.
+        assert a.count("/robots.txt") == b.count("/robots.txt") == 2
         assert a.max_in_flight_total <= 4 and b.max_in_flight_total <= 4
     assert {r.source for r in second if r.status == "changed"} == revised
     assert {r.source for r in second if r.status == "unchanged"} == (
