@@ -16,6 +16,7 @@ import argparse
 import asyncio
 import json
 import os
+import resource
 import statistics
 import subprocess
 import sys
@@ -106,7 +107,11 @@ def main() -> None:
             version = changed if r % 2 == 0 else base
             for k in range(0, args.sources, step):
                 server.pages[f"/page/{k}"] = version.replace(b"</h1>", f" {k}</h1>".encode(), 1)
+            before = resource.getrusage(resource.RUSAGE_SELF)
             cycles.append(measure(command))
+            after = resource.getrusage(resource.RUSAGE_SELF)
+            cycles[-1]["server_cpu"] = (after.ru_utime + after.ru_stime
+                                        - before.ru_utime - before.ru_stime)
     print(f"{args.sources} sources on {args.hosts} loopback sites, {args.latency * 1000:.0f} ms "
           f"latency, {args.changed:.0%} changed, concurrency {args.concurrency}, "
           f"{os.cpu_count()} CPUs")
@@ -121,6 +126,8 @@ def main() -> None:
           f"(range {walls[0]:.2f}–{walls[-1]:.2f})   CPU "
           f"{statistics.median(m['cpu'] for m in cycles):.2f} s (all processes)   "
           f"peak RSS {max(m['rss'] for m in cycles):.0f} MB (largest process)")
+    print(f"the loopback server's own CPU, on the same 2 CPUs: "
+          f"{statistics.median(m['server_cpu'] for m in cycles):.2f} s a cycle")
     print(f"latency floor at this concurrency: {args.sources / args.concurrency * args.latency:.2f} s")
 
 

@@ -101,14 +101,15 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     if not isinstance(raw_sources, list) or not raw_sources:
         raise ConfigError(f"{where}: needs at least one [[source]] table")
     sources = [_source(where, i, s) for i, s in enumerate(raw_sources)]
-    names = [s.name for s in sources]
-    for name in names:
-        if names.count(name) > 1:
-            raise ConfigError(f"{where}: source name {name!r} is used twice")
+    names: set[str] = set()
+    for source in sources:
+        if source.name in names:
+            raise ConfigError(f"{where}: source name {source.name!r} is used twice")
+        names.add(source.name)
     raw_notify = data.get("notify", [])
     if not isinstance(raw_notify, list):
         raise ConfigError(f"{where}: notify: must be [[notify]] tables")
-    notify = [_notify(where, i, n, set(names)) for i, n in enumerate(raw_notify)]
+    notify = [_notify(where, i, n, names) for i, n in enumerate(raw_notify)]
     timezone = data.get("timezone", "UTC")
     if not isinstance(timezone, str) or not _is_zone(timezone):
         raise ConfigError(f"{where}: timezone: {timezone!r} is not a time zone such as 'Europe/Vilnius'")
