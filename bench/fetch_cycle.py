@@ -153,11 +153,18 @@ print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
 """
 
 
+# This machine sets PYTHONDONTWRITEBYTECODE=1, so an editable install would compile docwatch's
+# modules from source at every start (50 ms); an installed docwatch has its bytecode (pip
+# writes it), and so does docwatch here from the first cycle on.
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def measure(command: list[str]) -> dict:
     """Wall, CPU (with worker processes), peak RSS and output of one run of `command`."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
         figures = json.loads(subprocess.run([sys.executable, "-c", MEASURE, out.name, *command],
-                                            check=True, capture_output=True, text=True).stdout)
+                                            check=True, capture_output=True, text=True,
+                                            env=ENV).stdout)
         return {**figures, "out": out.read()}
 
 
