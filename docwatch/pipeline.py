@@ -140,6 +140,8 @@ def _reparse(store: Store, source: Source, snapshot_id: int) -> Document:
 
 
 PROCESS_MIN_SOURCES = 200  # below this, forking workers costs more than it saves
+# Workers are forked (they inherit everything loaded); where there is no fork, threads do it all.
+CAN_FORK = "fork" in multiprocessing.get_all_start_methods()
 
 
 def check_all(
@@ -163,7 +165,7 @@ def check_all(
     sources = list(sources)
     states = store.states(s.name for s in sources)
     processes = settings.worker_processes() if fetcher is None and clock is now_iso else 1
-    if processes > 1 and len(sources) >= PROCESS_MIN_SOURCES:
+    if processes > 1 and len(sources) >= PROCESS_MIN_SOURCES and CAN_FORK:
         results = _in_processes(sources, states, store, targets, settings, tz, processes)
     else:
         results = _in_threads(sources, states, store, targets, fetcher, settings, clock, tz)

@@ -242,6 +242,7 @@ class Store:
             if obs.result == "error":
                 self._fetch_row(obs, error_kind=obs.error_kind, error=obs.error,
                                 http_status=obs.http_status)
+                snapshot_id = None
             elif obs.result in ("unchanged", "not_modified"):
                 # One small row: the page is still the stored snapshot (URL and hash live there).
                 self._validators(sid, obs.fetched)
