@@ -32,6 +32,7 @@ USER_AGENT = f"docwatch/{__version__} (+https://github.com/docwatch/docwatch; pa
 ROBOTS_AGENT = "docwatch"
 MAX_REDIRECTS = 10
 ROBOTS_TTL = 24 * 3600
+ROBOTS_RETRY = 3600  # a robots.txt that could not be read (dead site, 5xx) is tried again
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 RETRYABLE = {"connect", "timeout", "truncated", "protocol"}
 RETRY_STATUS = {429, 503}
@@ -200,7 +201,7 @@ class Fetcher:
             if known and known.fresh():
                 return known
             body, lasting = self._read_robots(site, min(timeout, 10.0))
-            known = _Robots(time.time(), body)
+            known = _Robots(time.time(), body, ROBOTS_TTL if lasting else ROBOTS_RETRY)
             with self._lock:
                 self._robots[site] = known
                 if lasting:
@@ -226,14 +227,16 @@ class Fetcher:
 
 
 class _Robots:
-    """A site's robots.txt as read at `at` (epoch seconds); parsed when first asked."""
+    """A site's robots.txt as read at `at` (epoch seconds), good for `ttl` seconds; parsed
+    when first asked."""
 
-    def __init__(self, at: float, body: str | None):
+    def __init__(self, at: float, body: str | None, ttl: float = ROBOTS_TTL):
         self.at = at
         self.body = body
+        self.ttl = ttl
 
     def fresh(self) -> bool:
-        return time.time() - self.at <= ROBOTS_TTL
+        return time.time() - self.at <= self.ttl
 
     @cached_property
     def rules(self) -> RobotFileParser | None:
