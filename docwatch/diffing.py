@@ -325,11 +325,6 @@ def _modified(order, position, path, old, new, *, block=None, heading=False) -> 
 # --- classification -----------------------------------------------------------------------
 
 
-def word_diff(old: str, new: str) -> list[list[str]]:
-    """Word-level diff, adjacent pieces of one kind merged: [["=", ..], ["-", ..], ["+", ..]]."""
-    return _word_ops(tokens(old), tokens(new))[0]
-
-
 def _word_ops(a: list[str], b: list[str]):
     ops: list[list[str]] = []
     changed: list[tuple[list[str], list[str]]] = []

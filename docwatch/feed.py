@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime
 from typing import Any
 
 from feedgen.feed import FeedGenerator
 
 from . import render
 from .models import Change
+from .times import from_iso
 
 
 def entry_id(meta: dict[str, Any], change: Change) -> str:
@@ -30,20 +30,17 @@ def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None
     fg.generator("docwatch")
     if rows and rows[0][0].get("url"):
         fg.link(href=rows[0][0]["url"], rel="alternate")
-    fg.updated(_time(rows[0][0]["detected_at"]) if rows else _time("1970-01-01T00:00:00Z"))
+    fg.updated(from_iso(rows[0][0]["detected_at"]) if rows else from_iso("1970-01-01T00:00:00Z"))
     for meta, change in reversed(rows):  # feedgen prepends: oldest first gives newest on top
         page = render.Page(change.source, meta["title"] or "", meta["url"], [change])
         entry = fg.add_entry()
         entry.id(entry_id(meta, change))
         entry.title(f"{render.NAMES.get(change.category, change.category)} · {page.where(change)}")
-        entry.updated(_time(meta["detected_at"]))
-        entry.published(_time(meta["detected_at"]))
+        entry.updated(from_iso(meta["detected_at"]))
+        entry.published(from_iso(meta["detected_at"]))
         if meta.get("url"):
             entry.link(href=meta["url"])
         entry.summary(render.quote(change))
         entry.content(render.html_body([page])[1], type="html")  # page text escaped inside
     return fg.atom_str(pretty=True)
 
-
-def _time(iso: str) -> datetime:
-    return datetime.fromisoformat(iso.replace("Z", "+00:00"))

@@ -18,7 +18,7 @@ from functools import cached_property
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
@@ -45,6 +45,11 @@ _BLOCK_MARKERS = (
     b"are you a human", b"g-recaptcha", b"h-captcha", b"captcha-delivery",
 )
 BLOCK_PAGE_MAX = 16 * 1024  # challenge pages are small; real pages that mention a captcha are not
+
+
+def host_of(url: str) -> str:
+    """The host a URL is on, as the per-host limits count it: "host[:port]", lower case."""
+    return urlsplit(url).netloc.lower()
 
 
 class Fetcher:
@@ -81,14 +86,15 @@ class Fetcher:
     def get(self, url: str, *, timeout: float = 30.0, etag: str | None = None,
             last_modified: str | None = None, robots: bool = True) -> Fetched:
         """GET a page (a 304 comes back with an empty body); `FetchError` says why not."""
-        if robots and not self.allowed(url, timeout):
+        parts = urlsplit(url)
+        if robots and not self._allowed(parts, url, timeout):
             raise FetchError("robots", "robots.txt disallows this page (set robots = false to override)")
         headers = {}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        host = self._host(url)
+        host = self._host(parts.netloc.lower())
         for attempt in range(self.settings.retries + 1):
             try:
                 with host.slot(self.stopping):
@@ -161,17 +167,17 @@ class Fetcher:
             raise FetchError("protocol", str(e) or type(e).__name__) from None
 
     # --- politeness -----------------------------------------------------------------------
-    def _host(self, url: str) -> _Host:
-        key = urlsplit(url).netloc.lower()
+    def _host(self, key: str) -> _Host:
+        """The gate of a host (`host_of` a URL)."""
         with self._lock:
             if key not in self._hosts:
                 self._hosts[key] = _Host(self.settings.per_host, self.settings.min_delay)
             return self._hosts[key]
 
-    def allowed(self, url: str, timeout: float = 30.0) -> bool:
+    def _allowed(self, parts: SplitResult, url: str, timeout: float) -> bool:
         """Whether the site's robots.txt lets docwatch fetch `url` (read once a day per site)."""
-        parts = urlsplit(url)
-        rules = self._robots_of(f"{parts.scheme}://{parts.netloc}", timeout).rules
+        rules = self._robots_of(f"{parts.scheme}://{parts.netloc}", parts.netloc.lower(),
+                                timeout).rules
         return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
 
     def remember_robots(self, known: dict[str, tuple[float, str | None]]) -> None:
@@ -189,7 +195,7 @@ class Fetcher:
             read, self._robots_read = self._robots_read, {}
         return read
 
-    def _robots_of(self, site: str, timeout: float) -> _Robots:
+    def _robots_of(self, site: str, host: str, timeout: float) -> _Robots:
         with self._lock:
             known = self._robots.get(site)
             reading = self._robots_reading.setdefault(site, threading.Lock())
@@ -200,7 +206,7 @@ class Fetcher:
                 known = self._robots.get(site)
             if known and known.fresh():
                 return known
-            body, lasting = self._read_robots(site, min(timeout, 10.0))
+            body, lasting = self._read_robots(site, host, min(timeout, 10.0))
             known = _Robots(time.time(), body, ROBOTS_TTL if lasting else ROBOTS_RETRY)
             with self._lock:
                 self._robots[site] = known
@@ -208,14 +214,14 @@ class Fetcher:
                     self._robots_read[site] = (known.at, body)
             return known
 
-    def _read_robots(self, site: str, timeout: float) -> tuple[str | None, bool]:
+    def _read_robots(self, site: str, host: str, timeout: float) -> tuple[str | None, bool]:
         """(the file, or None: every page allowed; whether that answer lasts a day).
 
         A missing file (4xx) allows everything for a day; a site that cannot be reached or
         answers 5xx is allowed for now and asked again on the next run.
         """
         try:
-            with self._host(site).slot(self.stopping):
+            with self._host(host).slot(self.stopping):
                 response = self.http.get(f"{site}/robots.txt", timeout=timeout)
         except httpx.HTTPError:
             return None, False  # the page fetch will report a dead site itself

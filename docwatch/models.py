@@ -18,7 +18,6 @@ CATEGORIES = (
     "moved",
     "minor_edit",
 )
-KINDS = ("added", "removed", "modified", "moved")
 #: Categories that are recorded but do not alert under the default policy.
 QUIET_CATEGORIES = frozenset({"minor_edit", "moved"})
 
@@ -101,10 +100,6 @@ class Block:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, ())}
 
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Block:
-        return cls(d["kind"], d["text"], d.get("date"), tuple(d.get("links", ())))
-
 
 @dataclass(frozen=True)
 class Section:
@@ -160,11 +155,6 @@ class Change:
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
-
-    @classmethod
-    def from_dict(cls, d: dict[str, Any]) -> Change:
-        names = cls.__dataclass_fields__
-        return cls(**{k: v for k, v in d.items() if k in names})
 
 
 @dataclass(frozen=True)

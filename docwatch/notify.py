@@ -13,12 +13,13 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import render
 from .models import Change, NotifyTarget, Outgoing
-from .store import Delivery, Store, now_iso
+from .store import Delivery, Store
+from .times import from_iso, now_iso, to_iso
 
 log = logging.getLogger(__name__)
 
@@ -43,12 +44,12 @@ def digest_due(at: str, digest: str | None, tz: str = "UTC") -> str:
     """When a change found at `at` goes out: now, or when its hour (or local day) ends."""
     if digest is None:
         return at
-    when = datetime.fromisoformat(at.replace("Z", "+00:00")).astimezone(ZoneInfo(tz))
+    when = from_iso(at).astimezone(ZoneInfo(tz))
     if digest == "hourly":
         end = when.replace(minute=0, second=0, microsecond=0) + timedelta(hours=1)
     else:
         end = datetime.combine(when.date() + timedelta(days=1), datetime.min.time(), when.tzinfo)
-    return end.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return to_iso(end)
 
 
 def status_message(source: str, url: str, event: str, detail: str) -> tuple[str, str]:
@@ -152,8 +153,7 @@ def _format_of(plugin, apprise) -> str:
 
 
 def _age(created_at: str, now: str) -> timedelta:
-    parse = lambda s: datetime.fromisoformat(s.replace("Z", "+00:00"))  # noqa: E731
-    return parse(now) - parse(created_at)
+    return from_iso(now) - from_iso(created_at)
 
 
 def send_test(channels: list[str]) -> list[tuple[str, bool, str | None]]:

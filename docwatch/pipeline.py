@@ -19,15 +19,15 @@ from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import urlsplit
 
 from . import diffing, fetch, notify
 from .errors import DocwatchError, FetchError, ParseError
-from .fetch import Fetcher
+from .fetch import Fetcher, host_of
 from .models import (Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
                      Observation, Source, SourceState)
 from .parse import fingerprint, parse
-from .store import Store, StoreThread, body_hash, now_iso
+from .store import Store, StoreThread, body_hash
+from .times import now_iso
 
 T = TypeVar("T")
 
@@ -183,11 +183,12 @@ def _in_threads(sources: list[Source], states: dict[str, SourceState], store: St
     workers = min(fetcher.settings.concurrency, len(sources))
     shared = StoreThread(store.path) if workers > 1 else None
     view = shared.proxy() if shared else store
+    if own:  # a fetcher handed in (`docwatch run`'s) keeps what it has read
+        fetcher.remember_robots(store.robots())
 
     def stored(obs: Observation | CheckResult) -> CheckResult:
         return obs if isinstance(obs, CheckResult) else obs.outcome(view.record(obs))
 
-    fetcher.remember_robots(store.robots())
     try:
         return _observe_all(sources, states, view, targets, fetcher, workers, clock, tz, stored)
     finally:
@@ -372,7 +373,7 @@ def _hosts(sources: list[Source]) -> dict[str, list[int]]:
     """Site -> the indexes of its sources, in order."""
     hosts: dict[str, list[int]] = {}
     for i, source in enumerate(sources):
-        hosts.setdefault(urlsplit(source.url).netloc.lower(), []).append(i)
+        hosts.setdefault(host_of(source.url), []).append(i)
     return hosts
 
 

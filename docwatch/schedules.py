@@ -33,6 +33,7 @@ from .config import Config, seconds
 from .errors import ConfigError
 from .models import Source
 from .store import Store
+from .times import from_iso, to_iso
 
 log = logging.getLogger("docwatch.run")
 
@@ -58,7 +59,7 @@ def first_runs(sources: tuple[Source, ...], last_checked: dict[str, str], now: d
         if last is None:
             overdue.append(source.name)
             continue
-        last_at = datetime.fromisoformat(last.replace("Z", "+00:00"))
+        last_at = from_iso(last)
         if source.cron:
             nxt = CronTrigger.from_crontab(source.cron, timezone=tz).get_next_fire_time(None, last_at)
         else:
@@ -127,8 +128,7 @@ class Runner:
         for source in sources:
             job = self.scheduler.get_job(source.name)
             at = job.next_run_time if job else None
-            schedule.append((source, at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
-                             if at else None))
+            schedule.append((source, to_iso(at) if at else None))
         self.store().set_next_run(schedule)
 
     # --- schedule -------------------------------------------------------------------------
@@ -178,6 +178,7 @@ class Runner:
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reload)
         self.scheduler.start(paused=True)
+        self.fetcher.remember_robots(self.store().robots())  # the process's fetcher keeps them
         self.schedule(self.config.sources)
         self.scheduler.resume()
         log.info("watching %d source(s)", len(self.config.sources),

@@ -32,25 +32,13 @@ import zstandard
 
 from . import migrations
 from .errors import DocwatchError
+from .times import from_iso, now_iso, to_iso
 from .models import (Block, Change, Document, Fetched, Message, Observation, Outgoing, Previous,
                      Section, Source, SourceState)
 
 MAX_DELTA_CHAIN = 32  # a stored page is rebuilt from at most this many deltas
 ZSTD_LEVEL = 9  # within 3 % of level 19 on ministry pages, ten times faster
 
-ISO = "%Y-%m-%dT%H:%M:%SZ"  # how times are stored: UTC, to the second
-
-
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime(ISO)
-
-
-def _iso(epoch: float) -> str:
-    return datetime.fromtimestamp(epoch, timezone.utc).strftime(ISO)
-
-
-def _epoch(iso: str) -> float:
-    return datetime.strptime(iso, ISO).replace(tzinfo=timezone.utc).timestamp()
 
 
 def body_hash(body: bytes) -> str:
@@ -563,7 +551,7 @@ class Store:
     def robots(self) -> dict[str, tuple[float, str | None]]:
         """robots.txt files read by earlier runs: site -> (when, in epoch seconds; the file,
         or None when the site has none)."""
-        return {site: (_epoch(read_at), body) for site, read_at, body in self.db.execute(
+        return {site: (from_iso(read_at).timestamp(), body) for site, read_at, body in self.db.execute(
             "SELECT site, read_at, body FROM robots")}
 
     def save_robots(self, read: dict[str, tuple[float, str | None]]) -> None:
@@ -573,7 +561,8 @@ class Store:
         with self.transaction():
             self.db.conn.executemany(
                 "INSERT OR REPLACE INTO robots (site, read_at, body) VALUES (?, ?, ?)",
-                [(site, _iso(at), body) for site, (at, body) in read.items()])
+                [(site, to_iso(datetime.fromtimestamp(at, timezone.utc)), body)
+                 for site, (at, body) in read.items()])
 
     def count(self, table: str, **where: Any) -> int:
         sql = f"SELECT count(*) FROM [{table}]"
