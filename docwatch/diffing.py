@@ -17,7 +17,8 @@ from difflib import SequenceMatcher
 from Levenshtein import ratio
 
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
-from .text import date_key, figures, fold, is_word, tokens
+from .reading import Reader, reader as reader_for
+from .text import fold, is_word, tokens
 
 PAIR_RATIO = 0.5  # passages at least this similar are one passage edited
 ENTRY_REDATE_RATIO = 0.8  # an entry whose date changed but whose text barely did
@@ -35,6 +36,7 @@ def diff(
 ) -> list[Change]:
     """Every change from `old` to `new`, in the new page's reading order."""
     overrides = alert or {}
+    rd = reader_for(new.lang or old.lang)
     out: list[_Found] = []
     pairs = _pair_sections(old.sections, new.sections)
     paired_old = {i for i, _ in pairs}
@@ -43,8 +45,8 @@ def diff(
     for i, j in pairs:
         o, n = old.sections[i], new.sections[j]
         if o.path[-1:] != n.path[-1:]:
-            out.append(_modified(j, 0, list(n.path), _heading(o), _heading(n), heading=True))
-        _diff_blocks(j, o, n, out, leftovers)
+            out.append(_modified(j, 0, list(n.path), _heading(o), _heading(n), rd, heading=True))
+        _diff_blocks(j, o, n, out, leftovers, rd)
     for i, s in enumerate(old.sections):
         if i not in paired_old and (s.path or s.blocks):
             out.append(_whole(_anchor_of(i, pairs), 0, list(s.path), "removed", _section_text(s)))
@@ -168,27 +170,28 @@ def _longest_increasing(seq: list[int]) -> list[int]:
 # --- passages -----------------------------------------------------------------------------
 
 
-def _diff_blocks(order: int, o: Section, n: Section, out: list, leftovers: list) -> None:
+def _diff_blocks(order: int, o: Section, n: Section, out: list, leftovers: list,
+                 rd: Reader) -> None:
     path = list(n.path)
     old_entries = [(k, b) for k, b in enumerate(o.blocks, 1) if b.date]
     new_entries = [(k, b) for k, b in enumerate(n.blocks, 1) if b.date]
     old_plain = [(k, b) for k, b in enumerate(o.blocks, 1) if not b.date]
     new_plain = [(k, b) for k, b in enumerate(n.blocks, 1) if not b.date]
 
-    for (ko, bo), (kn, bn) in _pair_entries(old_entries, new_entries, out, order, path):
-        _compare(order, kn, path + [bn.date], bo, bn, out)
+    for (ko, bo), (kn, bn) in _pair_entries(old_entries, new_entries, out, order, path, rd):
+        _compare(order, kn, path + [bn.date], bo, bn, out, rd)
     for (ko, bo), (kn, bn) in _align(old_plain, new_plain, leftovers, order, path):
-        _compare(order, kn, path, bo, bn, out)
+        _compare(order, kn, path, bo, bn, out, rd)
 
 
-def _pair_entries(old, new, out, order, path):
+def _pair_entries(old, new, out, order, path, rd: Reader):
     """Entries pair by date; several under one date, or a corrected date, pair by text."""
     by_date: dict[str, list] = defaultdict(list)
     for item in new:
-        by_date[date_key(item[1].date)].append(item)
+        by_date[rd.date_key(item[1].date)].append(item)
     pairs, lost = [], []
     for item in old:
-        same = by_date.get(date_key(item[1].date))
+        same = by_date.get(rd.date_key(item[1].date))
         if same:
             best = max(same, key=lambda c: ratio(item[1].text, c[1].text))
             same.remove(best)
@@ -203,9 +206,11 @@ def _pair_entries(old, new, out, order, path):
             lost.remove(item)
             pairs.append((item, best))
     for k, b in lost:
-        out.append(_whole(order, k, path + [b.date], "removed", b.text, entry=True, block=b))
+        out.append(_whole(order, k, path + [b.date], "removed", b.text, entry=True, block=b,
+                          date=rd.iso(b.date)))
     for k, b in found:
-        out.append(_whole(order, k, path + [b.date], "added", b.text, entry=True, block=b))
+        out.append(_whole(order, k, path + [b.date], "added", b.text, entry=True, block=b,
+                          date=rd.iso(b.date)))
     return pairs
 
 
@@ -259,9 +264,15 @@ def _moves(leftovers: list[_Found]) -> list[_Found]:
     return [f for f in leftovers if f.change is not None]
 
 
-def _compare(order: int, position: int, path: list[str], o: Block, n: Block, out: list) -> None:
-    if o.text != n.text:
-        out.append(_modified(order, position, path, o.text, n.text, block=n))
+def _compare(order: int, position: int, path: list[str], o: Block, n: Block, out: list,
+             rd: Reader) -> None:
+    date = rd.iso(n.date) if n.date else None
+    if o.date and n.date and rd.date_key(o.date) != rd.date_key(n.date):
+        # A corrected date: the dates are the figures that changed, beside any text edit.
+        out.append(_modified(order, position, path, f"{o.date} {o.text}", f"{n.date} {n.text}",
+                             rd, block=n, date=date))
+    elif o.text != n.text:
+        out.append(_modified(order, position, path, o.text, n.text, rd, block=n, date=date))
     if o.links == n.links:
         return
     old_links = {_link_key(h): h for h in o.links}
@@ -269,9 +280,9 @@ def _compare(order: int, position: int, path: list[str], o: Block, n: Block, out
     gone = Counter(map(_link_key, o.links)) - Counter(map(_link_key, n.links))
     came = Counter(map(_link_key, n.links)) - Counter(map(_link_key, o.links))
     for key in gone.elements():
-        out.append(_link(order, position, path, n, old_links[key], "-"))
+        out.append(_link(order, position, path, n, old_links[key], "-", date))
     for key in came.elements():
-        out.append(_link(order, position, path, n, new_links[key], "+"))
+        out.append(_link(order, position, path, n, new_links[key], "+", date))
 
 
 def _link_key(href: str) -> str:
@@ -280,13 +291,14 @@ def _link_key(href: str) -> str:
     return bare[4:] if bare.startswith("www.") else bare
 
 
-def _link(order, position, path, block: Block, href: str, op: str) -> _Found:
+def _link(order, position, path, block: Block, href: str, op: str, date: str | None) -> _Found:
     removed = op == "-"
     text = block.text
     return _Found(order, position, Change(
         path, "modified", "content_removed" if removed else "content_added",
         f"{text} <{href}>" if removed else text, text if removed else f"{text} <{href}>",
         [["=", text], [op, f" <{href}>"]], [], 0.5, True, locator=_locator(block, position),
+        date=date,
     ))
 
 
@@ -296,7 +308,7 @@ def _locator(block: Block | None, position: int) -> str | None:
     return f"{LOCATOR.get(block.kind, '¶')}{position}"
 
 
-def _whole(order, position, path, kind, text, *, entry=False, block=None) -> _Found:
+def _whole(order, position, path, kind, text, *, entry=False, block=None, date=None) -> _Found:
     added = kind == "added"
     if entry:
         category, significance = ("new_entry", 0.9) if added else ("removed_entry", 0.8)
@@ -308,17 +320,18 @@ def _whole(order, position, path, kind, text, *, entry=False, block=None) -> _Fo
     return _Found(order, position, Change(
         path, kind, category, None if added else text, text if added else None,
         [["+" if added else "-", text]], [], significance, True,
-        locator=_locator(block, position),
+        locator=_locator(block, position), date=date,
     ))
 
 
-def _modified(order, position, path, old, new, *, block=None, heading=False) -> _Found:
-    category, ops, figs, significance = classify(old, new)
+def _modified(order, position, path, old, new, rd: Reader, *, block=None, heading=False,
+              date=None) -> _Found:
+    category, ops, figs, significance = classify(old, new, rd)
     if heading and category != "minor_edit":
         category, significance = "section_renamed", 0.6
     return _Found(order, position, Change(
         path, "modified", category, old, new, ops, figs, significance, True,
-        locator=None if heading else _locator(block, position),
+        locator=None if heading else _locator(block, position), date=date,
     ))
 
 
@@ -358,9 +371,10 @@ def _word_ops(a: list[str], b: list[str]):
     return ops, changed
 
 
-def figure_changes(old: str, new: str) -> list[dict[str, str | None]]:
-    """Figures (numbers, percentages, amounts, dates) that differ, paired in reading order."""
-    fa, fb = figures(old), figures(new)
+def figure_changes(old: str, new: str, rd: Reader) -> list[dict[str, str | None]]:
+    """Figures (numbers, percentages, amounts, dates) that differ, paired in reading order;
+    dates carry their ISO form too (`old_iso`, `new_iso`)."""
+    fa, fb = rd.figures(old), rd.figures(new)
     ka, kb = [f.key for f in fa], [f.key for f in fb]
     out: list[dict[str, str | None]] = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
@@ -368,10 +382,12 @@ def figure_changes(old: str, new: str) -> list[dict[str, str | None]]:
             continue
         olds, news = fa[i1:i2], fb[j1:j2]
         for k in range(max(len(olds), len(news))):
-            out.append({
-                "old": olds[k].text if k < len(olds) else None,
-                "new": news[k].text if k < len(news) else None,
-            })
+            a = olds[k] if k < len(olds) else None
+            b = news[k] if k < len(news) else None
+            pair = {"old": a and a.text, "new": b and b.text}
+            if a and a.iso or b and b.iso:
+                pair |= {"old_iso": a and a.iso, "new_iso": b and b.iso}
+            out.append(pair)
     return out
 
 
@@ -379,12 +395,14 @@ def _squeeze(text: str) -> str:
     return _NOT_ALNUM_RE.sub("", fold(text))
 
 
-def classify(old: str, new: str) -> tuple[str, list[list[str]], list[dict], float]:
-    """(category, word diff, figures, significance) for one passage edited."""
+def classify(old: str, new: str, rd: Reader | None = None,
+             ) -> tuple[str, list[list[str]], list[dict], float]:
+    """(category, word diff, figures, significance) for one passage edited; dates and figures
+    are read in `rd`'s language (English by default)."""
     ops, changed = _word_ops(tokens(old), tokens(new))
     if _squeeze(old) == _squeeze(new):
         return "minor_edit", ops, [], 0.05  # spacing, case, punctuation or quote style
-    figs = figure_changes(old, new)
+    figs = figure_changes(old, new, rd or reader_for(None))
     if figs:
         return "revised_figure", ops, figs, round(min(0.95, 0.8 + 0.05 * len(figs)), 2)
     if _is_spelling(changed):

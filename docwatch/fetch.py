@@ -141,8 +141,8 @@ class Fetcher:
                                      f"page ({marker!r})", status)
                 return Fetched(
                     url=url, final_url=str(response.url), status_code=status, body=bytes(body),
-                    content_type=ctype, etag=response.headers.get("etag"),
-                    last_modified=response.headers.get("last-modified"),
+                    content_type=ctype, content_language=response.headers.get("content-language"),
+                    etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
                     elapsed=time.monotonic() - started,
                 )
         except FetchError:

@@ -322,6 +322,24 @@ CREATE TABLE robots (
 );
 """
 
+#: An entry's date in ISO form ("2023-07-11", "2023-07-11/2023-07-12") beside the date as
+#: the page wrote it (the last part of `section`): for sorting and date queries.
+V4 = """
+ALTER TABLE changes ADD COLUMN date TEXT;
+CREATE INDEX changes_date ON changes(date) WHERE date IS NOT NULL;
+DROP VIEW change_feed;
+CREATE VIEW change_feed AS
+    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
+           changes.locator, changes.kind, changes.category,
+           coalesce(changes.old_text, old.text) AS old_text,
+           coalesce(changes.new_text, new.text) AS new_text,
+           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at,
+           changes.snapshot_id, changes.date
+    FROM changes JOIN sources ON sources.id = changes.source_id
+    LEFT JOIN passages old ON old.id = changes.old_passage_id
+    LEFT JOIN passages new ON new.id = changes.new_passage_id;
+"""
+
 
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
@@ -329,6 +347,7 @@ STEPS: list[Step] = [
     (1, V1, None, ""),
     (2, V2_BEFORE, _v2_data, V2_AFTER + "".join(fts_sql(*f) for f in FTS)),
     (3, V3, None, ""),
+    (4, V4, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

@@ -29,6 +29,7 @@ class ParseRules:
     content: str | None = None
     exclude: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    lang: str | None = None  # the page's language when its markup does not say ("lt")
 
 
 @dataclass(frozen=True)
@@ -126,6 +127,7 @@ class Document:
     title: str
     sections: tuple[Section, ...]
     metadata: dict[str, str] = field(default_factory=dict)
+    lang: str | None = field(default=None, compare=False)  # its dates and figures were read in
 
     def to_dict(self) -> dict[str, Any]:
         return {"title": self.title, "metadata": self.metadata, "sections": [
@@ -152,6 +154,7 @@ class Change:
     alert: bool
     source: str | None = None
     locator: str | None = None  # "¶4", "item 2", "row 3": where in the section
+    date: str | None = None  # an entry's date in ISO form ("2023-07-11", "2023-07-11/2023-07-12")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -166,6 +169,7 @@ class Fetched:
     status_code: int
     body: bytes
     content_type: str | None = None
+    content_language: str | None = None
     etag: str | None = None
     last_modified: str | None = None
     elapsed: float = 0.0

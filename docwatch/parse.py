@@ -23,11 +23,13 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from . import decode, text as text_module
+from . import decode, locales, reading, text as text_module
 from .decode import decode_html
 from .errors import ParseError
+from .locales import all_volatile_words, alternation as _alt, code_of
 from .models import Block, Document, ParseRules, Section
-from .text import clean, is_weekday_date, leading_date
+from .reading import Reader, reader
+from .text import clean
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCK_TAGS = frozenset(
@@ -53,19 +55,25 @@ NOISE_NAME_RE = re.compile(
     re.IGNORECASE,
 )
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
-# Volatile lines ("Updated on: 2011.03.31"): recorded as metadata, never content.
-UPDATED_WORDS = ("updated", "modified", "reviewed", "revised", "atnaujinta")
-VOLATILE_LINES = (
-    ("updated", re.compile(
-        rf"^(?:page\s+)?(?:last\s+)?(?:{'|'.join(UPDATED_WORDS)})(?:\s+on)?"
-        r"\s*[:\-]?\s*(.{0,60})$", re.IGNORECASE)),
-)
+# Volatile lines ("Updated on: 2011.03.31", "Zuletzt aktualisiert am 19.11.2025 um 07:56 Uhr",
+# "Peržiūrų skaičius: 1234"): recorded as metadata, never content. Words of every language
+# docwatch knows apply on every page: a German "Stand:" line is volatile on an English page too.
+UPDATED_WORDS, COUNTER_WORDS = all_volatile_words()
+_WORDS = {"updated": UPDATED_WORDS, "views": COUNTER_WORDS}
+UPDATED_RE = re.compile(
+    rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
+    r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*(.{0,60}?)[\s\W]*$", re.IGNORECASE)
+# What may stand beside the date in an updated line: connectives and a clock time.
+_UPDATED_REST_RE = re.compile(
+    r"\b(?:\d{1,2}[:.]\d{2}(?::\d{2})?|on|am|um|at|à|le|o|d\.|val\.|uhr|h|godz\.|plkst\.|,|-)\b\.?",
+    re.IGNORECASE)
 # Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
 COUNTERS = (
     ("views", re.compile(
-        r"(?:number\s+of\s+views|page\s+views|views|hits|viewed|peržiūros|peržiūrų\s+skaičius)"
-        r"\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*times)?", re.IGNORECASE)),
-    ("comments", re.compile(r"comments\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
+        rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:times|kartų|kartus|mal|fois|razy))?"
+        rf"|(\d[\d\s,.]*)\s*(?:{_alt(COUNTER_WORDS)})\b", re.IGNORECASE)),
+    ("comments", re.compile(r"(?:comments|komentarai|kommentare|commentaires|komentarze)"
+                            r"\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
     ("visitors", re.compile(
         r"(?:total|today|now|online|visitors?|lankytojų|šiandien|viso|dabar)\s*[:\-]?\s*(\d[\d\s,.]*)",
         re.IGNORECASE)),
@@ -87,8 +95,13 @@ def parse(
     content_type: str | None = None,
     url: str | None = None,
     rules: ParseRules = ParseRules(),
+    language: str | None = None,
 ) -> Document:
-    """Parse an HTML page into a `Document`; raise `ParseError` for anything that is not one."""
+    """Parse an HTML page into a `Document`; raise `ParseError` for anything that is not one.
+
+    The page's language (for its dates and figures) is `rules.lang`, else the page's
+    `<html lang>`, else `language` (the Content-Language header), else English.
+    """
     text = body if isinstance(body, str) else decode_html(body, content_type)
     text = _CONTROL_RE.sub("", _XML_DECL_RE.sub("", text, count=1))
     if not text.strip():
@@ -107,8 +120,10 @@ def parse(
     base = root.find(".//base[@href]")
     if base is not None:
         url = urljoin(url or "", base.get("href").strip())
-    builder = _Builder(url, [re.compile(p) for p in rules.ignore])
-    _page_metadata(root, builder.metadata)
+    lang = code_of(rules.lang or root.get("lang") or root.get("xml:lang")
+                   or (language or "").split(",")[0])
+    builder = _Builder(url, [re.compile(p) for p in rules.ignore], reader(lang))
+    _page_metadata(root, builder.metadata, builder.reader)
     content = _main_content(root, rules, builder.metadata)
     if content is not None:
         builder.blocky = _mark_breaks(content)
@@ -116,7 +131,8 @@ def parse(
     sections = builder.finish()
     # The page's <h1> heads every section path: that is the document's title.
     h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
-    return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata)
+    return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata,
+                    lang=lang)
 
 
 def _plain_to_html(text: str) -> str:
@@ -140,13 +156,13 @@ def fingerprint(rules: ParseRules = ParseRules()) -> str:
 def _code_digest() -> bytes:
     # Any edit to the parser's modules changes it: no version number to forget to bump.
     sha = hashlib.sha256()
-    for module in (decode, text_module):
+    for module in (decode, locales, reading, text_module):
         sha.update(Path(module.__file__).read_bytes())
     sha.update(Path(__file__).read_bytes())
     return sha.digest()
 
 
-def _page_metadata(root, metadata: dict[str, str]) -> None:
+def _page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
     """An "Updated on" line is worth recording even where it sits in the footer."""
     text = "\n".join(root.itertext())
     low = text.lower()
@@ -159,12 +175,26 @@ def _page_metadata(root, metadata: dict[str, str]) -> None:
             end = text.find("\n", at)
             end = len(text) if end < 0 else end
             line = text[text.rfind("\n", 0, at) + 1:end].strip()
-            if 6 < len(line) <= 100:
-                for name, pattern in VOLATILE_LINES:
-                    if (m := pattern.match(line)) and any(ch.isdigit() for ch in m.group(1)):
-                        metadata.setdefault(name, clean(m.group(1)))
-                        return
+            if 6 < len(line) <= 100 and (when := updated_line(line, reader)):
+                metadata.setdefault("updated", when)
+                return
             at = low.find(word, end)
+
+
+def updated_line(line: str, reader: Reader) -> str | None:
+    """The date of an "Updated on …" line ("Atnaujinta: 2023-07-03", "Zuletzt aktualisiert am
+    19.11.2025 um 07:56 Uhr"); None when the line says more than that."""
+    m = UPDATED_RE.match(line)
+    if not m:
+        return None
+    when = clean(m.group(1))
+    rest = when
+    for d in reversed(list(reader.dates(when))):
+        rest = rest[:d.start()] + " " + rest[d.end():]
+    if rest == when and not re.match(r"\d", when):
+        return None  # no date: "Updated guidance for schools"
+    # Beside the date only connectives and a clock time: "am … um 07:56 Uhr".
+    return None if re.search(r"[^\W\d_]{2,}", _UPDATED_REST_RE.sub(" ", rest)) else when
 
 
 # --- main content -------------------------------------------------------------------------
@@ -338,9 +368,10 @@ def _text(el) -> str:
 class _Builder:
     """Collects headings and blocks in reading order into sections."""
 
-    def __init__(self, url: str | None, ignore: list[re.Pattern]):
+    def __init__(self, url: str | None, ignore: list[re.Pattern], reader: Reader):
         self.url = url
         self.ignore = ignore
+        self.reader = reader
         self.metadata: dict[str, str] = {}
         self.stack: list[tuple[int, str]] = []
         self.sections: list[tuple[tuple[str, ...], list[Block]]] = [((), [])]
@@ -372,17 +403,16 @@ class _Builder:
     def _volatile(self, text: str) -> bool:
         if len(text) > 100:
             return False
-        if is_weekday_date(text):
+        if self.reader.is_today_line(text):
             self.metadata["date"] = text
             return True
-        for name, pattern in VOLATILE_LINES:
-            if m := pattern.match(text):
-                self.metadata[name] = clean(m.group(1))
-                return True
+        if when := updated_line(text, self.reader):
+            self.metadata["updated"] = when
+            return True
         rest, found = text, {}
         for name, pattern in COUNTERS:
             for m in pattern.finditer(rest):
-                found[name] = clean(m.group(1))
+                found[name] = clean(next(g for g in m.groups() if g is not None))
             rest = pattern.sub("", rest)
         if found and not any(ch.isalnum() for ch in rest):
             self.metadata.update(found)
@@ -395,7 +425,9 @@ class _Builder:
             if links:
                 self.add("link", "", links)
             return
-        dated = leading_date(text)
+        if self._volatile(text):
+            return  # a counter or "Updated" line, even right after an entry
+        dated = self.reader.leading_date(text)
         if dated and not dated[1]:
             self.close_entry()
             self.entry = [dated[0], [], list(links)]
@@ -519,7 +551,7 @@ class _Builder:
             texts = [_text(c) for c in cells]
             if not any(texts):
                 continue
-            first = leading_date(texts[0]) if texts else None
+            first = self.reader.leading_date(texts[0]) if texts else None
             if first and not first[1] and len(texts) > 1:
                 self.block("entry", " | ".join(t for t in texts[1:] if t), self.links(tr), first[0])
             else:
@@ -533,7 +565,7 @@ class _Builder:
             if child.tag == "dt":
                 term = text
                 continue
-            dated = leading_date(term or "")
+            dated = self.reader.leading_date(term or "")
             if dated and not dated[1]:
                 self.block("entry", text, self.links(child), dated[0])
             else:

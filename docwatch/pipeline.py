@@ -86,7 +86,7 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
                     fetched=replace(fetched, body=b""))
     try:
         doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
-                    rules=source.rules)
+                    rules=source.rules, language=fetched.content_language)
     except ParseError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
     parsed_with = fingerprint(source.rules)

@@ -436,6 +436,7 @@ class Store:
                 diff=_expand(json.loads(row["diff"]), row["old"] or "", row["new"] or ""),
                 figures=json.loads(row["figures"]), significance=row["significance"],
                 alert=bool(row["alert"]), source=row["source_name"], locator=row["locator"],
+                date=row["date"],
             )
             out.append(({"id": row["id"], "url": row["source_url"],
                          "detected_at": row["detected_at"], "snapshot_id": row["snapshot_id"],
@@ -767,7 +768,7 @@ def _change_row(c: Change, source_id: int, snapshot_id: int, previous_id: int | 
         "new_text": None if new_id else c.new_text, "new_passage_id": new_id,
         "diff": json.dumps(_compact(c.diff, c.old_text or "", c.new_text or ""), ensure_ascii=False),
         "figures": json.dumps(c.figures, ensure_ascii=False),
-        "significance": c.significance, "alert": int(c.alert),
+        "significance": c.significance, "alert": int(c.alert), "date": c.date,
     }
 
 

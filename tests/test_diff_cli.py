@@ -36,7 +36,10 @@ def test_diff_json_has_every_contract_field(tmp_path):
     by_category = {c["category"] for c in changes}
     assert {"new_entry", "revised_figure", "content_removed", "minor_edit"} <= by_category
     redated = [c for c in changes if c["section"][-1] == "3-4 December 2019"]
-    assert redated[0]["figures"] == [{"old": "3-4 December 2020", "new": "3-4 December 2019"}]
+    assert redated[0]["figures"] == [{"old": "3-4 December 2020", "new": "3-4 December 2019",
+                                      "old_iso": "2020-12-03/2020-12-04",
+                                      "new_iso": "2019-12-03/2019-12-04"}]
+    assert redated[0]["date"] == "2019-12-03/2019-12-04"
     assert redated[0]["alert"] is True
 
 

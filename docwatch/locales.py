@@ -1,0 +1,252 @@
+"""What a language writes: month and weekday names, date patterns, number symbols, units.
+
+Everything CLDR has comes from Babel's copy of CLDR (month names in their format and
+stand-alone forms, abbreviations, the locale's date and time patterns, decimal and group
+symbols, scale words such as "mln." or "Mrd.", currency names, byte units, "per cent",
+the word for "today"), so a language Babel knows is read without code of its own. What
+CLDR does not have (the words of "Updated on" and view-counter lines) is a short list per
+language in `VOLATILE_WORDS`; add a language there to have its volatile lines recognised.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+import re
+from dataclasses import dataclass
+
+from babel import Locale, UnknownLocaleError
+
+#: Languages whose volatile lines docwatch knows; dates and figures work for any CLDR locale.
+VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
+    "en": {"updated": ("last updated", "updated", "last modified", "modified", "date modified",
+                       "last reviewed", "reviewed", "revised", "page updated"),
+           "views": ("number of views", "page views", "views", "hits", "viewed", "visitors",
+                     "visits")},
+    "lt": {"updated": ("paskutinį kartą atnaujinta", "atnaujinta", "atnaujinimo data",
+                       "paskutinis atnaujinimas", "redaguota", "keista"),
+           "views": ("peržiūrų skaičius", "peržiūros", "peržiūrų", "peržiūrėta", "lankytojų",
+                     "lankytojai")},
+    "de": {"updated": ("zuletzt aktualisiert", "aktualisiert", "letzte änderung",
+                       "zuletzt geändert", "geändert", "stand"),
+           "views": ("aufrufe", "zugriffe", "seitenaufrufe", "besucher")},
+    "fr": {"updated": ("dernière mise à jour", "mis à jour", "mise à jour", "modifié",
+                       "actualisé"),
+           "views": ("vues", "consultations", "visiteurs", "lectures")},
+    "pl": {"updated": ("ostatnia aktualizacja", "zaktualizowano", "aktualizacja",
+                       "data modyfikacji", "zmodyfikowano", "data aktualizacji"),
+           "views": ("wyświetleń", "wyświetlenia", "odsłon", "odsłony", "liczba odwiedzin")},
+    "lv": {"updated": ("pēdējās izmaiņas", "atjaunināts", "atjaunots", "labots",
+                       "aktualizēts"),
+           "views": ("skatījumi", "skatījumu skaits", "apmeklējumi", "skatīts")},
+}
+#: Per-cent words CLDR's "{0} percent" units do not list ("proc." is how Lithuanian and
+#: Polish abbreviate it).
+PERCENT_EXTRA = ("proc.", "proc", "procentai", "procentų", "procento", "procentus", "procentu",
+                 "prozent", "per cent", "percent", "pour cent", "procent", "procenty")
+#: The Latin-script languages a page is checked against besides its own.
+ALWAYS = "en"
+
+_PATTERN_TOKEN_RE = re.compile(r"'(?:[^']|'')*'|([A-Za-z])\1*|.", re.DOTALL)
+_DASH = r"\s*[-–—]\s*"
+
+
+@dataclass(frozen=True)
+class Language:
+    """The CLDR facts docwatch reads one language by."""
+
+    code: str
+    months: dict[str, int]  # every folded name, abbreviation and stem → month number
+    weekdays: tuple[str, ...]  # folded weekday names, wide and abbreviated
+    date_patterns: tuple[str, ...]  # regex sources made from the locale's date patterns
+    decimal: str
+    group: str
+    scales: dict[str, str]  # folded scale word → "e6" / "e9"
+    currencies: dict[str, str]  # folded currency word or symbol → ISO code
+    sizes: dict[str, str]  # folded byte unit → canonical unit
+    percent: tuple[str, ...]
+    clock_words: tuple[str, ...]  # "Uhr": a word after a clock time, from the "H" pattern
+    today: tuple[str, ...]  # "heute", "šiandien": CLDR's relative day 0
+    updated_words: tuple[str, ...]
+    counter_words: tuple[str, ...]
+
+
+def code_of(lang: str | None) -> str:
+    """"lt-LT", "de_DE", "LT" → "lt"; "" or None → English."""
+    return re.split(r"[-_]", (lang or "").strip().lower())[0] or ALWAYS
+
+
+@functools.cache
+def language(code: str) -> Language:
+    """The `Language` for an ISO 639 code; an unknown code reads as English."""
+    try:
+        loc = Locale.parse(code)
+    except (UnknownLocaleError, ValueError):
+        loc, code = Locale.parse(ALWAYS), ALWAYS
+    months = _months(loc)
+    words = VOLATILE_WORDS.get(code, {})
+    return Language(
+        code=code,
+        months=months,
+        weekdays=tuple({_fold(n) for kind in ("wide", "abbreviated")
+                        for ctx in ("format", "stand-alone")
+                        for n in loc.days[ctx][kind].values()}),
+        date_patterns=tuple(_date_patterns(loc)),
+        decimal=loc.number_symbols.get("latn", {}).get("decimal", "."),
+        group=loc.number_symbols.get("latn", {}).get("group", ","),
+        scales=_scales(loc),
+        currencies=_currencies(loc),
+        sizes=_sizes(loc),
+        percent=tuple(sorted({_fold(w) for w in _unit_words(loc, "concentr-percent")}
+                             | set(PERCENT_EXTRA) | {"%"}, key=len, reverse=True)),
+        clock_words=tuple(_clock_words(loc)),
+        today=tuple(_fold(w) for w in _today(loc)),
+        updated_words=words.get("updated", ()),
+        counter_words=words.get("views", ()),
+    )
+
+
+def all_volatile_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """(updated words, counter words) of every language listed, longest first."""
+    updated = {w for lang in VOLATILE_WORDS.values() for w in lang["updated"]}
+    views = {w for lang in VOLATILE_WORDS.values() for w in lang["views"]}
+    return tuple(sorted(updated, key=len, reverse=True)), tuple(sorted(views, key=len, reverse=True))
+
+
+# --- reading CLDR -------------------------------------------------------------------------
+
+
+def _fold(word: str) -> str:
+    return word.casefold().replace("\u202f", " ").replace("\xa0", " ").strip()
+
+
+def alternation(words) -> str:
+    """A regex alternation, longest first so "March" is tried before "Mar"; never empty."""
+    return "|".join(re.escape(w).replace(r"\ ", r"\s*") for w in
+                    sorted({w for w in words if w}, key=len, reverse=True)) or "(?!)"
+
+
+def _months(loc: Locale) -> dict[str, int]:
+    """Names in format (genitive) and stand-alone forms, abbreviations, and a stem per month
+    for the inflected forms CLDR does not list (Latvian "jūlijā", Polish "lipcu")."""
+    out: dict[str, int] = {}
+    for month in range(1, 13):
+        wide = [_fold(loc.months[ctx]["wide"][month]) for ctx in ("format", "stand-alone")]
+        for ctx in ("format", "stand-alone"):
+            for width in ("wide", "abbreviated"):
+                name = _fold(loc.months[ctx][width][month])
+                out.setdefault(name, month)
+                out.setdefault(name.rstrip("."), month)
+        stem = os.path.commonprefix(wide)
+        stem = stem[:max(4, min(len(stem), min(map(len, wide)) - 2))]
+        out.setdefault(stem, month)
+    return out
+
+
+def _date_patterns(loc: Locale) -> list[str]:
+    patterns = [loc.date_formats[f].pattern for f in ("full", "long", "medium", "short")]
+    patterns += [loc.datetime_skeletons[k].pattern for k in
+                 ("yMMMMEEEEd", "yMMMMd", "yMMMd", "yMd", "yMMMM", "yMMM")
+                 if k in loc.datetime_skeletons]
+    patterns += ["y-MM-dd", "y.MM.dd", "dd.MM.y", "d. MMMM y"]
+    out: list[str] = []
+    for p in patterns:
+        rx = _pattern_regex(p)
+        if rx and rx not in out:
+            out.append(rx)
+    return out
+
+
+def _pattern_regex(pattern: str) -> str | None:
+    """A CLDR date pattern ("y 'm'. MMMM d 'd'.", "d. MMMM y") as a regex source; day
+    fields take ranges ("11–12", "3.–4."). None for patterns without a year and a month."""
+    tokens = [m.group() for m in _PATTERN_TOKEN_RE.finditer(pattern)]
+    fields = [t[0] for t in tokens if t[0].isalpha() and not t.startswith("'")]
+    if "y" not in fields or not ({"M", "L"} & set(fields)):
+        return None
+    out: list[str] = []
+    for k, tok in enumerate(tokens):
+        letter = tok[0]
+        numeric_next = k + 1 < len(tokens) and tokens[k + 1][0] in "yMLd" and len(tokens[k + 1]) <= 2
+        if tok.startswith("'"):
+            lit = tok[1:-1].replace("''", "'") if len(tok) > 1 else "'"
+            out.append(re.escape(lit) if lit.strip() else r"\s*")
+        elif letter == "y":
+            out.append(r"\d{4}")
+        elif letter in "ML":
+            out.append(r"\d{1,2}" if len(tok) <= 2 else "(?:MONTH)")
+        elif letter == "d":
+            out.append(rf"\d{{1,2}}(?:\.?{_DASH}\d{{1,2}}(?!\d))?")
+        elif letter in "Ec":
+            out.append("(?:WEEKDAY)")
+        elif letter.isalpha():
+            return None  # eras, quarters, …: not a date ministries write
+        elif tok.isspace():
+            out.append(r"\s*")
+        elif tok == ".":
+            # Between two numbers the dot is what makes "19.11.2025" a date; after a word it
+            # is often dropped ("2023 m liepos").
+            prev_numeric = k > 0 and tokens[k - 1][0] in "yMLd" and len(tokens[k - 1]) <= 2
+            out.append(r"\." if prev_numeric and numeric_next else r"\.?")
+        elif tok == ",":
+            out.append(",?")
+        else:
+            out.append(re.escape(tok))
+    return re.sub(r"(?:\\s\*)+", r"\\s*", "".join(out))
+
+
+def _unit_words(loc: Locale, unit: str, width: str = "long") -> set[str]:
+    patterns = loc._data["unit_patterns"].get(unit, {}).get(width, {})
+    return {p.replace("{0}", "").strip(" \u202f\xa0") for k, p in patterns.items() if k != "per"}
+
+
+def _scales(loc: Locale) -> dict[str, str]:
+    out = {"million": "e6", "millions": "e6", "billion": "e9", "billions": "e9", "bn": "e9",
+           "mn": "e6"}
+    for width in ("short", "long"):
+        for plural in loc.compact_decimal_formats.get(width, {}).values():
+            for magnitude, pattern in plural.items():
+                if magnitude in ("1000000", "1000000000"):
+                    word = re.sub(r"[0#]", "", str(getattr(pattern, "pattern", pattern)))
+                    word = _fold(word.replace("'", ""))
+                    if len(word) >= 2:  # not French "M", which is too short to trust
+                        out[word] = "e6" if magnitude == "1000000" else "e9"
+    return out
+
+
+def _currencies(loc: Locale) -> dict[str, str]:
+    out = {"€": "EUR", "eur": "EUR", "$": "USD", "usd": "USD", "£": "GBP", "gbp": "GBP",
+           "euro": "EUR", "euros": "EUR", "dollars": "USD"}
+    for code in ("EUR", "USD"):
+        names = {loc.currencies.get(code, ""), loc.currency_symbols.get(code, "")}
+        names |= set(loc._data["currency_names_plural"].get(code, {}).values())
+        for name in names:
+            if name and not any(ch.isdigit() for ch in name):
+                out.setdefault(_fold(name), code)
+    return out
+
+
+def _sizes(loc: Locale) -> dict[str, str]:
+    out = {"kb": "kB", "mb": "MB", "gb": "GB", "tb": "TB"}
+    for unit, canonical in (("digital-kilobyte", "kB"), ("digital-megabyte", "MB"),
+                            ("digital-gigabyte", "GB")):
+        for word in _unit_words(loc, unit, "short"):
+            out.setdefault(_fold(word), canonical)
+    return out
+
+
+def _clock_words(loc: Locale) -> list[str]:
+    """German "HH 'Uhr'": the quoted word of the locale's hour pattern, if it has one."""
+    out = []
+    for key in ("H", "Hm"):
+        if key in loc.datetime_skeletons:
+            out += [t[1:-1] for m in _PATTERN_TOKEN_RE.finditer(loc.datetime_skeletons[key].pattern)
+                    if (t := m.group()).startswith("'") and len(t) > 2]
+    out += _unit_words(loc, "duration-hour", "short")  # "val.", "Std.", "h"
+    return sorted({w for w in out if w and "/" not in w}, key=len, reverse=True)
+
+
+def _today(loc: Locale) -> list[str]:
+    day = loc._data["date_fields"].get("day", {})
+    word = day.get("relative", {}).get(0)
+    return [word] if word else []
