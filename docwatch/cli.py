@@ -155,17 +155,27 @@ def changes_cmd(settings: Settings, source, since, category, show_all, limit, as
         click.echo(f"            {quote(c)}")
 
 
+def _language_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    from .locales import known_language
+
+    if value is not None and not known_language(value):
+        raise click.BadParameter(f"{value!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
+    return value
+
+
 @cli.command("diff")
 @click.argument("old")
 @click.argument("new")
 @click.option("--json", "as_json", is_flag=True, help='Print {"changes": [...]} per the contract.')
 @click.option("--all", "show_all", is_flag=True, help="Also show changes that do not alert.")
-def diff_cmd(old: str, new: str, as_json: bool, show_all: bool) -> None:
+@click.option("--lang", callback=_language_option,
+              help="Read dates and figures in this language (lt, de, fr, …), whatever <html lang> says.")
+def diff_cmd(old: str, new: str, as_json: bool, show_all: bool, lang: str | None) -> None:
     """Compare two versions of a page, given as files or URLs."""
     from . import render
     from .pipeline import diff_targets
 
-    changes = diff_targets(old, new)
+    changes = diff_targets(old, new, lang=lang)
     if as_json:
         _print_json([c.to_dict() for c in changes])
         return

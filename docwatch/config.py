@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import ConfigError
+from .locales import known_language
 from .models import CATEGORIES, FetchSettings, NotifyTarget, ParseRules, Source
 
 URM_NATO = Source(
@@ -29,7 +30,7 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
-                "robots"}
+                "robots", "lang"}
 _NOTIFY_KEYS = {"url", "sources", "categories", "min_significance", "digest"}
 DIGESTS = ("immediate", "hourly", "daily")
 
@@ -221,9 +222,12 @@ def _source(where: str, i: int, raw: Any) -> Source:
     robots = raw.get("robots", True)
     if not isinstance(robots, bool):
         raise ConfigError(f"{at}: robots: must be true or false")
+    lang = _str(at, raw, "lang")
+    if lang is not None and not known_language(lang):
+        raise ConfigError(f"{at}: lang: {lang!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
     return Source(
         name=name, url=url, every=every if every or cron else "6h", cron=cron,
-        rules=ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore)),
+        rules=ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore), lang=lang),
         alert=dict(alert), timeout=float(timeout), robots=robots,
     )
 

@@ -76,6 +76,15 @@ def code_of(lang: str | None) -> str:
     return re.split(r"[-_]", (lang or "").strip().lower())[0] or ALWAYS
 
 
+def known_language(lang: str) -> bool:
+    """True when CLDR has data for the language of `lang` ("lt", "de-AT")."""
+    try:
+        Locale.parse(code_of(lang))
+    except (UnknownLocaleError, ValueError):
+        return False
+    return bool(re.fullmatch(r"[A-Za-z]{2,3}(?:[-_][A-Za-z0-9]{2,8})*", lang.strip()))
+
+
 @functools.cache
 def language(code: str) -> Language:
     """The `Language` for an ISO 639 code; an unknown code reads as English."""

@@ -82,6 +82,7 @@ SESSION_PARAM_RE = re.compile(
     r"^(?:sid|sessionid|session_id|phpsessid|jsessionid|aspsessionid\w*|token|csrf\w*|"
     r"utm_\w+|_ga|fbclid|gclid|cachebuster|_|ts|timestamp)$", re.IGNORECASE
 )
+_DIGIT_RE = re.compile(r"\d")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 # Plain etree elements: lxml.html's per-element class lookup costs a tenth of the parse.
@@ -169,7 +170,7 @@ def _page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
     if len(low) != len(text):  # a rare letter whose lower case is longer: go line by line
         low = text = "\n".join(line.lower() for line in text.split("\n"))
     # str.find over the whole page is far cheaper than a regex tried at every line start.
-    for word in UPDATED_WORDS:
+    for word in reader.updated_words:
         at = low.find(word)
         while at >= 0:
             end = text.find("\n", at)
@@ -401,7 +402,8 @@ class _Builder:
         self.sections[-1][1].append(Block(kind, text, date, links))
 
     def _volatile(self, text: str) -> bool:
-        if len(text) > 100:
+        # Every volatile line holds a figure: a count, a date or a time.
+        if len(text) > 100 or not _DIGIT_RE.search(text):
             return False
         if self.reader.is_today_line(text):
             self.metadata["date"] = text
@@ -411,9 +413,9 @@ class _Builder:
             return True
         rest, found = text, {}
         for name, pattern in COUNTERS:
-            for m in pattern.finditer(rest):
-                found[name] = clean(next(g for g in m.groups() if g is not None))
-            rest = pattern.sub("", rest)
+            if matches := list(pattern.finditer(rest)):
+                found[name] = clean(next(g for g in matches[-1].groups() if g is not None))
+                rest = pattern.sub("", rest)
         if found and not any(ch.isalnum() for ch in rest):
             self.metadata.update(found)
             return True

@@ -24,7 +24,7 @@ from . import diffing, fetch, notify
 from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
 from .models import (Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
-                     Observation, Source, SourceState)
+                     Observation, ParseRules, Source, SourceState)
 from .parse import fingerprint, parse
 from .store import Store, StoreThread, body_hash
 from .times import now_iso
@@ -387,14 +387,17 @@ def _round_robin(sources: list[Source]) -> list[int]:
     return [i for turn in zip_longest(*groups) for i in turn if i is not None]
 
 
-def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None) -> list[Change]:
-    """Diff two pages given as files or URLs (`docwatch diff OLD NEW`)."""
+def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None,
+                 lang: str | None = None) -> list[Change]:
+    """Diff two pages given as files or URLs (`docwatch diff OLD NEW`); `lang` overrides the
+    language the pages declare."""
     docs = []
     for target in (old, new):
         fetched = fetch.read(target)
         url = fetched.final_url if fetched.final_url.startswith("http") else None
         try:
-            docs.append(parse(fetched.body, content_type=fetched.content_type, url=url))
+            docs.append(parse(fetched.body, content_type=fetched.content_type, url=url,
+                              rules=ParseRules(lang=lang), language=fetched.content_language))
         except ParseError as e:
             raise ParseError(f"{target}: {e}") from None
     return diffing.diff(docs[0], docs[1], alert=alert)

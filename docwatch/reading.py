@@ -79,6 +79,10 @@ class Reader:
             rf"(?<!\w)(?:{_alt({w for lang in self.langs for w in lang.weekdays})})(?!\w)",
             re.IGNORECASE)
         self.figure_re = self._figure_re()
+        self._isos: dict[str, str | None] = {}
+        #: the words of "Updated on" lines in this language and English, longest first
+        self.updated_words = tuple(sorted({w for lang in self.langs for w in lang.updated_words},
+                                          key=len, reverse=True))
 
     @staticmethod
     def _month_re(lang: Language) -> str:
@@ -111,6 +115,13 @@ class Reader:
 
     def iso(self, date: str) -> str | None:
         """"11–12 July 2023" → "2023-07-11/2023-07-12"; "April 2023" → "2023-04"."""
+        if date not in self._isos:
+            if len(self._isos) > 4096:  # entry dates repeat on every check; stray ones do not
+                self._isos.clear()
+            self._isos[date] = self._read_iso(date)
+        return self._isos[date]
+
+    def _read_iso(self, date: str) -> str | None:
         years = _YEAR_RE.findall(date)
         if not years:
             return None
