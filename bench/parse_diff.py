@@ -1,10 +1,12 @@
-"""Median parse and parse+diff time for a ministry page pair and the EDGI corpus pairs.
+"""Median parse and parse+diff time for a ministry page pair and the EDGI corpus pairs,
+beside BeautifulSoup+lxml's time to build a tree of the same new page, measured in the same run.
 
     .venv/bin/python bench/parse_diff.py
 
 `parse+diff` is what a check costs: parse the new page, diff it against the previous
-version (which the pipeline loads from the store). `2×parse+diff` also re-parses the old
-page, as happens once after a parser upgrade.
+version (which the pipeline loads from the store). `ratio` is parse+diff over the
+BeautifulSoup tree build. `2×parse+diff` also re-parses the old page, as happens once after
+a parser upgrade.
 """
 
 from __future__ import annotations
@@ -12,6 +14,8 @@ from __future__ import annotations
 import statistics
 import time
 from pathlib import Path
+
+from bs4 import BeautifulSoup
 
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.diffing import diff
@@ -37,14 +41,16 @@ def main() -> None:
     for name in ("falsepos-num-views", "truepos-dataset-removal", "truepos-major-changes"):
         pairs.append((f"edgi {name}", (EDGI / f"{name}-a.html").read_bytes(),
                       (EDGI / f"{name}-b.html").read_bytes()))
-    print(f"{'pair':34} {'size':>6} {'parse':>8} {'parse+diff':>11} {'2×parse+diff':>13}"
-          f"   (median of {ROUNDS})")
+    print(f"{'pair':30} {'size':>6} {'bs4 tree':>9} {'parse':>7} {'parse+diff':>11} {'ratio':>6}"
+          f" {'2×parse+diff':>13}   (median of {ROUNDS})")
     for name, a, b in pairs:
         old = parse(a)
+        soup = median_ms(lambda: BeautifulSoup(b, "lxml"))
         p = median_ms(lambda: parse(b))
         pd = median_ms(lambda: diff(old, parse(b)))
         both = median_ms(lambda: diff(parse(a), parse(b)))
-        print(f"{name:34} {len(b) / 1024:4.0f}KB {p:6.1f}ms {pd:9.1f}ms {both:11.1f}ms")
+        print(f"{name:30} {len(b) / 1024:4.0f}KB {soup:7.1f}ms {p:5.1f}ms {pd:9.1f}ms "
+              f"{pd / soup:5.2f}× {both:11.1f}ms")
 
 
 if __name__ == "__main__":

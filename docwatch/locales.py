@@ -28,7 +28,7 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "views": ("peržiūrų skaičius", "peržiūros", "peržiūrų", "peržiūrėta", "lankytojų",
                      "lankytojai")},
     "de": {"updated": ("zuletzt aktualisiert", "aktualisiert", "letzte änderung",
-                       "zuletzt geändert", "geändert", "stand"),
+                       "zuletzt geändert", "geändert", "stand:"),
            "views": ("aufrufe", "zugriffe", "seitenaufrufe", "besucher")},
     "fr": {"updated": ("dernière mise à jour", "mis à jour", "mise à jour", "modifié",
                        "actualisé"),

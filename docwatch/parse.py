@@ -68,15 +68,25 @@ _UPDATED_REST_RE = re.compile(
     r"\b(?:\d{1,2}[:.]\d{2}(?::\d{2})?|on|am|um|at|à|le|o|d\.|val\.|uhr|h|godz\.|plkst\.|,|-)\b\.?",
     re.IGNORECASE)
 # Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
+_COMMENTS = ("comments", "komentarai", "kommentare", "commentaires", "komentarze")
+_VISITORS = ("total", "today", "now", "online", "visitor", "lankytojų", "šiandien", "viso", "dabar")
+
+
+def _hints(phrases) -> frozenset[str]:
+    """The first word of each phrase (and its plural): a line with none of them is not one."""
+    first = {p.split()[0].rstrip(":") for p in phrases}
+    return frozenset(first | {w + "s" for w in first})
+
+
+_HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+UPDATED_HINTS = _hints(UPDATED_WORDS)
+COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS)
 COUNTERS = (
     ("views", re.compile(
         rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:times|kartų|kartus|mal|fois|razy))?"
         rf"|(\d[\d\s,.]*)\s*(?:{_alt(COUNTER_WORDS)})\b", re.IGNORECASE)),
-    ("comments", re.compile(r"(?:comments|komentarai|kommentare|commentaires|komentarze)"
-                            r"\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
-    ("visitors", re.compile(
-        r"(?:total|today|now|online|visitors?|lankytojų|šiandien|viso|dabar)\s*[:\-]?\s*(\d[\d\s,.]*)",
-        re.IGNORECASE)),
+    ("comments", re.compile(rf"(?:{_alt(_COMMENTS)})\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
+    ("visitors", re.compile(rf"(?:{_alt(_VISITORS)})s?\s*[:\-]?\s*(\d[\d\s,.]*)", re.IGNORECASE)),
 )
 SESSION_PARAM_RE = re.compile(
     r"^(?:sid|sessionid|session_id|phpsessid|jsessionid|aspsessionid\w*|token|csrf\w*|"
@@ -392,12 +402,14 @@ class _Builder:
         self.stack.append((level, text))
         self.sections.append((tuple(t for _, t in self.stack), []))
 
-    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None):
+    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None,
+            *, checked: bool = False):
+        """Add a passage; `checked`: the caller has already found it is no volatile line."""
         for pattern in self.ignore:
             text = clean(pattern.sub("", text))
         if not text and not links:
             return
-        if kind != "entry" and self._volatile(text):
+        if kind != "entry" and not (checked and not self.ignore) and self._volatile(text):
             return
         self.sections[-1][1].append(Block(kind, text, date, links))
 
@@ -408,9 +420,12 @@ class _Builder:
         if self.reader.is_today_line(text):
             self.metadata["date"] = text
             return True
-        if when := updated_line(text, self.reader):
+        words = set(_HINT_WORD_RE.findall(text.casefold()))
+        if not words.isdisjoint(UPDATED_HINTS) and (when := updated_line(text, self.reader)):
             self.metadata["updated"] = when
             return True
+        if words.isdisjoint(COUNTER_HINTS):
+            return False
         rest, found = text, {}
         for name, pattern in COUNTERS:
             if matches := list(pattern.finditer(rest)):
@@ -445,7 +460,7 @@ class _Builder:
             self.entry[1].append(text)
             self.entry[2].extend(links)
             return
-        self.add(self._kind(text, links), text, links)
+        self.add(self._kind(text, links), text, links, checked=True)
 
     def close_entry(self) -> None:
         if self.entry is None:

@@ -105,12 +105,15 @@ class Reader:
         """"Wednesday, February 01, 2017", "Freitag, 28. November 2026", "Šiandien 2026-11-28"
         alone on a line: a header's today's date, not content."""
         text = text.strip()
-        low = fold(text)
-        for lang in self.langs:
-            for word in lang.today:
-                if low.startswith(word):
-                    text = text[len(word):].lstrip(" :,")
-                    return bool(self.date_re.fullmatch(text))
+        if len(text) > 80:
+            return False
+        if text[:1].isalpha():
+            low = fold(text)
+            for lang in self.langs:
+                for word in lang.today:
+                    if low.startswith(word):
+                        text = text[len(word):].lstrip(" :,")
+                        return bool(self.date_re.fullmatch(text))
         return bool(self.date_re.fullmatch(text) and self._weekday_re.search(text))
 
     def iso(self, date: str) -> str | None:
