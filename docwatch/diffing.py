@@ -277,11 +277,21 @@ def _compare(order: int, position: int, path: list[str], o: Block, n: Block, out
         return
     old_links = {_link_key(h): h for h in o.links}
     new_links = {_link_key(h): h for h in n.links}
-    gone = Counter(map(_link_key, o.links)) - Counter(map(_link_key, n.links))
-    came = Counter(map(_link_key, n.links)) - Counter(map(_link_key, o.links))
-    for key in gone.elements():
+    gone = list((Counter(map(_link_key, o.links)) - Counter(map(_link_key, n.links))).elements())
+    came = list((Counter(map(_link_key, n.links)) - Counter(map(_link_key, o.links))).elements())
+    # As many links gone as came: the same links pointing elsewhere (a document replaced, a
+    # URL scheme changed). Recorded, quiet by default; a link added or removed alerts.
+    retargeted = min(len(gone), len(came))
+    if retargeted:
+        old_names = ", ".join(_link_name(old_links[k]) for k in gone[:retargeted])
+        new_names = ", ".join(_link_name(new_links[k]) for k in came[:retargeted])
+        out.append(_Found(order, position, Change(
+            path, "modified", "minor_edit", f"{n.text} <{old_names}>", f"{n.text} <{new_names}>",
+            [["=", f"{n.text} <"], ["-", old_names], ["+", new_names], ["=", ">"]], [], 0.2, True,
+            locator=_locator(n, position), date=date)))
+    for key in gone[retargeted:]:
         out.append(_link(order, position, path, n, old_links[key], "-", date))
-    for key in came.elements():
+    for key in came[retargeted:]:
         out.append(_link(order, position, path, n, new_links[key], "+", date))
 
 
@@ -289,6 +299,12 @@ def _link_key(href: str) -> str:
     """A link's identity: scheme and a leading "www." do not make another link."""
     bare = href.split("://", 1)[-1]
     return bare[4:] if bare.startswith("www.") else bare
+
+
+def _link_name(href: str) -> str:
+    """A link target as an analyst reads it: the file or last path part, not the whole URL."""
+    path = href.split("?", 1)[0].rstrip("/")
+    return path.rsplit("/", 1)[-1] or href
 
 
 def _link(order, position, path, block: Block, href: str, op: str, date: str | None) -> _Found:
@@ -415,8 +431,9 @@ def classify(old: str, new: str, rd: Reader | None = None,
 def _is_spelling(changed: list[tuple[list[str], list[str]]]) -> bool:
     """SPEC's minor-edit rule: every changed word pairs with a look-alike, no digit, none added."""
     for a, b in changed:
-        wa = [fold(t) for t in a if is_word(t)]
-        wb = [fold(t) for t in b if is_word(t)]
+        # Words of the folded text: a quote inside a word ("People‘s" → "People's") is style.
+        wa = [t for t in tokens(fold("".join(a))) if is_word(t)]
+        wb = [t for t in tokens(fold("".join(b))) if is_word(t)]
         if len(wa) != len(wb):
             return False
         for x, y in zip(wa, wb):

@@ -23,8 +23,9 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from . import decode, locales, reading, text as text_module
+from . import decode, entries, locales, reading, text as text_module
 from .decode import decode_html
+from .entries import repeated_entries
 from .errors import ParseError
 from .locales import all_volatile_words, alternation as _alt, code_of
 from .models import Block, Document, ParseRules, Section
@@ -90,8 +91,13 @@ COUNTERS = (
 )
 SESSION_PARAM_RE = re.compile(
     r"^(?:sid|sessionid|session_id|phpsessid|jsessionid|aspsessionid\w*|token|csrf\w*|"
-    r"utm_\w+|_ga|fbclid|gclid|cachebuster|_|ts|timestamp)$", re.IGNORECASE
+    r"utm_\w+|_ga|_gl|fbclid|gclid|dclid|msclkid|yclid|igshid|mc_cid|mc_eid|_hsenc|_hsmi|"
+    r"mkt_tok|cmpid|s_cid|xtor|wt\.mc_id|ref_src|cachebuster|_|ts|timestamp)$", re.IGNORECASE
 )
+# Cache-busting parameters: `?v=1764253365`, `?t=9f3a2c1d`; a bare `?1764253365` too.
+CACHE_PARAM_RE = re.compile(r"^(?:v|ver|version|t|cb|rnd|rand|random|nocache|_t|itok|time|"
+                            r"hash|h|rev|build|\d+)$", re.IGNORECASE)
+CACHE_VALUE_RE = re.compile(r"^(?:\d{6,}|[0-9a-f]{6,}|[\d.]+)?$", re.IGNORECASE)
 _DIGIT_RE = re.compile(r"\d")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
@@ -167,7 +173,7 @@ def fingerprint(rules: ParseRules = ParseRules()) -> str:
 def _code_digest() -> bytes:
     # Any edit to the parser's modules changes it: no version number to forget to bump.
     sha = hashlib.sha256()
-    for module in (decode, locales, reading, text_module):
+    for module in (decode, entries, locales, reading, text_module):
         sha.update(Path(module.__file__).read_bytes())
     sha.update(Path(__file__).read_bytes())
     return sha.digest()
@@ -499,8 +505,11 @@ class _Builder:
                 self.paragraph(text, self.links(el))
         elif tag in ("ul", "ol"):
             self.close_entry()
+            listing = repeated_entries(el, self.reader, _text)
             for li in el:
-                if li.tag == "li":
+                if li in listing:
+                    self._listed(li, listing[li])
+                elif li.tag == "li":
                     self._item(li)
                 else:
                     self.walk(li)
@@ -531,8 +540,12 @@ class _Builder:
 
         if el.text and el.text.strip():
             run.append(el.text)
+        listing = repeated_entries(el, self.reader, _text)
         for child in el:
-            if isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child in self.blocky):
+            if child in listing:
+                flush()
+                self._listed(child, listing[child])
+            elif isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child in self.blocky):
                 flush()
                 self.walk(child)
             else:
@@ -540,6 +553,11 @@ class _Builder:
             if child.tail:
                 run.append(child.tail)
         flush()
+
+    def _listed(self, item, dated: tuple[str, str]) -> None:
+        """One item of a listing (see `entries`): one entry, title, lead and date together."""
+        self.close_entry()
+        self.add("entry", dated[1], self.links(item), dated[0])
 
     def _item(self, li) -> None:
         nested = [c for c in li if c.tag in ("ul", "ol", "table", "dl")]
@@ -626,5 +644,6 @@ def normalize_url(href: str, base: str | None = None) -> str:
         return href
     path = re.sub(r";jsessionid=[^/?#]*", "", parts.path, flags=re.IGNORECASE)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
-             if not SESSION_PARAM_RE.match(k)]
+             if not SESSION_PARAM_RE.match(k)
+             and not (CACHE_PARAM_RE.match(k) and CACHE_VALUE_RE.match(v))]
     return urlunsplit((parts.scheme, parts.netloc.lower(), path, urlencode(query), ""))
