@@ -58,11 +58,28 @@ def diff(
         out.append(_Found(j, 0, Change(path, "moved", "moved", path[-1], path[-1],
                                        [["=", path[-1]]], [], 0.1, False)))
     out.sort(key=lambda f: (f.order, f.position))
-    changes = [f.change for f in out]
+    changes = _once(f.change for f in out)
     for c in changes:
         c.source = source
         c.alert = overrides.get(c.category, c.category not in QUIET_CATEGORIES)
     return changes
+
+
+def _once(changes) -> list[Change]:
+    """One change, one record: the same edit in a block the page repeats (an FAQ shown as an
+    overview and as an accordion) is kept once, its locator naming the other places."""
+    first: dict[tuple, Change] = {}
+    out: list[Change] = []
+    for c in changes:
+        key = (c.kind, c.category, c.old_text, c.new_text)
+        if c.kind == "moved" or key not in first:
+            first[key] = c
+            out.append(c)
+            continue
+        kept = first[key]
+        place = " › ".join(c.section) + (f" {c.locator}" if c.locator else "")
+        kept.locator = (f"{kept.locator} · " if kept.locator else "") + f"also in {place}"
+    return out
 
 
 @dataclass

@@ -242,13 +242,42 @@ def _main_content(root, rules: ParseRules, metadata: dict[str, str]):
         if el.tag == "main" or el.get("role") == "main":
             if weights.get(el, (0, 0))[0] >= 0.3 * total:
                 return _widen_to_h1(el, weights)
+    return _widen_to_h1(_densest(body, weights, total), weights)
+
+
+#: Containers that are content themselves: a chronology table that grows to most of the
+#: page's text is still one part of the page, not the page.
+_NEVER_ROOT = frozenset("ul ol li dl dt dd pre blockquote p".split())
+_TABLE_PARTS = frozenset("table thead tbody tfoot tr td th".split())
+_LAYOUT_BLOCKS = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4")
+
+
+def _densest(body, weights: dict, total: int):
+    """The container holding most of the page's non-link text, without leaving headings out.
+
+    Descending by weight alone flips when one table or list outgrows the rest of the page;
+    a container that leaves a section heading (h1–h3) outside is already too deep.
+    """
     node = body
     while True:
         heavier = [c for c in node if weights.get(c, (0, 0))[0] >= 0.55 * total]
-        if not heavier:
-            break
-        node = heavier[0]
-    return _widen_to_h1(node, weights)
+        if not heavier or heavier[0].tag in _NEVER_ROOT or _data_table(heavier[0]):
+            return node
+        child = heavier[0]
+        if _headings(node) > _headings(child):
+            return node
+        node = child
+
+
+def _data_table(el) -> bool:
+    """A table (or part of one) of data; a table whose cells hold blocks lays out the page."""
+    if el.tag not in _TABLE_PARTS:
+        return False
+    return next((d for d in el.iter(*_LAYOUT_BLOCKS) if d is not el), None) is None
+
+
+def _headings(el) -> int:
+    return sum(1 for _ in el.iter("h1", "h2", "h3"))
 
 
 def _select(root, selector: str) -> list:
@@ -368,6 +397,14 @@ def _mark_breaks(content) -> set:
         if tag == "br" or tag in BLOCK_TAGS or tag in ("td", "th", "img"):
             el.tail = "\n" + (el.tail or "")
         if isinstance(tag, str) and tag in BLOCK_TAGS:
+            # ...and before it: "<a>Title</a><p>Lead</p>" is two phrases, not "TitleLead".
+            prev = el.getprevious()
+            if prev is not None:
+                if prev.tail is None or not prev.tail[-1:].isspace():
+                    prev.tail = (prev.tail or "") + "\n"
+            elif (parent := el.getparent()) is not None and parent.text and \
+                    not parent.text[-1:].isspace():
+                parent.text += "\n"
             for a in el.iterancestors():
                 if a in blocky:
                     break
