@@ -445,14 +445,12 @@ class _Builder:
         self.stack.append((level, text))
         self.sections.append((tuple(t for _, t in self.stack), []))
 
-    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None,
-            *, checked: bool = False):
-        """Add a passage; `checked`: the caller has already found it is no volatile line."""
+    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None):
         for pattern in self.ignore:
             text = clean(pattern.sub("", text))
         if not text and not links:
             return
-        if kind != "entry" and not (checked and not self.ignore) and self._volatile(text):
+        if kind != "entry" and self._volatile(text):
             return
         self.sections[-1][1].append(Block(kind, text, date, links))
 
@@ -485,8 +483,6 @@ class _Builder:
             if links:
                 self.add("link", "", links)
             return
-        if self._volatile(text):
-            return  # a counter or "Updated" line, even right after an entry
         dated = self.reader.leading_date(text)
         if dated and not dated[1]:
             self.close_entry()
@@ -500,10 +496,12 @@ class _Builder:
             self.heading(7, text.rstrip(": "))
             return
         if self.entry is not None:
+            if self._volatile(text):
+                return  # a counter or "Updated" line after an entry is not part of it
             self.entry[1].append(text)
             self.entry[2].extend(links)
             return
-        self.add(self._kind(text, links), text, links, checked=True)
+        self.add(self._kind(text, links), text, links)
 
     def close_entry(self) -> None:
         if self.entry is None:

@@ -81,8 +81,9 @@ class Reader:
         self.figure_re = self._figure_re()
         self._isos: dict[str, str | None] = {}
         #: the words of "Updated on" lines in this language and English, longest first
-        self.updated_words = tuple(sorted({w for lang in self.langs for w in lang.updated_words},
-                                          key=len, reverse=True))
+        words = {w for lang in self.langs for w in lang.updated_words}
+        # to find them in a page, "updated" finds "last updated" too
+        self.updated_words = tuple(w for w in words if not any(o != w and o in w for o in words))
 
     @staticmethod
     def _month_re(lang: Language) -> str:
