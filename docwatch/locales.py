@@ -22,20 +22,27 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {"updated": ("last updated", "updated", "last modified", "modified", "date modified",
                        "last reviewed", "reviewed", "revised", "page updated"),
            "views": ("number of views", "page views", "views", "hits", "viewed", "visitors",
-                     "visits")},
+                     "visits"),
+           "comments": ("comments",),
+           "visitors": ("total", "today", "now", "online", "visitor")},
     "lt": {"updated": ("paskutinį kartą atnaujinta", "atnaujinta", "atnaujinimo data",
                        "paskutinis atnaujinimas", "redaguota", "keista"),
            "views": ("peržiūrų skaičius", "peržiūros", "peržiūrų", "peržiūrėta", "lankytojų",
-                     "lankytojai")},
+                     "lankytojai"),
+           "comments": ("komentarai",),
+           "visitors": ("lankytojų", "šiandien", "viso", "dabar")},
     "de": {"updated": ("zuletzt aktualisiert", "aktualisiert", "letzte änderung",
                        "zuletzt geändert", "geändert", "stand:"),
-           "views": ("aufrufe", "zugriffe", "seitenaufrufe", "besucher")},
+           "views": ("aufrufe", "zugriffe", "seitenaufrufe", "besucher"),
+           "comments": ("kommentare",)},
     "fr": {"updated": ("dernière mise à jour", "mis à jour", "mise à jour", "modifié",
                        "actualisé"),
-           "views": ("vues", "consultations", "visiteurs", "lectures")},
+           "views": ("vues", "consultations", "visiteurs", "lectures"),
+           "comments": ("commentaires",)},
     "pl": {"updated": ("ostatnia aktualizacja", "zaktualizowano", "aktualizacja",
                        "data modyfikacji", "zmodyfikowano", "data aktualizacji"),
-           "views": ("wyświetleń", "wyświetlenia", "odsłon", "odsłony", "liczba odwiedzin")},
+           "views": ("wyświetleń", "wyświetlenia", "odsłon", "odsłony", "liczba odwiedzin"),
+           "comments": ("komentarze",)},
     "lv": {"updated": ("pēdējās izmaiņas", "atjaunināts", "atjaunots", "labots",
                        "aktualizēts"),
            "views": ("skatījumi", "skatījumu skaits", "apmeklējumi", "skatīts")},
@@ -115,11 +122,11 @@ def language(code: str) -> Language:
     )
 
 
-def all_volatile_words() -> tuple[tuple[str, ...], tuple[str, ...]]:
-    """(updated words, counter words) of every language listed, longest first."""
-    updated = {w for lang in VOLATILE_WORDS.values() for w in lang["updated"]}
-    views = {w for lang in VOLATILE_WORDS.values() for w in lang["views"]}
-    return tuple(sorted(updated, key=len, reverse=True)), tuple(sorted(views, key=len, reverse=True))
+def all_volatile_words(kind: str) -> tuple[str, ...]:
+    """The words of one kind of volatile line ("updated", "views", "comments", "visitors") in
+    every language listed, longest first."""
+    words = {w for lang in VOLATILE_WORDS.values() for w in lang.get(kind, ())}
+    return tuple(sorted(words, key=len, reverse=True))
 
 
 # --- reading CLDR -------------------------------------------------------------------------
@@ -176,7 +183,6 @@ def _pattern_regex(pattern: str) -> str | None:
     out: list[str] = []
     for k, tok in enumerate(tokens):
         letter = tok[0]
-        numeric_next = k + 1 < len(tokens) and tokens[k + 1][0] in "yMLd" and len(tokens[k + 1]) <= 2
         if tok.startswith("'"):
             lit = tok[1:-1].replace("''", "'") if len(tok) > 1 else "'"
             out.append(re.escape(lit) if lit.strip() else r"\s*")
@@ -195,13 +201,18 @@ def _pattern_regex(pattern: str) -> str | None:
         elif tok == ".":
             # Between two numbers the dot is what makes "19.11.2025" a date; after a word it
             # is often dropped ("2023 m liepos").
-            prev_numeric = k > 0 and tokens[k - 1][0] in "yMLd" and len(tokens[k - 1]) <= 2
-            out.append(r"\." if prev_numeric and numeric_next else r"\.?")
+            between = 0 < k < len(tokens) - 1 and _numeric(tokens[k - 1]) and _numeric(tokens[k + 1])
+            out.append(r"\." if between else r"\.?")
         elif tok == ",":
             out.append(",?")
         else:
             out.append(re.escape(tok))
     return re.sub(r"(?:\\s\*)+", r"\\s*", "".join(out))
+
+
+def _numeric(token: str) -> bool:
+    """A pattern field written in digits: the year, or a day or month of one or two digits."""
+    return token[0] == "y" or token[0] in "MLd" and len(token) <= 2
 
 
 def _unit_words(loc: Locale, unit: str, width: str = "long") -> set[str]:

@@ -165,6 +165,20 @@ CREATE TABLE sections (
 );
 """
 
+#: The analysts' view of changes as schema 2 made it (schema 4 adds `date`).
+_CHANGE_FEED_V2 = """
+CREATE VIEW change_feed AS
+    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
+           changes.locator, changes.kind, changes.category,
+           coalesce(changes.old_text, old.text) AS old_text,
+           coalesce(changes.new_text, new.text) AS new_text,
+           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at,
+           changes.snapshot_id
+    FROM changes JOIN sources ON sources.id = changes.source_id
+    LEFT JOIN passages old ON old.id = changes.old_passage_id
+    LEFT JOIN passages new ON new.id = changes.new_passage_id;
+"""
+
 V2_AFTER = """
 DROP TABLE sections_v1;
 CREATE INDEX sections_current ON sections(source_id, valid_to);
@@ -199,17 +213,7 @@ CREATE VIEW section_history AS
     JOIN section_texts ON section_texts.id = sections.id
     JOIN snapshots first ON first.id = sections.valid_from
     LEFT JOIN snapshots last ON last.id = sections.valid_to;
-CREATE VIEW change_feed AS
-    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
-           changes.locator, changes.kind, changes.category,
-           coalesce(changes.old_text, old.text) AS old_text,
-           coalesce(changes.new_text, new.text) AS new_text,
-           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at,
-           changes.snapshot_id
-    FROM changes JOIN sources ON sources.id = changes.source_id
-    LEFT JOIN passages old ON old.id = changes.old_passage_id
-    LEFT JOIN passages new ON new.id = changes.new_passage_id;
-CREATE VIEW check_log AS
+""" + _CHANGE_FEED_V2 + """CREATE VIEW check_log AS
     SELECT fetches.id, sources.name AS source, fetches.started_at, fetches.result,
            fetches.error_kind, fetches.error, fetches.http_status, fetches.duration_ms,
            fetches.changes, fetches.snapshot_id
@@ -328,17 +332,8 @@ V4 = """
 ALTER TABLE changes ADD COLUMN date TEXT;
 CREATE INDEX changes_date ON changes(date) WHERE date IS NOT NULL;
 DROP VIEW change_feed;
-CREATE VIEW change_feed AS
-    SELECT changes.id, sources.name AS source, sources.url, changes.section, changes.section_path,
-           changes.locator, changes.kind, changes.category,
-           coalesce(changes.old_text, old.text) AS old_text,
-           coalesce(changes.new_text, new.text) AS new_text,
-           changes.diff, changes.figures, changes.significance, changes.alert, changes.detected_at,
-           changes.snapshot_id, changes.date
-    FROM changes JOIN sources ON sources.id = changes.source_id
-    LEFT JOIN passages old ON old.id = changes.old_passage_id
-    LEFT JOIN passages new ON new.id = changes.new_passage_id;
-"""
+""" + _CHANGE_FEED_V2.replace(
+    "changes.snapshot_id\n", "changes.snapshot_id, changes.date\n")
 
 
 #: (version, SQL to run, Python step to run after it, SQL to run last)

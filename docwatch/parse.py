@@ -59,8 +59,8 @@ HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.I
 # Volatile lines ("Updated on: 2011.03.31", "Zuletzt aktualisiert am 19.11.2025 um 07:56 Uhr",
 # "Peržiūrų skaičius: 1234"): recorded as metadata, never content. Words of every language
 # docwatch knows apply on every page: a German "Stand:" line is volatile on an English page too.
-UPDATED_WORDS, COUNTER_WORDS = all_volatile_words()
-_WORDS = {"updated": UPDATED_WORDS, "views": COUNTER_WORDS}
+UPDATED_WORDS, COUNTER_WORDS = all_volatile_words("updated"), all_volatile_words("views")
+_COMMENTS, _VISITORS = all_volatile_words("comments"), all_volatile_words("visitors")
 UPDATED_RE = re.compile(
     rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
     r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*(.{0,60}?)[\s\W]*$", re.IGNORECASE)
@@ -68,9 +68,6 @@ UPDATED_RE = re.compile(
 _UPDATED_REST_RE = re.compile(
     r"\b(?:\d{1,2}[:.]\d{2}(?::\d{2})?|on|am|um|at|à|le|o|d\.|val\.|uhr|h|godz\.|plkst\.|,|-)\b\.?",
     re.IGNORECASE)
-# Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
-_COMMENTS = ("comments", "komentarai", "kommentare", "commentaires", "komentarze")
-_VISITORS = ("total", "today", "now", "online", "visitor", "lankytojų", "šiandien", "viso", "dabar")
 
 
 def _hints(phrases) -> frozenset[str]:
@@ -82,6 +79,7 @@ def _hints(phrases) -> frozenset[str]:
 _HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 UPDATED_HINTS = _hints(UPDATED_WORDS)
 COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS)
+# Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
 COUNTERS = (
     ("views", re.compile(
         rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:times|kartų|kartus|mal|fois|razy))?"
@@ -258,15 +256,15 @@ def _densest(body, weights: dict, total: int):
     Descending by weight alone flips when one table or list outgrows the rest of the page;
     a container that leaves a section heading (h1–h3) outside is already too deep.
     """
-    node = body
+    node, headings = body, _headings(body)
     while True:
         heavier = [c for c in node if weights.get(c, (0, 0))[0] >= 0.55 * total]
         if not heavier or heavier[0].tag in _NEVER_ROOT or _data_table(heavier[0]):
             return node
         child = heavier[0]
-        if _headings(node) > _headings(child):
+        if (inside := _headings(child)) < headings:
             return node
-        node = child
+        node, headings = child, inside
 
 
 def _data_table(el) -> bool:

@@ -78,11 +78,15 @@ class Reader:
         self._weekday_re = re.compile(
             rf"(?<!\w)(?:{_alt({w for lang in self.langs for w in lang.weekdays})})(?!\w)",
             re.IGNORECASE)
+        self._scales = {w: s for lang in self.langs for w, s in lang.scales.items()}
+        self._units = {**{w: "%" for lang in self.langs for w in lang.percent},
+                       **{w: c for lang in self.langs for w, c in lang.currencies.items()},
+                       **{w: s for lang in self.langs for w, s in lang.sizes.items()}}
         self.figure_re = self._figure_re()
         self._isos: dict[str, str | None] = {}
-        #: the words of "Updated on" lines in this language and English, longest first
+        # The words that find "Updated on" lines in a page, in this language and English;
+        # none that another contains ("updated" finds "last updated" too).
         words = {w for lang in self.langs for w in lang.updated_words}
-        # to find them in a page, "updated" finds "last updated" too
         self.updated_words = tuple(w for w in words if not any(o != w and o in w for o in words))
 
     @staticmethod
@@ -166,14 +170,9 @@ class Reader:
 
     # --- figures --------------------------------------------------------------------------
     def _figure_re(self) -> re.Pattern:
-        scales = {w for lang in self.langs for w in lang.scales}
-        units = {w for lang in self.langs
-                 for w in (*lang.percent, *lang.currencies, *lang.sizes)}
+        """Times, and numbers with their scale and unit words (`_scales`, `_units`)."""
+        scales, units = set(self._scales), set(self._units)
         clock = {fold(w) for lang in self.langs for w in lang.clock_words}
-        self._scales = {w: s for lang in self.langs for w, s in lang.scales.items()}
-        self._units = {**{w: "%" for lang in self.langs for w in lang.percent},
-                       **{w: c for lang in self.langs for w, c in lang.currencies.items()},
-                       **{w: s for lang in self.langs for w, s in lang.sizes.items()}}
         end = r"(?![^\W\d_])"
         return re.compile(
             rf"""(?<![\w.,])(?=[\d$€£]|USD|EUR)(?:
