@@ -19,7 +19,7 @@ from bs4 import BeautifulSoup
 
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.diffing import diff
-from docwatch.parse import parse
+from docwatch.parsing import parse
 
 EDGI = Path(__file__).parent.parent / "tests/fixtures/edgi"
 ROUNDS = 30

@@ -22,7 +22,7 @@ __all__ = ["__version__", "check", "diff", "parse", "open_store"]
 
 def parse(body: bytes | str, *, url: str | None = None, content_type: str | None = None) -> Document:
     """Parse an HTML page into a `Document` of sections."""
-    from .parse import parse as _parse
+    from .parsing import parse as _parse
 
     return _parse(body, url=url, content_type=content_type)
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import click
 
 from . import __version__
-from .errors import ConfigError, DocwatchError
+from .errors import ConfigError, DocwatchError, UsageError
 from .models import CATEGORIES, CheckResult
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -27,15 +27,67 @@ class Settings:
     def db_path(self) -> str:
         return self.db or "docwatch.db"
 
-    def load_config(self):
+    def load_config(self, *, announce: bool = False):
+        """The config; `announce` says on stderr when the built-in pages stand in for one."""
         from .config import load
 
-        return load(self.config or "docwatch.toml", required=self.config is not None)
+        path = self.config or "docwatch.toml"
+        config = load(path, required=self.config is not None)
+        if announce and self.config is None and not Path(path).exists():
+            names = ", ".join(s.name for s in config.sources)
+            click.echo(f"docwatch: no {path} here (or --config): watching the built-in "
+                       f"ministry pages ({names})", err=True)
+        return config
 
-    def store(self, path: str | None = None):
+    def store(self, *, create: bool = True):
+        """The database; read-only commands (`create=False`) never make one at a mistyped path."""
         from .store import Store
 
-        return Store(path or self.db_path)
+        return Store(writable_path(self.db_path) if create else existing_path(self.db_path))
+
+
+def existing_path(db: str) -> str:
+    if not Path(db).is_file():
+        raise UsageError(f"{db}: no docwatch database there (check --db or DOCWATCH_DB; "
+                         "`docwatch fetch --once` makes one)")
+    return db
+
+
+def writable_path(db: str) -> str:
+    """`db`, if a database can be there; else one line saying why not."""
+    path = Path(db)
+    folder = path.parent
+    if path.is_dir():
+        raise UsageError(f"{db}: is a directory, not a database file")
+    if not folder.is_dir():
+        raise UsageError(f"{db}: the directory {folder} does not exist")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise UsageError(f"{db}: the directory {folder} is not writable")
+    if path.exists() and not os.access(path, os.W_OK):
+        raise UsageError(f"{db}: the file is read-only")
+    return db
+
+
+def known_source(store, source: str | None) -> str | None:
+    """`source` if the database has it; else a usage error that lists what it has."""
+    if source is None or store.has_source(source):
+        return source
+    names = store.source_names()
+    shown = ", ".join(names[:8]) + (f" and {len(names) - 8} more" if len(names) > 8 else "")
+    raise UsageError(f"{source}: unknown source in {store.path}"
+                     + (f" (it has: {shown})" if names else " (it has none yet)"))
+
+
+def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
+    """--since/--at: a date, an ISO time or an age, else exit 2."""
+    from .times import parse_when
+
+    if value is None or (param.name == "at" and value.isdigit()):  # --at also takes a snapshot id
+        return value
+    try:
+        return parse_when(value)
+    except ValueError as e:
+        raise click.BadParameter(str(e)) from None
 
 
 class _Group(click.Group):
@@ -46,6 +98,9 @@ class _Group(click.Group):
             return super().invoke(ctx)
         except ConfigError as e:
             click.echo(f"docwatch: config error: {e}", err=True)
+            ctx.exit(EXIT_USAGE)
+        except UsageError as e:
+            click.echo(f"docwatch: {e}", err=True)
             ctx.exit(EXIT_USAGE)
         except DocwatchError as e:
             click.echo(f"docwatch: {e}", err=True)
@@ -72,43 +127,61 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
 @cli.command("fetch")
 @click.option("--once", is_flag=True, required=True,
               help="Check now, once (for schedules use `docwatch run`).")
+@click.option("-v", "--verbose", is_flag=True,
+              help="On a terminal, list every page checked, not only those that changed or failed.")
 @click.argument("sources", nargs=-1)
 @click.pass_obj
-def fetch_cmd(settings: Settings, once: bool, sources: tuple[str, ...]) -> None:
-    """Check every configured page (or just SOURCES) now and print what changed."""
-    from .pipeline import check_all
+def fetch_cmd(settings: Settings, once: bool, verbose: bool, sources: tuple[str, ...]) -> None:
+    """Check every configured page (or just SOURCES) now and print what changed.
 
-    config = settings.load_config()
+    On a terminal a progress bar counts the checks; then the pages that changed or failed
+    are listed (all with -v), and a summary line ends the run. Piped, every page gets a
+    line, then the summary. Ctrl-C stops starting checks, lets the running ones be recorded
+    and prints the summary of what was (exit 130).
+    """
+    from .pipeline import check_all
+    from .progress import Tally, bar, interruptible
+
+    config = settings.load_config(announce=True)
     chosen = config.select(sources)
     store = settings.store()
-    results = check_all(chosen, store, targets=config.notify, settings=config.fetch,
-                        tz=config.timezone)
-    _report(results, store)
+    tally = Tally(len(chosen))
+    terminal = sys.stdout.isatty()
+    with interruptible() as stop, bar(tally, enabled=terminal) as add:
+        results = check_all(chosen, store, targets=config.notify, settings=config.fetch,
+                            tz=config.timezone, on_result=add, stop=stop)
+    _report(results, store, quiet=terminal and not verbose)
+    click.echo(tally.summary(interrupted=stop.is_set()))
+    if stop.is_set():
+        sys.exit(130)
     if any(not r.ok for r in results):
         sys.exit(EXIT_FAILED)
 
 
-def _report(results: list[CheckResult], store) -> None:
+def _report(results: list[CheckResult], store, *, quiet: bool = False) -> None:
+    """Each result: failures on stderr, alerts rendered; `quiet` leaves out pages with nothing
+    to tell."""
     from . import render
 
     for r in results:
         if not r.ok:
             click.echo(f"docwatch: {r.source}: {r.error} [{r.error_kind}]", err=True)
-            continue
-        if r.status == "new":
-            click.echo(f"{r.source}: first snapshot recorded")
-        elif not r.changes:
-            click.echo(f"{r.source}: no change")
-        else:
-            alerts = r.alerts
-            quiet = len(r.changes) - len(alerts)
-            note = f" (+{quiet} recorded without alert)" if quiet else ""
-            if not alerts:
-                click.echo(f"{r.source}: {len(r.changes)} change(s) recorded, none alerting")
-                continue
+        elif r.alerts:
+            quiet_changes = len(r.changes) - len(r.alerts)
+            note = f" (+{quiet_changes} recorded without alert)" if quiet_changes else ""
             info = store.snapshot_info(r.snapshot_id)
-            title, body = render.text([render.Page(r.source, info["title"], info["url"], alerts)])
+            title, body = render.text([render.Page(r.source, info["title"], info["url"], r.alerts)])
             _print_alert(title + note, body)
+        elif not quiet:
+            click.echo(f"{r.source}: {_NO_ALERT.get(r.status, r.status)}".format(n=len(r.changes)))
+
+
+_NO_ALERT = {
+    "new": "first snapshot recorded",
+    "changed": "{n} change(s) recorded, none alerting",
+    "noise_only": "no change (only counters, dates or markup differed)",
+    "unchanged": "no change",
+}
 
 
 def _print_alert(title: str, body: str) -> None:
@@ -128,16 +201,19 @@ def _print_alert(title: str, body: str) -> None:
 
 @cli.command("changes")
 @click.option("--source", "-s", help="Only this source.")
-@click.option("--since", help="Only changes detected on or after this date (YYYY-MM-DD).")
+@click.option("--since", callback=_when, metavar="WHEN",
+              help="Only changes detected since then: 2024-03-01, 2024-03-01T09:30 (UTC) or 7d.")
 @click.option("--category", "-c", type=click.Choice(CATEGORIES), help="Only this category.")
 @click.option("--all", "show_all", is_flag=True, help="Include changes that do not alert.")
-@click.option("--limit", "-n", type=int, default=None, help="At most this many, newest first.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many, newest first.")
 @click.option("--json", "as_json", is_flag=True, help='Print {"changes": [...]} per the contract.')
 @click.pass_obj
 def changes_cmd(settings: Settings, source, since, category, show_all, limit, as_json) -> None:
     """List recorded changes, newest first (alerting ones unless --all)."""
-    store = settings.store()
-    rows = store.changes(source=source, since=since, category=category,
+    from .times import day_start
+
+    store = settings.store(create=False)
+    rows = store.changes(source=known_source(store, source), since=since and day_start(since), category=category,
                          alerts_only=not show_all, limit=limit)
     if as_json:
         _print_json([{**c.to_dict(), **meta} for meta, c in rows])
@@ -194,7 +270,7 @@ def _print_json(changes: list[dict]) -> None:
 @cli.command("feed")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default stdout).")
 @click.option("--source", "-s", help="Only this source.")
-@click.option("--limit", "-n", type=int, default=200, show_default=True, help="Newest changes to include.")
+@click.option("--limit", "-n", type=click.IntRange(min=1), default=200, show_default=True, help="Newest changes to include.")
 @click.option("--all", "show_all", is_flag=True, help="Include changes that do not alert.")
 @click.pass_obj
 def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: int,
@@ -205,10 +281,9 @@ def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: 
     """
     from .feed import atom
 
-    store = settings.store()
-    if source:
-        store.snapshot_at(source)  # one clear line for an unknown source
-    xml = atom(store.changes(source=source, alerts_only=not show_all, limit=limit), source=source)
+    store = settings.store(create=False)
+    rows = store.changes(source=known_source(store, source), alerts_only=not show_all, limit=limit)
+    xml = atom(rows, source=source)
     if output:
         tmp = Path(output + ".tmp")
         tmp.write_bytes(xml)
@@ -231,7 +306,7 @@ def notify_cmd(settings: Settings, test: bool) -> None:
             raise ConfigError("no [[notify]] channel is configured to test")
         results = notify.send_test(channels)
         for channel, ok, error in results:
-            click.echo(f"{'sent  ' if ok else 'FAILED'}  {notify.redact(channel)}"
+            click.echo(f"{'sent  ' if ok else 'FAILED'}  {notify.display(channel)}"
                        + (f"  {error}" if error else ""))
         if not all(ok for _, ok, _ in results):
             sys.exit(EXIT_FAILED)
@@ -253,8 +328,8 @@ def sources_cmd(settings: Settings) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    config = settings.load_config()
-    status = settings.store().status() if Path(settings.db_path).exists() else {}
+    config = settings.load_config(announce=True)
+    status = settings.store(create=False).status() if _db_given_or_made(settings) else {}
     table = Table(box=None, pad_edge=False)
     for column in ("source", "schedule", "next check", "last check", "result", "changes",
                    "versions"):
@@ -279,6 +354,11 @@ def sources_cmd(settings: Settings) -> None:
     console.print(table)
 
 
+def _db_given_or_made(settings: Settings) -> bool:
+    """A database named with --db must exist; the default one may not yet (nothing checked)."""
+    return settings.db is not None or Path(settings.db_path).exists()
+
+
 def _minute(iso: str | None) -> str:
     return iso[:16].replace("T", " ") if iso else "-"
 
@@ -292,8 +372,8 @@ def history_cmd(settings: Settings, source: str, section: str | None, show_text:
     """How SOURCE's sections changed: each version's dates and the changes that made it."""
     from .render import LABELS, quote
 
-    store = settings.store()
-    versions = store.section_versions(source, section)
+    store = settings.store(create=False)
+    versions = store.section_versions(known_source(store, source), section)
     if not versions:
         store.snapshot_at(source)  # says "unknown source" or "no snapshot" when that is why
         raise DocwatchError(f"{source}: no section matches {section!r}")
@@ -316,13 +396,15 @@ def history_cmd(settings: Settings, source: str, section: str | None, show_text:
 
 @cli.command("show")
 @click.argument("source")
-@click.option("--at", help="A date (YYYY-MM-DD), a time (ISO) or a snapshot id [default: latest].")
+@click.option("--at", callback=_when, metavar="WHEN",
+              help="A date (2024-03-01: as it was that day's end), an ISO time (UTC unless it "
+                   "says), an age (7d) or a snapshot id [default: latest].")
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
 @click.pass_obj
 def show_cmd(settings: Settings, source: str, at: str | None, as_json: bool) -> None:
     """The page's sections as they were at a date (or now), from the store."""
-    store = settings.store()
-    snapshot_id = store.snapshot_at(source, at)
+    store = settings.store(create=False)
+    snapshot_id = store.snapshot_at(known_source(store, source), at)
     info, doc = store.snapshot_info(snapshot_id), store.document(snapshot_id)
     if as_json:
         click.echo(json.dumps({"snapshot_id": snapshot_id, "taken_at": info["taken_at"],
@@ -350,11 +432,11 @@ def reparse_cmd(settings: Settings, sources: tuple[str, ...]) -> None:
     from .models import Source
     from .pipeline import reparse
 
-    store = settings.store()
+    store = settings.store(create=False)
     configured = {s.name: s for s in settings.load_config().sources}
     names = sources or tuple(store.source_names())
     for name in names:
-        store.snapshot_at(name)  # a clear error for an unknown source
+        known_source(store, name)
         source = configured.get(name) or Source(name=name, url="")
         rebuilt = reparse(source, store)
         versions = len(store.snapshots_of(name))
@@ -378,23 +460,30 @@ def run_cmd(settings: Settings, log_format: str) -> None:
     from .schedules import run
 
     logs.setup(log_format)
-    config = settings.load_config()
+    config = settings.load_config(announce=True)
     settings.store().close()  # create or upgrade the database before any check
     run(config, settings.db_path, settings.load_config)
 
 
 @cli.command("demo")
+@click.option("--db", "demo_db", type=click.Path(dir_okay=False),
+              help="Where to write the demo database [default: the global --db, else demo.db].")
 @click.pass_obj
-def demo_cmd(settings: Settings) -> None:
+def demo_cmd(settings: Settings, demo_db: str | None) -> None:
     """Replay the bundled history of both ministry pages offline (writes demo.db).
 
     Serves every dated version on 127.0.0.1, runs the real pipeline over them in order,
-    prints the alerts, and shows sqlite-utils commands to explore the result.
+    prints the alerts, and shows sqlite-utils commands to explore the result. It replaces
+    only a database an earlier demo made; any other file at that path is left alone (exit 2).
     """
     from .demo import run_demo
+    from .store import made_by
 
-    db = settings.db or "demo.db"
+    db = writable_path(demo_db or settings.db or "demo.db")
     if os.path.exists(db):
+        if "demo" not in made_by(db):
+            raise UsageError(f"{db}: exists and was not made by `docwatch demo`; it is left "
+                             "alone (give the demo another path: --db demo.db)")
         for suffix in ("", "-wal", "-shm"):
             Path(db + suffix).unlink(missing_ok=True)
     run_demo(db, echo=_demo_echo)

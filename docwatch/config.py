@@ -240,7 +240,11 @@ def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
         raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
     url = _str(at, raw, "url", required=True)
     if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
-        raise ConfigError(f"{at}: url: {url!r} is not an Apprise URL such as 'mailto://…'")
+        raise ConfigError(f"{at}: url: not an Apprise URL such as 'mailto://…'")
+    from .notify import channel_problem, display  # Apprise is loaded only for [[notify]]
+
+    if problem := channel_problem(url):
+        raise ConfigError(f"{at}: url {display(url)}: {problem}")
     sources = _strings(at, raw, "sources")
     if missing := [s for s in sources if s not in names]:
         raise ConfigError(f"{at}: sources: no source named {missing[0]!r}")

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 
 class DocwatchError(Exception):
     """Base class: an expected fault, reported as one clear line."""
@@ -9,6 +11,11 @@ class DocwatchError(Exception):
 
 class ConfigError(DocwatchError):
     """The configuration file is unreadable or invalid (names file, field and reason)."""
+
+
+class UsageError(DocwatchError):
+    """A command was given something it cannot use: a missing database, a bad date, an
+    unknown source (the CLI exits 2)."""
 
 
 class ParseError(DocwatchError):
@@ -28,3 +35,10 @@ class FetchError(DocwatchError):
         self.kind = kind
         self.status_code = status_code
         self.retry_after = retry_after  # seconds the server asked us to wait (429, 503)
+
+
+def system_reason(text: str) -> str:
+    """"HTTPConnection(host=…): Failed to establish … [Errno 111] Connection refused" → the
+    system's own words at the end, without the HTTP library's object names."""
+    errno = re.findall(r"\[Errno -?\d+\] ([^)'\"]+)", text)
+    return errno[-1].strip() if errno else text.rsplit(": ", 1)[-1]

@@ -10,6 +10,7 @@ redirect, protocol, url.
 
 from __future__ import annotations
 
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -24,7 +25,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from . import __version__
-from .errors import FetchError
+from .errors import FetchError, system_reason
 from .models import Fetched, FetchSettings
 from .transport import Urllib3Transport
 
@@ -152,7 +153,7 @@ class Fetcher:
         except httpx.TimeoutException:
             raise FetchError("timeout", f"no answer within {timeout:g} s") from None
         except httpx.ConnectError as e:
-            raise _connect_error(e) from None
+            raise _connect_error(e, url) from None
         except httpx.DecodingError as e:
             raise FetchError("protocol", f"bad content encoding: {e}") from None
         except httpx.RemoteProtocolError as e:
@@ -316,17 +317,24 @@ def _http_error(status: int, reason: str, head: bytes, retry_after: str | None) 
     return FetchError(kind, f"HTTP {status} {reason}", status, _retry_after(retry_after))
 
 
-def _connect_error(e: httpx.ConnectError) -> FetchError:
+def _connect_error(e: httpx.ConnectError, url: str) -> FetchError:
+    """The failure in the operator's words: the host and the system's reason, without the
+    HTTP library's object names."""
     text = str(e)
     low = text.lower()
+    parts = urlsplit(url)
+    host = parts.hostname or url
+    where = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
     if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low \
-            or "temporary failure in name resolution" in low:
-        return FetchError("dns", f"host name not found ({text})")
+            or "temporary failure in name resolution" in low or "failed to resolve" in low:
+        return FetchError("dns", f"host name not found: {host}")
     if "ssl" in low or "certificate" in low:
-        return FetchError("tls", f"TLS failed ({text})")
+        reason = re.search(r"\[SSL: [A-Z_]+\] ([^(]+?)(?: \(_ssl|$|\))", text)
+        return FetchError("tls", f"TLS with {host} failed: "
+                                 + (reason.group(1).strip() if reason else system_reason(text)))
     if "refused" in low:
-        return FetchError("connect", "connection refused")
-    return FetchError("connect", f"cannot connect ({text})")
+        return FetchError("connect", f"connection refused by {where}")
+    return FetchError("connect", f"cannot connect to {where}: {system_reason(text)}")
 
 
 def fetch(url: str, *, timeout: float = 30.0, robots: bool = False) -> Fetched:

@@ -29,7 +29,7 @@ CREATE TABLE IF NOT EXISTS fetches (
     source_id INTEGER NOT NULL REFERENCES sources(id),
     started_at TEXT NOT NULL,
     duration_ms INTEGER,
-    result TEXT NOT NULL,           -- new | changed | unchanged | not_modified | error
+    result TEXT NOT NULL,           -- new | changed | noise_only | unchanged | not_modified | error
     error_kind TEXT,                -- dns | connect | timeout | tls | gone | blocked | http_4xx | ...
     error TEXT,
     http_status INTEGER,
@@ -335,6 +335,17 @@ DROP VIEW change_feed;
 """ + _CHANGE_FEED_V2.replace(
     "changes.snapshot_id\n", "changes.snapshot_id, changes.date\n")
 
+#: A check's result in the words the analyst saw: a new version whose changes were all noise
+#: (counters, dates, markup) is `noise_only`, not `changed`. `made_by` marks a database made
+#: by `docwatch demo`, the only kind the demo may replace.
+V5 = """
+UPDATE fetches SET result = 'noise_only' WHERE result = 'changed' AND changes = 0;
+CREATE TABLE made_by (
+    command TEXT PRIMARY KEY,  -- 'demo'
+    at TEXT NOT NULL           -- UTC
+);
+"""
+
 
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
@@ -343,6 +354,7 @@ STEPS: list[Step] = [
     (2, V2_BEFORE, _v2_data, V2_AFTER + "".join(fts_sql(*f) for f in FTS)),
     (3, V3, None, ""),
     (4, V4, None, ""),
+    (5, V5, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

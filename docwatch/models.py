@@ -190,7 +190,7 @@ class CheckResult:
     """The outcome of one check of one source."""
 
     source: str
-    status: str  # new | changed | unchanged | error
+    status: str  # new | changed | noise_only | unchanged | error
     changes: list[Change] = field(default_factory=list)
     error_kind: str | None = None
     error: str | None = None
@@ -246,7 +246,7 @@ class Observation:
     source: Source
     started_at: str
     duration_ms: int
-    result: str  # new | changed | unchanged | not_modified | error
+    result: str  # new | changed | noise_only | unchanged | not_modified | error
     fetched: Fetched | None = None  # body emptied when unchanged: the stored one stands
     previous_id: int | None = None
     doc: Document | None = None

@@ -11,17 +11,22 @@ sent as soon as the channel accepts it.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections import Counter
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from . import render
+from .errors import system_reason
 from .models import Change, NotifyTarget, Outgoing
 from .store import Delivery, Store
 from .times import from_iso, now_iso, to_iso
 
 log = logging.getLogger(__name__)
+# Apprise logs each failed attempt itself; docwatch reports one line per delivery instead,
+# with Apprise's reason in it (`_attempt` captures what Apprise logged).
+logging.getLogger("apprise").propagate = False
 
 RETRIES = 3  # attempts per run
 BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt
@@ -89,10 +94,13 @@ def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
     ap = apprise.Apprise()
     if not ap.add(with_idempotency_key(d.channel, f"docwatch-{d.created_at}-{d.id}")):
         store.delivery_done(d.id, ok=False, error="not a usable Apprise URL", give_up=True)
-        log.warning("delivery %s: %s is not a usable Apprise URL", d.id, redact(d.channel))
+        log.warning("delivery %s: %s is not a usable Apprise URL", d.id, display(d.channel))
         return "abandoned"
     fmt = _format_of(ap[0], apprise)
-    pages = render.group(store.changes_by_id(d.change_ids)) if d.change_ids else None
+    found = store.changes_by_id(d.change_ids) if d.change_ids else None
+    pages = render.group(found) if found is not None else None
+    if found and hasattr(ap[0], "payload_extras"):  # webhooks (json://) get the records too
+        ap[0].payload_extras = {**ap[0].payload_extras, "changes": webhook_changes(found, d)}
     title, body = message(d, pages, fmt)
     error = None
     for attempt in range(RETRIES):
@@ -105,7 +113,7 @@ def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
             return "sent"
     expired = _age(d.created_at, now) > GIVE_UP
     store.delivery_done(d.id, ok=False, error=error, attempts=RETRIES, give_up=expired)
-    log.warning("delivery %s to %s failed %d times: %s%s", d.id, redact(d.channel), RETRIES,
+    log.warning("delivery %s to %s failed %d times: %s%s", d.id, display(d.channel), RETRIES,
                 error, "; giving up" if expired else "; will retry on the next run")
     return "abandoned" if expired else "failed"
 
@@ -125,15 +133,36 @@ def with_idempotency_key(channel: str, key: str) -> str:
     return f"{channel}{'&' if '?' in channel else '?'}+Idempotency-Key={key}"
 
 
+def webhook_changes(found: list[tuple[str, str, str | None, Change]],
+                    d: Delivery) -> list[dict]:
+    """The records a webhook receives in its JSON body's `changes`: each change per the
+    contract, with the page's URL and title and when it was detected."""
+    return [{**change.to_dict(), "url": url, "page_title": title, "detected_at": d.created_at}
+            for _source, title, url, change in found]
+
+
 def send(ap, title: str, body: str, fmt: str, apprise) -> tuple[bool, str | None]:
-    """One attempt through Apprise: (accepted, error)."""
+    """One attempt through Apprise: (accepted, error saying why not)."""
     body_format = {"html": apprise.NotifyFormat.HTML, "markdown": apprise.NotifyFormat.MARKDOWN,
                    "text": apprise.NotifyFormat.TEXT}[fmt]
-    try:
-        ok = bool(ap.notify(title=title, body=body, body_format=body_format))
-    except Exception as e:  # noqa: BLE001 - a plugin's failure must not stop the others
-        return False, f"{type(e).__name__}: {e}"
-    return ok, None if ok else "the channel did not accept the message"
+    with apprise.LogCapture(level=logging.DEBUG) as said:
+        try:
+            ok = bool(ap.notify(title=title, body=body, body_format=body_format))
+        except Exception as e:  # noqa: BLE001 - a plugin's failure must not stop the others
+            return False, f"{type(e).__name__}: {e}"
+    return ok, None if ok else why_not(said.getvalue())
+
+
+def why_not(logged: str) -> str:
+    """Apprise's reason for a failure, from what it logged: its warning and the system's
+    words ("connection refused"), never a URL (they carry credentials)."""
+    lines = [line.split(" - ", 2)[-1].strip() for line in logged.splitlines() if " - " in line]
+    warning = next((m for line, m in zip(logged.splitlines(), lines)
+                    if " - WARNING - " in line or " - ERROR - " in line), "")
+    detail = next((system_reason(m) for m in reversed(lines) if "[Errno" in m), "")
+    warning = re.sub(r"\S+://\S+", "the channel", warning).rstrip(".")
+    text = "; ".join(p for p in (warning, detail.lower()) if p)
+    return text or "the channel did not accept the message"
 
 
 def message(d: Delivery, pages: list[render.Page] | None, fmt: str) -> tuple[str, str]:
@@ -163,9 +192,10 @@ def send_test(channels: list[str]) -> list[tuple[str, bool, str | None]]:
     results = []
     for channel in channels:
         ap = apprise.Apprise()
-        if not ap.add(channel):
-            results.append((channel, False, "not a usable Apprise URL"))
+        if problem := channel_problem(channel):
+            results.append((channel, False, problem))
             continue
+        ap.add(channel)
         fmt = _format_of(ap[0], apprise)
         body = "docwatch can reach this channel. Alerts about page changes will arrive here."
         ok, error = send(ap, "docwatch · test message",
@@ -174,7 +204,30 @@ def send_test(channels: list[str]) -> list[tuple[str, bool, str | None]]:
     return results
 
 
-def redact(url: str) -> str:
-    """A channel URL without credentials, paths or tokens: scheme and host only."""
+def channel_problem(url: str) -> str | None:
+    """Why Apprise cannot use this URL (its own words), or None when it can."""
+    import apprise
+
+    with apprise.LogCapture(level=logging.WARNING) as said:
+        plugin = apprise.Apprise.instantiate(url)
+    if plugin is not None:
+        return None
+    reasons = [line.split(" - ", 2)[-1].strip() for line in said.getvalue().splitlines()]
+    reasons = [r for r in reasons if r and "://" not in r]  # Apprise's lines quoting the URL
+    return "not a usable Apprise URL" + (f": {reasons[0]}" if reasons else "")
+
+
+def display(url: str) -> str:
+    """A channel as people may see it: Apprise's privacy form (passwords and tokens masked),
+    without the query; for a URL Apprise cannot read, scheme and host only."""
+    try:
+        import apprise
+
+        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
+    except Exception:  # noqa: BLE001 - a display must never fail
+        plugin = None
+    if plugin is not None:
+        return plugin.url(privacy=True).split("?", 1)[0]
     scheme, _, rest = url.partition("://")
-    return f"{scheme}://{rest.split('@')[-1].split('/')[0].split('?')[0]}/…"
+    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]  # an @ in the query is not
+    return f"{scheme}://{host}/…"

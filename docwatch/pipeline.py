@@ -10,10 +10,11 @@ import gc
 import logging
 import multiprocessing
 import os
+import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
@@ -25,7 +26,7 @@ from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
 from .models import (Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
                      Observation, ParseRules, Source, SourceState)
-from .parse import fingerprint, parse
+from .parsing import fingerprint, parse
 from .store import Store, StoreThread, body_hash
 from .times import now_iso
 
@@ -95,7 +96,8 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
         old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
                else _reparse(store, source, prev.snapshot_id))
         changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
-    return seen("changed" if prev else "new", fetched=fetched, doc=doc, changes=changes,
+    result = "new" if not prev else "changed" if changes else "noise_only"
+    return seen(result, fetched=fetched, doc=doc, changes=changes,
                 parsed_with=parsed_with,
                 outgoing=notify.outgoing(changes, targets, started_at, tz))
 
@@ -154,9 +156,14 @@ def check_all(
     clock: Callable[[], str] = now_iso,
     tz: str = "UTC",
     deliver: bool = True,
+    on_result: Callable[[CheckResult], None] | None = None,
+    stop: threading.Event | None = None,
 ) -> list[CheckResult]:
     """Check the sources concurrently (a failing one never stops the others), then send what
     is due in the outbox (unless `deliver` is false). Results come in the sources' order.
+
+    `on_result` hears of each check as soon as it is stored (from any thread). Once `stop` is
+    set no new check starts; the ones under way are stored, and only their results return.
 
     Many sources are observed in worker processes (one per CPU, see `_shares`), each fetching
     in threads; this process alone writes what they observed, so they never queue for the
@@ -164,19 +171,24 @@ def check_all(
     """
     sources = list(sources)
     states = store.states(s.name for s in sources)
+    tell = on_result or (lambda _: None)
     processes = settings.worker_processes() if fetcher is None and clock is now_iso else 1
     if processes > 1 and len(sources) >= PROCESS_MIN_SOURCES and CAN_FORK:
-        results = _in_processes(sources, states, store, targets, settings, tz, processes)
+        results = _in_processes(sources, states, store, targets, settings, tz, processes,
+                                tell, stop)
     else:
-        results = _in_threads(sources, states, store, targets, fetcher, settings, clock, tz)
-    if deliver:
+        results = _in_threads(sources, states, store, targets, fetcher, settings, clock, tz,
+                              tell, stop)
+    if deliver and not (stop and stop.is_set()):  # stopped: the outbox keeps them for later
         notify.deliver_pending(store, clock())
-    return results
+    return [r for r in results if r is not None]
 
 
 def _in_threads(sources: list[Source], states: dict[str, SourceState], store: Store,
                 targets: tuple[NotifyTarget, ...], fetcher: Fetcher | None,
-                settings: FetchSettings, clock: Callable[[], str], tz: str) -> list[CheckResult]:
+                settings: FetchSettings, clock: Callable[[], str], tz: str,
+                tell: Callable[[CheckResult], None],
+                stop: threading.Event | None) -> list[CheckResult | None]:
     """Observe in threads, each check storing its observation through one database thread."""
     own = fetcher is None
     fetcher = fetcher or Fetcher(settings)
@@ -187,10 +199,13 @@ def _in_threads(sources: list[Source], states: dict[str, SourceState], store: St
         fetcher.remember_robots(store.robots())
 
     def stored(obs: Observation | CheckResult) -> CheckResult:
-        return obs if isinstance(obs, CheckResult) else obs.outcome(view.record(obs))
+        result = obs if isinstance(obs, CheckResult) else obs.outcome(view.record(obs))
+        tell(result)
+        return result
 
     try:
-        return _observe_all(sources, states, view, targets, fetcher, workers, clock, tz, stored)
+        return _observe_all(sources, states, view, targets, fetcher, workers, clock, tz, stored,
+                            stop)
     finally:
         if shared:
             shared.close()
@@ -202,10 +217,14 @@ def _in_threads(sources: list[Source], states: dict[str, SourceState], store: St
 def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: Store,
                  targets: tuple[NotifyTarget, ...], fetcher: Fetcher, workers: int,
                  clock: Callable[[], str], tz: str,
-                 then: Callable[[Observation | CheckResult], T]) -> list[T]:
-    """`then` of each source's observation (or of the internal error that stopped it)."""
+                 then: Callable[[Observation | CheckResult], T],
+                 stop: threading.Event | None = None) -> list[T | None]:
+    """`then` of each source's observation (or of the internal error that stopped it); None
+    for the sources not checked because `stop` was set first."""
 
-    def one(source: Source) -> T:
+    def one(source: Source) -> T | None:
+        if stop is not None and stop.is_set():
+            return None
         try:
             return then(observe(source, states.get(source.name, SourceState()), reader,
                                 targets=targets, fetcher=fetcher, clock=clock, tz=tz))
@@ -222,12 +241,14 @@ def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: 
 
 def _in_processes(sources: list[Source], states: dict[str, SourceState], store: Store,
                   targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
-                  processes: int) -> list[CheckResult]:
+                  processes: int, tell: Callable[[CheckResult], None],
+                  stop: threading.Event | None) -> list[CheckResult | None]:
     """Workers observe (fetch, parse, diff) and send observations down a pipe; this process
     stores each as it arrives, through one database thread that commits them in batches."""
     shares, per_process = _shares(sources, processes, settings)
     robots = store.robots()
     context = multiprocessing.get_context("fork")  # the children need nothing re-imported
+    stopping = context.Event()  # `stop`, passed on to the workers
     # What exists now is never collected in a worker: its collector then neither walks it nor,
     # by touching it, copies the parent's memory page by page (0.3 s of CPU a 1,000-page run).
     gc.freeze()
@@ -236,7 +257,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
         receiving, sending = context.Pipe(duplex=False)
         worker = context.Process(target=_observe_share, daemon=True,
                                  args=(share, states, robots, store.path, targets, per_process,
-                                       tz, sending))
+                                       tz, sending, stopping))
         worker.start()
         sending.close()  # the worker holds the only sending end: its exit ends the pipe
         workers[receiving] = (worker, share)
@@ -248,27 +269,30 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     stored: dict[str, Callable[[], CheckResult]] = {}
     try:
         while workers:
-            for conn in wait(list(workers)):
+            if stop is not None and stop.is_set():
+                stopping.set()
+            for conn in wait(list(workers), timeout=0.2):
                 try:
                     obs = conn.recv()
                 except (EOFError, OSError):  # the worker is done, or died mid-message
-                    _ended(*workers.pop(conn), stored)
+                    _ended(*workers.pop(conn), stored, stopped=stopping.is_set())
                     continue
                 if isinstance(obs, dict):  # a worker's last word: the robots.txt it read
                     writer.submit("save_robots", obs)
                 else:
-                    stored[_name(obs)] = _later(obs, writer, room)
-        return [stored[s.name]() for s in sources]
+                    stored[_name(obs)] = _later(obs, writer, room, tell)
+        return [stored[s.name]() if s.name in stored else None for s in sources]
     finally:
         writer.close()
 
 
 def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
-           stored: dict[str, Callable[[], CheckResult]]) -> None:
-    """A worker's pipe closed: if it died first, its unsent checks become errors (one log line)."""
+           stored: dict[str, Callable[[], CheckResult]], *, stopped: bool = False) -> None:
+    """A worker's pipe closed: if it died first, its unsent checks become errors (one log line).
+    Asked to stop, it leaves the rest unchecked, which is no error."""
     worker.join()
     unsent = [s for s in share if s.name not in stored]
-    if not unsent:
+    if not unsent or (stopped and worker.exitcode == 0):
         return
     why = (f"killed by signal {-worker.exitcode}" if worker.exitcode and worker.exitcode < 0
            else f"exit status {worker.exitcode}")
@@ -283,9 +307,11 @@ def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
 def _observe_share(sources: list[Source], states: dict[str, SourceState],
                    robots: dict[str, tuple[float, str | None]], path: Path,
                    targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
-                   sending: Connection) -> None:
+                   sending: Connection, stop: threading.Event) -> None:
     """A worker process: observe its share of the sources and send each observation, then
     the robots.txt files it read."""
+    # Ctrl-C reaches the whole process group: the parent decides, and sets `stop`.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     reader = StoreThread(path)  # reads only: the previous version of a changed page
     fetcher = Fetcher(settings)
     fetcher.remember_robots(robots)
@@ -301,7 +327,7 @@ def _observe_share(sources: list[Source], states: dict[str, SourceState],
 
     try:
         _observe_all(sources, states, reader.proxy(), targets, fetcher,
-                     min(settings.concurrency, len(sources)), now_iso, tz, send)
+                     min(settings.concurrency, len(sources)), now_iso, tz, send, stop)
         send(fetcher.robots_to_keep())
     finally:
         sending.close()
@@ -313,8 +339,8 @@ def _name(obs: Observation | CheckResult) -> str:
     return obs.source if isinstance(obs, CheckResult) else obs.source.name
 
 
-def _later(obs: Observation | CheckResult, writer: StoreThread,
-           room: threading.Semaphore) -> Callable[[], CheckResult]:
+def _later(obs: Observation | CheckResult, writer: StoreThread, room: threading.Semaphore,
+           tell: Callable[[CheckResult], None]) -> Callable[[], CheckResult]:
     """Queue an observation for storing (once there is `room`); the returned call waits for
     it and gives the result.
 
@@ -322,10 +348,16 @@ def _later(obs: Observation | CheckResult, writer: StoreThread,
     holds none of them until the end.
     """
     if isinstance(obs, CheckResult):
+        tell(obs)
         return lambda: obs
     room.acquire()
     future, result, source = writer.submit("record", obs), obs.outcome(None), obs.source
-    future.add_done_callback(lambda _: room.release())
+
+    def written(done: Future) -> None:
+        room.release()
+        tell(result if done.exception() is None else
+             CheckResult(source.name, "error", error_kind="internal", error=str(done.exception())))
+    future.add_done_callback(written)
 
     def stored() -> CheckResult:
         try:

@@ -62,6 +62,18 @@ class StoreError(DocwatchError):
     """The database file cannot be opened or written."""
 
 
+def made_by(path: str | Path) -> set[str]:
+    """The commands that marked the database at `path` as theirs (read without writing)."""
+    try:
+        conn = sqlite3.connect(f"file:{Path(path).resolve()}?mode=ro", uri=True)
+        try:
+            return {r[0] for r in conn.execute("SELECT command FROM made_by")}
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not SQLite, or an older docwatch's or another program's
+        return set()
+
+
 class Store:
     """A docwatch database: open it once per process and pass it around."""
 
@@ -459,7 +471,8 @@ class Store:
             args.append(int(at))
         elif at:
             # A bare date means the end of that day; any ISO prefix compares as text.
-            sql += " AND snapshots.taken_at < CASE WHEN length(?) = 10 THEN date(?, '+1 day') ELSE ? END"
+            sql += (" AND CASE WHEN length(?) = 10 THEN snapshots.taken_at < date(?, '+1 day') "
+                    "ELSE snapshots.taken_at <= ? END")
             args += [at, at, at]
         row = self.db.execute(sql + " ORDER BY snapshots.id DESC LIMIT 1", args).fetchone()
         if row is None:
@@ -496,6 +509,14 @@ class Store:
             """SELECT snapshots.id FROM snapshots JOIN sources ON sources.id = snapshots.source_id
                WHERE sources.name = ? ORDER BY snapshots.id""", [source])]
 
+    def has_source(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM sources WHERE name = ?", [name]).fetchone() is not None
+
+    def mark_made_by(self, command: str) -> None:
+        """Note that `command` made this database (the demo may replace only its own)."""
+        self.db.execute("INSERT OR REPLACE INTO made_by (command, at) VALUES (?, ?)",
+                        [command, now_iso()])
+
     def source_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM sources ORDER BY name")]
 
@@ -523,8 +544,11 @@ class Store:
                                 "WHERE id = ?", [doc.title, json.dumps(doc.metadata, ensure_ascii=False),
                                                  parsed_with, snapshot_id])
                 self._write_changes(sid, snapshot_id, previous, taken_at, doc, changes)
-                self.db.execute("UPDATE fetches SET changes = ? WHERE snapshot_id = ? AND "
-                                "result IN ('new', 'changed')", [len(changes), snapshot_id])
+                self.db.execute(
+                    "UPDATE fetches SET changes = ?, result = CASE WHEN result = 'new' THEN 'new' "
+                    "WHEN ? THEN 'changed' ELSE 'noise_only' END WHERE snapshot_id = ? "
+                    "AND result IN ('new', 'changed', 'noise_only')",
+                    [len(changes), bool(changes), snapshot_id])
                 previous = snapshot_id
 
     def status(self) -> dict[str, dict[str, Any]]:

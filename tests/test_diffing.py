@@ -9,7 +9,7 @@ import pytest
 
 from docwatch.demo.history import kam_page, kam_text, urm_page, urm_text
 from docwatch.diffing import classify, diff
-from docwatch.parse import parse
+from docwatch.parsing import parse
 
 from .conftest import EXE, FIXTURES
 

@@ -18,7 +18,7 @@ from docwatch import migrations
 from docwatch.demo import run_demo
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.models import Source
-from docwatch.parse import parse
+from docwatch.parsing import parse
 from docwatch.pipeline import check
 from docwatch.store import Store
 
@@ -218,8 +218,9 @@ def test_history_show_and_sources_commands(tmp_path):
     assert "2025-07-01 09:00" in line and "changed" in line
 
     unknown = run_cli("--db", str(db), "show", "nope")
-    assert unknown.returncode == 1
-    assert unknown.stderr.strip() == "docwatch: nope: unknown source in this database"
+    assert unknown.returncode == 2
+    assert unknown.stderr.strip() == (f"docwatch: nope: unknown source in {db} "
+                                      "(it has: kam-non-nato, urm-nato)")
 
 
 def test_datasette_shows_titles_and_canned_queries_for_a_docwatch_database(tmp_path):

@@ -9,7 +9,7 @@ import pytest
 
 from docwatch.diffing import diff
 from docwatch.models import ParseRules
-from docwatch.parse import parse
+from docwatch.parsing import parse
 from docwatch.reading import reader
 
 from .conftest import run_cli

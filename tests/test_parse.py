@@ -6,7 +6,7 @@ import pytest
 
 from docwatch.demo.history import kam_page, kam_text, urm_page, urm_text
 from docwatch.errors import ParseError
-from docwatch.parse import parse
+from docwatch.parsing import parse
 
 
 def _entries(doc):

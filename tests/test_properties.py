@@ -7,7 +7,7 @@ from hypothesis import strategies as st
 
 from docwatch.diffing import diff
 from docwatch.errors import ParseError
-from docwatch.parse import parse
+from docwatch.parsing import parse
 
 words = st.text(alphabet=st.characters(codec="utf-8", exclude_categories=("Cs", "Cc")),
                 min_size=1, max_size=40)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from docwatch.demo import run_demo
-from docwatch.parse import parse
+from docwatch.parsing import parse
 
 
 def test_every_snapshot_rebuilds_to_its_parse(tmp_path):

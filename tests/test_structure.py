@@ -5,7 +5,7 @@ repeated blocks, transliteration fixes."""
 from __future__ import annotations
 
 from docwatch.diffing import diff
-from docwatch.parse import parse
+from docwatch.parsing import parse
 
 
 def changes(old: str, new: str):

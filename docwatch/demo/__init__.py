@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import shutil
+import sys
 from collections.abc import Callable
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from .. import pipeline
@@ -14,17 +18,31 @@ from .history import history
 from .server import LocalTransport, Site, serve
 
 EXPLORE = """\
-Explore the history with sqlite-utils (or `datasette {db}`):
-  sqlite-utils tables {db} --counts
-  sqlite-utils rows {db} change_feed --limit 5
-  sqlite-utils {db} "select detected_at, source, section_path, new_text from change_feed where category = 'new_entry'" --table
-  sqlite-utils {db} "select detected_at, section_path, figures from change_feed where category = 'revised_figure'" --table
-  docwatch --db {db} changes --since 2024-01-01"""
+Explore the history with sqlite-utils (or `{bin}datasette {db}`, after `{bin}pip install datasette`):
+  {bin}sqlite-utils tables {db} --counts
+  {bin}sqlite-utils rows {db} change_feed --limit 5
+  {bin}sqlite-utils {db} "select detected_at, source, section_path, new_text from change_feed where category = 'new_entry'" --table
+  {bin}sqlite-utils {db} "select detected_at, section_path, figures from change_feed where category = 'revised_figure'" --table
+  {bin}docwatch --db {db} changes --since 2024-01-01"""
+
+
+def bin_prefix() -> str:
+    """How to call this installation's commands: bare when they are on PATH, else by path
+    (`.venv/bin/` after the Quick start, which does not activate the environment)."""
+    here = Path(sys.executable).parent
+    found = shutil.which("docwatch")
+    if found and Path(found).parent.resolve() == here.resolve():
+        return ""
+    try:
+        return f"{here.relative_to(Path.cwd())}{os.sep}"
+    except ValueError:
+        return f"{here}{os.sep}"
 
 
 def run_demo(db: str, echo: Callable[..., None]) -> Store:
     """Check every bundled version in date order with the real pipeline; returns the store."""
     store = Store(db)
+    store.mark_made_by("demo")  # first, so a demo stopped halfway may still be replaced
     site = Site()
     sources = {s.name: s for s in BUILTIN_SOURCES}
     with serve(site) as base:
@@ -40,5 +58,5 @@ def run_demo(db: str, echo: Callable[..., None]) -> Store:
                 echo("results", results, store)
         finally:
             fetcher.close()
-    echo("info", EXPLORE.format(db=db))
+    echo("info", EXPLORE.format(db=db, bin=bin_prefix()))
     return store
