@@ -6,6 +6,7 @@ import json
 import logging
 import os
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -63,8 +64,14 @@ def writable_path(db: str) -> str:
         raise UsageError(f"{db}: the directory {folder} does not exist")
     if not os.access(folder, os.W_OK | os.X_OK):
         raise UsageError(f"{db}: the directory {folder} is not writable")
-    if path.exists() and not os.access(path, os.W_OK):
-        raise UsageError(f"{db}: the file is read-only")
+    if path.exists():
+        if not os.access(path, os.W_OK):
+            raise UsageError(f"{db}: the file is read-only")
+        return db
+    try:  # os.access says yes to root everywhere; a read-only mount says no only when tried
+        tempfile.TemporaryFile(dir=folder).close()
+    except OSError as e:
+        raise UsageError(f"{db}: cannot create a file in {folder} ({e.strerror})") from None
     return db
 
 
@@ -328,8 +335,8 @@ def sources_cmd(settings: Settings) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    config = settings.load_config(announce=True)
     status = settings.store(create=False).status() if _db_given_or_made(settings) else {}
+    config = settings.load_config(announce=True)
     table = Table(box=None, pad_edge=False)
     for column in ("source", "schedule", "next check", "last check", "result", "changes",
                    "versions"):
@@ -381,17 +388,28 @@ def history_cmd(settings: Settings, source: str, section: str | None, show_text:
     for meta, c in store.changes(source=source, alerts_only=False, oldest_first=True):
         changes.setdefault(meta["snapshot_id"], []).append(c)
     first = versions[0]["snapshot_id"]
+    stamp = _stamps([t for v in versions for t in (v["valid_from"], v["valid_to"]) if t])
     for v in versions:
         path = json.loads(v["path"])
-        until = (v["valid_to"] or "now")[:10]
-        click.secho(f"{v['valid_from'][:10]} → {until}  {' › '.join(path) or '(top)'}", bold=True)
+        until = stamp(v["valid_to"]) if v["valid_to"] else "now"
+        click.secho(f"{stamp(v['valid_from'])} → {until}  {' › '.join(path) or '(top)'}", bold=True)
         if v["snapshot_id"] == first:
             click.echo("    first recorded")
         for c in changes.get(v["snapshot_id"], []):
             if c.section[:len(path)] == path and (len(c.section) > len(path) or c.kind != "moved"):
-                click.echo(f"    {LABELS.get(c.category, c.category)}: {quote(c)}")
+                where = " › ".join([*c.section[len(path):], *([c.locator] if c.locator else [])])
+                click.echo(f"    {LABELS.get(c.category, c.category)}"
+                           + (f" › {where}" if where else "") + f": {quote(c)}")
         if show_text:
             click.echo("".join(f"    | {line}\n" for line in v["text"].splitlines()), nl=False)
+
+
+def _stamps(times: list[str]):
+    """A formatter of stored times: the day, or day and minute where two differ on one day."""
+    days: dict[str, set[str]] = {}
+    for t in times:
+        days.setdefault(t[:10], set()).add(t)
+    return lambda t: t[:10] if len(days.get(t[:10], ())) < 2 else t[:16].replace("T", " ")
 
 
 @cli.command("show")

@@ -28,14 +28,16 @@ def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None
     fg.subtitle("What changed on the watched pages, in analysts' terms.")
     fg.author({"name": "docwatch"})
     fg.generator("docwatch")
-    if rows and rows[0][0].get("url"):
-        fg.link(href=rows[0][0]["url"], rel="alternate")
+    if source and rows and rows[0][0].get("url"):  # one page's feed links to that page;
+        fg.link(href=rows[0][0]["url"], rel="alternate")  # a feed of all has no one page
     fg.updated(from_iso(rows[0][0]["detected_at"]) if rows else from_iso("1970-01-01T00:00:00Z"))
     for meta, change in reversed(rows):  # feedgen prepends: oldest first gives newest on top
         page = render.Page(change.source, meta["title"] or "", meta["url"], [change])
         entry = fg.add_entry()
         entry.id(entry_id(meta, change))
-        entry.title(f"{render.NAMES.get(change.category, change.category)} · {page.where(change)}")
+        name = render.NAMES.get(change.category, change.category)
+        entry.title(f"{change.source} · {name} · {page.where(change)}")
+        entry.category(term=change.category, label=name, scheme="urn:docwatch:category")
         entry.updated(from_iso(meta["detected_at"]))
         entry.published(from_iso(meta["detected_at"]))
         if meta.get("url"):

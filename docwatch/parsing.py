@@ -85,7 +85,10 @@ COUNTERS = (
         rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:times|kartų|kartus|mal|fois|razy))?"
         rf"|(\d[\d\s,.]*)\s*(?:{_alt(COUNTER_WORDS)})\b", re.IGNORECASE)),
     ("comments", re.compile(rf"(?:{_alt(_COMMENTS)})\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
-    ("visitors", re.compile(rf"(?:{_alt(_VISITORS)})s?\s*[:\-]?\s*(\d[\d\s,.]*)", re.IGNORECASE)),
+    # "Visitors: 12", and labels of several such words: "Visitors today: 12", "Besucher heute: 3".
+    ("visitors", re.compile(
+        rf"(?:(?:{_alt(_VISITORS + COUNTER_WORDS)})s?\s*){{1,3}}[:\-]?\s*(\d[\d\s,.]*)",
+        re.IGNORECASE)),
 )
 SESSION_PARAM_RE = re.compile(
     r"^(?:sid|sessionid|session_id|phpsessid|jsessionid|aspsessionid\w*|token|csrf\w*|"

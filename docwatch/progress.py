@@ -46,7 +46,8 @@ class Tally:
     def line(self) -> str:
         """The counts beside the bar."""
         c = self.counts
-        return f"{c['new'] + c['changed']} changed · {c['error']} failed"
+        return " · ".join([*([f"{c['new']} new"] if c["new"] else []),
+                           f"{c['changed']} changed", f"{c['error']} failed"])
 
 
 @contextmanager

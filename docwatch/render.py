@@ -87,20 +87,20 @@ def excerpt(change: Change) -> list[tuple[str, str]]:
         return [("-", change.old_text or ""), ("=", " → "), ("+", change.new_text or "")]
     if change.kind != "modified" or not change.diff:
         text = change.new_text if change.new_text is not None else change.old_text or ""
-        return [("=", _clip(" ".join(text.split()), QUOTE))]
+        return [("=", clip(" ".join(text.split()), QUOTE))]
     ops = [(op, _WS.sub(" ", t)) for op, t in change.diff]
     out = []
     for k, (op, text) in enumerate(ops):
         if op == "=" and len(text) > 2 * CONTEXT:
             head = k > 0  # keep the words after the previous edit
             tail = k < len(ops) - 1  # and before the next one
-            text = (_clip(text, CONTEXT) if head else "") + (" … " if head and tail else "") + (
+            text = (clip(text, CONTEXT) if head else "") + (" … " if head and tail else "") + (
                 "…" + _tail(text, CONTEXT) if tail else "")
         out.append((op, text))
     return out
 
 
-def _clip(text: str, n: int) -> str:
+def clip(text: str, n: int) -> str:
     if len(text) <= n:
         return text
     cut = text.rfind(" ", 0, n)
@@ -175,13 +175,18 @@ _INS = ('<ins style="background:#dafbe1;color:#116329;text-decoration:none">'
         '<span style="display:none">{{+</span>{}<span style="display:none">+}}</span></ins>')
 
 
+def html_excerpt(change: Change) -> str:
+    """The quoted passage as HTML: text escaped, the word diff in <del>/<ins>."""
+    marks = {"=": "{}", "-": _DEL, "+": _INS}
+    return "".join(marks[op].format(html.escape(t)) for op, t in excerpt(change) if t)
+
+
 def html_body(pages: list[Page]) -> tuple[str, str]:
     """(title, body) as inline-styled HTML for e-mail; the word diff in <del>/<ins>.
 
     The hidden [- -] and {+ +} markers are for the plain-text part mail clients get from it.
     """
     e = html.escape
-    marks = {"=": "{}", "-": _DEL, "+": _INS}
     out = ['<div style="font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;'
            'font-size:14px;line-height:1.45;color:#1f2328">']
     for page in pages:
@@ -198,9 +203,9 @@ def html_body(pages: list[Page]) -> tuple[str, str]:
                 f'{e(page.where(change))}'
                 + (f' · <code style="background:#f6f8fa">{e(figs)}</code>' if figs else "")
                 + "</p>")
-            quoted = "".join(marks[op].format(e(t)) for op, t in excerpt(change) if t)
             out.append('<blockquote style="margin:0 0 0 4px;padding:2px 10px;'
-                       f'border-left:3px solid #d0d7de;color:#424a53">{quoted}</blockquote>')
+                       f'border-left:3px solid #d0d7de;color:#424a53">{html_excerpt(change)}'
+                       '</blockquote>')
     out.append("</div>")
     return title(pages), "\n".join(out)
 

@@ -451,7 +451,7 @@ class Store:
             change = Change(
                 section=json.loads(row["section"]), kind=row["kind"], category=row["category"],
                 old_text=row["old"], new_text=row["new"],
-                diff=_expand(json.loads(row["diff"]), row["old"] or "", row["new"] or ""),
+                diff=expand_diff(json.loads(row["diff"]), row["old"] or "", row["new"] or ""),
                 figures=json.loads(row["figures"]), significance=row["significance"],
                 alert=bool(row["alert"]), source=row["source_name"], locator=row["locator"],
                 date=row["date"],
@@ -807,13 +807,14 @@ LONG_RUN = 60  # unchanged runs longer than this are stored as their length
 
 def _compact(diff: list[list[str]], old: str, new: str) -> list[list]:
     """A word diff with long unchanged runs as lengths: the texts it spans are stored anyway."""
-    if _expand(diff, old, new) != diff:  # only where the texts rebuild it exactly
+    if expand_diff(diff, old, new) != diff:  # only where the texts rebuild it exactly
         return diff
     return [[op, len(t)] if op == "=" and len(t) > LONG_RUN else [op, t] for op, t in diff]
 
 
-def _expand(diff: list[list], old: str, new: str) -> list[list[str]]:
-    """The inverse of `_compact`, reading unchanged runs back from the old text."""
+def expand_diff(diff: list[list], old: str, new: str) -> list[list[str]]:
+    """The inverse of `_compact`, reading unchanged runs back from the old text (a stored
+    diff, as `change_feed.diff` shows it, made whole again)."""
     out, at_old, at_new = [], 0, 0
     for op, piece in diff:
         if isinstance(piece, int):

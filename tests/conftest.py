@@ -17,9 +17,8 @@ EXE = Path(sys.executable).parent / "docwatch"
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the installed `docwatch` console script, as a user would."""
-    full_env = {**os.environ, **(env or {})}
-    full_env.pop("DOCWATCH_DB", None)
-    full_env.pop("DOCWATCH_CONFIG", None)
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DOCWATCH_DB", "DOCWATCH_CONFIG")}
+    full_env.update(env or {})
     return subprocess.run([str(EXE), *args], capture_output=True, text=True, cwd=cwd,
                           env=full_env, timeout=120)
 

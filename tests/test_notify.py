@@ -114,6 +114,12 @@ def test_email_has_text_and_html_parts_with_the_same_changes_and_the_webhook_get
 
     [posted] = hook.received  # the webhook wants only revised figures
     assert "2.5 % → 3 %" in posted["message"] and "7 March 2024" not in posted["message"]
+    # and the records themselves, for receivers that act on them
+    [record] = posted["changes"]
+    assert record["source"] == "urm-nato" and record["category"] == "revised_figure"
+    assert record["figures"] == [{"old": "2.5 %", "new": "3 %"}]
+    assert record["url"] == page.url("/page") and ["-", "2.5"] in record["diff"]
+    assert record["section"][-1] == "Legal framework related to Lithuania’s NATO membership"
     statuses = [r["status"] for r in store.db.query("select status from deliveries")]
     assert statuses == ["sent", "sent"]
 
@@ -232,3 +238,74 @@ url = "json://127.0.0.1:{free_port()}/nobody"
     assert lines[0].startswith("sent    json://127.0.0.1:")
     assert lines[1].startswith("FAILED  json://127.0.0.1:")
     assert hook.received[0]["title"] == "docwatch · test message"
+
+
+def test_notify_test_shows_channels_without_secrets_and_says_why_one_failed(
+        tmp_path, write_config):
+    port = free_port()
+    config = write_config(f"""
+[[source]]
+name = "urm-nato"
+url = "http://127.0.0.1:9/page"
+
+[[notify]]
+url = "mailto://desk:s3cret-pw@localhost:{port}?from=docwatch@example.org&to=desk@example.org"
+
+[[notify]]
+url = "json://hook:t0ken-xyz@127.0.0.1:{port}/hook?reply=ops@example.org"
+""")
+    result = run_cli("--config", str(config), "--db", str(tmp_path / "w.db"), "notify", "--test")
+    assert result.returncode == 1
+    out = result.stdout + result.stderr
+    assert "s3cret-pw" not in out and "t0ken-xyz" not in out
+    mail, hook = result.stdout.splitlines()
+    # the host, not what follows an @ in the query
+    assert mail.startswith(f"FAILED  mailto://desk:****@localhost:{port}/")
+    assert hook.startswith(f"FAILED  json://hook:****@127.0.0.1:{port}/hook")
+    assert mail.endswith("connection refused") and hook.endswith("connection refused")
+    assert "did not accept" not in out
+
+
+def test_a_failed_delivery_is_one_line_not_apprise_s_three(page, tmp_path, write_config):
+    port = free_port()
+    page.put("/page", versions("2023-07-20"))
+    config = write_config(f"""
+[[source]]
+name = "urm-nato"
+url = "{page.url('/page')}"
+
+[[notify]]
+url = "json://127.0.0.1:{port}/hook"
+""")
+    db = tmp_path / "w.db"
+    assert run_cli("--config", str(config), "--db", str(db), "fetch", "--once").returncode == 0
+    page.put("/page", versions("2024-04-02"))
+    result = run_cli("--config", str(config), "--db", str(db), "fetch", "--once")
+    lines = [line for line in result.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"docwatch: delivery 1 to json://127.0.0.1:{port}/hook failed 3 "
+                               "times: A Connection error occurred sending JSON notification "
+                               "to 127.0.0.1; connection refused")
+
+
+@pytest.mark.parametrize("url, why", [
+    ("foo://bar", "not a usable Apprise URL"),
+    ("mailtos://user:pw@127.0.0.1:9?to=desk@example.org",
+     "not a usable Apprise URL: Invalid ~From~ email specified"),
+])
+def test_a_channel_apprise_cannot_use_is_a_config_error_at_load(tmp_path, write_config, url, why):
+    config = write_config(f"""
+[[source]]
+name = "urm-nato"
+url = "http://127.0.0.1:9/page"
+
+[[notify]]
+url = "{url}"
+""")
+    for command in (("fetch", "--once"), ("sources",), ("notify", "--test")):
+        result = run_cli("--config", str(config), *command, cwd=tmp_path)
+        assert result.returncode == 2
+        assert result.stderr.startswith(f"docwatch: config error: {config}: notify[0]: url ")
+        assert why in result.stderr and "pw@" not in result.stderr
+        assert len(result.stderr.splitlines()) == 1
+    assert not (tmp_path / "docwatch.db").exists()

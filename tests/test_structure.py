@@ -4,6 +4,8 @@ repeated blocks, transliteration fixes."""
 
 from __future__ import annotations
 
+import pytest
+
 from docwatch.diffing import diff
 from docwatch.parsing import parse
 
@@ -199,3 +201,14 @@ def test_a_transliteration_fix_with_a_quote_style_change_is_a_minor_edit():
              "of China are developing.</p>")
     found = changes(a, b)
     assert [(c.category, c.alert) for c in found] == [("minor_edit", False)]
+
+
+@pytest.mark.parametrize("label", ["Visitors today", "Lankytojų šiandien", "Besucher heute",
+                                   "Visitors online now"])
+def test_a_counter_labelled_with_several_words_is_noise(label):
+    def page(n: int) -> bytes:
+        return (f"<html><body><h1>Defence</h1><p>Spending will reach 2.5 % of GDP.</p>"
+                f"<p>{label}: {n}</p></body></html>").encode()
+
+    assert diff(parse(page(1)), parse(page(2))) == []
+    assert label not in parse(page(1)).text
