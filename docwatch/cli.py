@@ -125,7 +125,12 @@ class _Group(click.Group):
 def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
     """Watch ministry web pages and report, in an analyst's terms, what changed.
 
-    Exit codes: 0 ran, 1 some source failed, 2 usage or config error.
+    Read-only commands (changes, history, show, feed, sources, reparse) never create a
+    database. WHEN (--since, --at) is a date (2024-03-01), an ISO time (2024-03-01T09:30,
+    UTC unless it says) or an age (7d, 12h).
+
+    Exit codes: 0 ran, 1 some source failed, 2 usage or config error (a bad argument, an
+    unknown source, a missing database), 130 interrupted.
     """
     ctx.obj = Settings(db, config)
     logging.basicConfig(level=logging.WARNING, format="docwatch: %(message)s")

@@ -56,3 +56,16 @@ def test_readme_config_example_is_valid(tmp_path):
     config = load(path, required=True)
     assert config.sources[0].rules.ignore == (r"Visitors today: \d+",)
     assert config.notify[0].url.startswith("json://")
+
+
+def test_each_command_and_option_the_readme_lists_is_in_the_cli_help():
+    usage = README.split("## Using it", 1)[1].split("```\n", 2)[1]
+    listed = re.findall(r"^  (\w+)(.*?)(?:   |$)", usage, re.MULTILINE)
+    assert len(listed) >= 11
+    top = run_cli("--help").stdout
+    for command, args in listed:
+        assert re.search(rf"^  {command}\s", top, re.MULTILINE), command
+        own = run_cli(command, "--help")
+        assert own.returncode == 0
+        for option in re.findall(r"(--?[\w-]+)", args):
+            assert option in own.stdout, (command, option)
