@@ -35,6 +35,7 @@ MAX_REDIRECTS = 10
 ROBOTS_TTL = 24 * 3600
 ROBOTS_RETRY = 3600  # a robots.txt that could not be read (dead site, 5xx) is tried again
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
+DEADLINE_TIMEOUTS = 3  # a check's deadline, retries and backoff included, in page timeouts
 RETRYABLE = {"connect", "timeout", "truncated", "protocol"}
 RETRY_STATUS = {429, 503}
 # Bot-protection and WAF pages served with 200 (or 403/503) instead of the page; looked for
@@ -96,27 +97,45 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         host = self._host(parts.netloc.lower())
+        allowed = self.settings.check_deadline or DEADLINE_TIMEOUTS * timeout
+        deadline = None  # from the first attempt's start: waiting our turn at a site is no fault
         for attempt in range(self.settings.retries + 1):
             try:
                 with host.slot(self.stopping):
-                    return self._get_once(url, headers, timeout)
+                    deadline = deadline or time.monotonic() + allowed
+                    return self._get_once(url, headers, timeout, deadline)
             except FetchError as e:
-                if attempt == self.settings.retries or not _retryable(e):
+                if not _retryable(e):
+                    raise
+                if attempt == self.settings.retries:
+                    if attempt:
+                        raise FetchError(e.kind, f"{e}; {attempt + 1} attempts",
+                                         e.status_code) from None
                     raise
                 wait = e.retry_after if e.retry_after is not None else (
                     self.settings.backoff * 2 ** attempt)
                 if wait > self.settings.max_retry_after:
                     raise FetchError(e.kind, f"{e}; asked to retry after {wait:.0f} s",
                                      e.status_code) from None
+                if time.monotonic() + wait >= deadline:
+                    raise FetchError(e.kind, f"{e}; {attempt + 1} attempt(s) within the check's "
+                                     f"{allowed:g} s", e.status_code) from None
                 if self.stopping.wait(wait):
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _get_once(self, url: str, headers: dict[str, str], timeout: float) -> Fetched:
+    def _get_once(self, url: str, headers: dict[str, str], timeout: float,
+                  deadline: float) -> Fetched:
+        """One attempt, all of it (connect, headers, body) within `timeout` seconds and
+        before the check's `deadline`."""
         started = time.monotonic()
+        ends = min(started + timeout, deadline)
+        cut = ends < started + timeout  # the check's deadline comes first
+        timeout = ends - started
         max_bytes = self.settings.max_bytes
+        body = bytearray()
         try:
-            with self.http.stream("GET", url, headers=headers, timeout=timeout) as response:
+            with self.http.stream("GET", url, headers=headers, timeout=max(timeout, 0.001)) as response:
                 status = response.status_code
                 if status >= 400:
                     head = _head(response) if status in (403, 429, 503) else b""
@@ -129,9 +148,13 @@ class Fetcher:
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise FetchError("too_large", f"body of {int(declared) / 1_048_576:.0f} MB is over "
                                      f"the {max_bytes / 1_048_576:.0f} MB limit")
-                body = bytearray()
                 for chunk in response.iter_bytes():  # decompressed: a gzip bomb stops here too
                     body += chunk
+                    if time.monotonic() > ends:  # a trickle: every read is quick, the whole is not
+                        raise FetchError("timeout", (
+                            "the check's deadline came" if cut else
+                            f"the page took over {_secs(timeout)}") + " while the page was "
+                            f"arriving ({len(body):,} bytes by then)")
                     if len(body) > max_bytes:
                         compressed = response.headers.get("content-encoding")
                         raise FetchError("too_large", f"body over the {max_bytes / 1_048_576:.0f} MB "
@@ -151,7 +174,11 @@ class Fetcher:
         except httpx.TooManyRedirects:
             raise FetchError("redirect", f"more than {MAX_REDIRECTS} redirects (a loop?)") from None
         except httpx.TimeoutException:
-            raise FetchError("timeout", f"no answer within {timeout:g} s") from None
+            if body:
+                raise FetchError("timeout", f"the body stalled after {len(body):,} bytes " + (
+                    "until the check's deadline" if cut else
+                    f"(nothing more for {_secs(timeout)})")) from None
+            raise FetchError("timeout", f"no answer within {_secs(timeout)}") from None
         except httpx.ConnectError as e:
             raise _connect_error(e, url) from None
         except httpx.DecodingError as e:
@@ -306,6 +333,10 @@ def _retry_after(value: str | None) -> float | None:
     except (TypeError, ValueError):
         return None
     return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
+
+
+def _secs(seconds: float) -> str:
+    return f"{seconds:.1f} s" if seconds < 10 and seconds != int(seconds) else f"{seconds:.0f} s"
 
 
 def _http_error(status: int, reason: str, head: bytes, retry_after: str | None) -> FetchError:

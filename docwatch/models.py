@@ -59,6 +59,7 @@ class FetchSettings:
     max_retry_after: float = 120.0  # a longer Retry-After fails the check instead of waiting
     max_bytes: int = 10 * 1024 * 1024
     failing_after: int = 3  # failed checks in a row that raise one "source failing" alert
+    check_deadline: float = 0.0  # seconds for a whole check, retries included; 0: 3 × timeout
     processes: int = 0  # worker processes for many sources; 0: one per CPU, at most 4
 
     def worker_processes(self) -> int:

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import os
-import random
 import signal
 import threading
 import time
@@ -54,6 +53,7 @@ def first_runs(sources: tuple[Source, ...], last_checked: dict[str, str], now: d
     """When each source should first run: overdue ones spread over `catch_up`, others when due."""
     due: dict[str, datetime] = {}
     overdue = []
+    by_name = {s.name: s for s in sources}
     for source in sources:
         last = last_checked.get(source.name)
         if last is None:
@@ -68,9 +68,23 @@ def first_runs(sources: tuple[Source, ...], last_checked: dict[str, str], now: d
             overdue.append(source.name)
         else:
             due[source.name] = nxt
+    # The first overdue check starts at once; the others follow spread evenly over `catch_up`,
+    # or over the source's own interval when that is shorter (a page checked every second is
+    # not left waiting a minute for its first check).
     for k, name in enumerate(overdue):
-        due[name] = now + timedelta(seconds=catch_up * (k + random.random()) / len(overdue))
+        window = min(catch_up, _interval(by_name[name], now, tz))
+        due[name] = now + timedelta(seconds=window * k / len(overdue))
     return due
+
+
+def _interval(source: Source, now: datetime, tz: str) -> float:
+    """Seconds between two checks of `source` (for a cron, between its next two times)."""
+    if not source.cron:
+        return float(seconds(source.every or "6h"))
+    cron = CronTrigger.from_crontab(source.cron, timezone=tz)
+    first = cron.get_next_fire_time(None, now)
+    second = cron.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
+    return (second - first).total_seconds() if first and second else float("inf")
 
 
 class Runner:

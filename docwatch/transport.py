@@ -32,8 +32,11 @@ class _Body(httpx.SyncByteStream):
 
     def __iter__(self) -> Iterator[bytes]:
         try:
-            # Raw bytes: httpx decodes gzip/deflate/br itself, chunk by chunk.
-            yield from self.response.stream(65536, decode_content=False)
+            # Raw bytes (httpx decodes gzip/deflate/br itself), as they arrive: `read1` returns
+            # what one read of the socket gave, where `stream` waits for 64 KB, so a server
+            # trickling its page cannot keep the caller from checking its deadline.
+            while chunk := self.response.read1(65536, decode_content=False):
+                yield chunk
             self.done = True
         except ReadTimeoutError as e:
             raise httpx.ReadTimeout(str(e), request=self.request) from None

@@ -77,7 +77,8 @@ url = "http://127.0.0.1:{port}/en/page"
     result = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
     assert result.returncode == 1
     errors = [line for line in result.stderr.splitlines() if line.strip()]
-    assert errors == [f"docwatch: dead-ministry: connection refused by 127.0.0.1:{port} [connect]"]
+    assert errors == [f"docwatch: dead-ministry: connection refused by 127.0.0.1:{port}; "
+                      "3 attempts [connect]"]
     assert "Traceback" not in result.stderr
     assert "urm-nato: first snapshot recorded" in result.stdout
     rows = sqlite_utils.Database(db)

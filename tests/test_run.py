@@ -5,6 +5,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 import time
+from datetime import timedelta
 
 import pytest
 
@@ -118,3 +119,37 @@ def test_sighup_reloads_sources_and_a_broken_config_keeps_the_old_schedule(serve
         assert len(run.of("reload_failed")) == 1
     finally:
         assert run.stop() == 0
+
+
+def test_never_checked_sources_are_checked_at_once_at_their_own_cadence(server, tmp_path):
+    """Two new pages every second with the default catch_up (1 minute): not left waiting it."""
+    server.put("/a", PAGE)
+    server.put("/b", PAGE)
+    run = Run(tmp_path, source("a", server.url("/a")) + source("b", server.url("/b")))
+    try:
+        started = run.wait("scheduled", n=2)[0]  # the schedule is made: the clock starts
+        t0 = time.monotonic()
+        server.wait("/a", 4, timeout=10)
+        server.wait("/b", 4, timeout=10)
+        assert time.monotonic() - t0 < 7
+    finally:
+        assert run.stop() == 0
+    assert started["overdue"]
+
+
+def test_a_thousand_never_checked_sources_are_still_spread_over_catch_up():
+    from datetime import datetime, timezone
+
+    from docwatch.models import Source
+    from docwatch.schedules import first_runs
+
+    now = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
+    sources = tuple(Source(f"p{k}", f"http://127.0.0.1/{k}", every="6h") for k in range(1000))
+    due = sorted((t - now).total_seconds() for t in first_runs(sources, {}, now, "UTC", 60).values())
+    assert due[0] == 0  # the first at once
+    assert due[-1] < 60 and due[-1] > 59  # the last near the end of catch_up
+    per_second = [sum(1 for d in due if s <= d < s + 1) for s in range(60)]
+    assert max(per_second) <= 17  # evenly: no burst
+    # a source checked every 10 s is spread over its 10 s, not over the minute
+    fast = tuple(Source(f"f{k}", f"http://127.0.0.1/f{k}", every="10s") for k in range(5))
+    assert max(first_runs(fast, {}, now, "UTC", 60).values()) - now <= timedelta(seconds=10)
