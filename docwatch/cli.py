@@ -311,6 +311,7 @@ def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: 
 def notify_cmd(settings: Settings, test: bool) -> None:
     """Send what is due in the alert outbox now (or, with --test, a test message)."""
     from . import notify
+    from .redact import channel_display
 
     if test:
         channels = [t.url for t in settings.load_config().notify]
@@ -318,12 +319,12 @@ def notify_cmd(settings: Settings, test: bool) -> None:
             raise ConfigError("no [[notify]] channel is configured to test")
         results = notify.send_test(channels)
         for channel, ok, error in results:
-            click.echo(f"{'sent  ' if ok else 'FAILED'}  {notify.display(channel)}"
+            click.echo(f"{'sent  ' if ok else 'FAILED'}  {channel_display(channel)}"
                        + (f"  {error}" if error else ""))
         if not all(ok for _, ok, _ in results):
             sys.exit(EXIT_FAILED)
         return
-    counts = notify.deliver_pending(settings.store())
+    counts = notify.deliver_pending(settings.store(), settings.load_config().notify)
     click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing due")
     if counts.get("failed") or counts.get("abandoned"):
         sys.exit(EXIT_FAILED)
@@ -339,6 +340,8 @@ def sources_cmd(settings: Settings) -> None:
     """
     from rich.console import Console
     from rich.table import Table
+
+    from .redact import source_url
 
     status = settings.store(create=False).status() if _db_given_or_made(settings) else {}
     config = settings.load_config(announce=True)
@@ -359,7 +362,7 @@ def sources_cmd(settings: Settings) -> None:
         table.add_row(name, schedule, _minute(st.get("next_run")), _minute(st.get("last_check")),
                       result,
                       str(st.get("changes", 0)), str(st.get("versions", 0)),
-                      s.url if s else st.get("url", ""))
+                      source_url(s.url) if s else st.get("url", ""))
     console = Console()
     if not console.is_terminal:  # a pipe or a log: do not wrap at 80 columns
         console = Console(width=200)

@@ -31,7 +31,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
                 "robots", "lang"}
-_NOTIFY_KEYS = {"url", "sources", "categories", "min_significance", "digest"}
+_NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest"}
 DIGESTS = ("immediate", "hourly", "daily")
 
 
@@ -111,6 +111,12 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     if not isinstance(raw_notify, list):
         raise ConfigError(f"{where}: notify: must be [[notify]] tables")
     notify = [_notify(where, i, n, names) for i, n in enumerate(raw_notify)]
+    seen: dict[str, int] = {}
+    for i, target in enumerate(notify):
+        if target.key in seen:
+            raise ConfigError(f"{where}: notify[{i}]: the same channel as notify[{seen[target.key]}]"
+                              + (" (its name)" if target.name else " (give each a name)"))
+        seen[target.key] = i
     timezone = data.get("timezone", "UTC")
     if not isinstance(timezone, str) or not _is_zone(timezone):
         raise ConfigError(f"{where}: timezone: {timezone!r} is not a time zone such as 'Europe/Vilnius'")
@@ -241,10 +247,14 @@ def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
     url = _str(at, raw, "url", required=True)
     if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
         raise ConfigError(f"{at}: url: not an Apprise URL such as 'mailto://…'")
-    from .notify import channel_problem, display  # Apprise is loaded only for [[notify]]
+    from .notify import channel_problem  # Apprise is loaded only for [[notify]]
+    from .redact import channel_display
 
     if problem := channel_problem(url):
-        raise ConfigError(f"{at}: url {display(url)}: {problem}")
+        raise ConfigError(f"{at}: url {channel_display(url)}: {problem}")
+    name = _str(at, raw, "name")
+    if name is not None and not re.fullmatch(r"[\w.@+-]{1,64}", name):
+        raise ConfigError(f"{at}: name: {name!r} is not a name (letters, digits, . _ - @ +)")
     sources = _strings(at, raw, "sources")
     if missing := [s for s in sources if s not in names]:
         raise ConfigError(f"{at}: sources: no source named {missing[0]!r}")
@@ -257,7 +267,7 @@ def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
     digest = _str(at, raw, "digest") or "immediate"
     if digest not in DIGESTS:
         raise ConfigError(f"{at}: digest: must be one of {', '.join(DIGESTS)}")
-    return NotifyTarget(url, tuple(sources), tuple(categories), float(floor), digest)
+    return NotifyTarget(url, tuple(sources), tuple(categories), float(floor), digest, name)
 
 
 def _str(at: str, raw: dict, key: str, *, required: bool = False) -> str | None:

@@ -24,7 +24,7 @@ from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from . import __version__
+from . import __version__, redact
 from .errors import FetchError, system_reason
 from .models import Fetched, FetchSettings
 from .transport import Urllib3Transport
@@ -164,7 +164,8 @@ class Fetcher:
                     raise FetchError("blocked", "a bot-protection page was served instead of the "
                                      f"page ({marker!r})", status)
                 return Fetched(
-                    url=url, final_url=str(response.url), status_code=status, body=bytes(body),
+                    url=url, final_url=redact.source_url(str(response.url)), status_code=status,
+                    body=bytes(body),
                     content_type=ctype, content_language=response.headers.get("content-language"),
                     etag=response.headers.get("etag"), last_modified=response.headers.get("last-modified"),
                     elapsed=time.monotonic() - started,
@@ -204,8 +205,8 @@ class Fetcher:
 
     def _allowed(self, parts: SplitResult, url: str, timeout: float) -> bool:
         """Whether the site's robots.txt lets docwatch fetch `url` (read once a day per site)."""
-        rules = self._robots_of(f"{parts.scheme}://{parts.netloc}", parts.netloc.lower(),
-                                timeout).rules
+        netloc = parts.netloc.rsplit("@", 1)[-1]  # robots.txt is public: no credentials
+        rules = self._robots_of(f"{parts.scheme}://{netloc}", parts.netloc.lower(), timeout).rules
         return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
 
     def remember_robots(self, known: dict[str, tuple[float, str | None]]) -> None:

@@ -25,3 +25,8 @@ def setup(fmt: str = "text", level: int = logging.INFO) -> None:
     logger.handlers[:] = [handler]
     logger.setLevel(level)
     logger.propagate = False
+    # The libraries' warnings (APScheduler skipping a run) in the same format: a collector
+    # reading JSON lines must not meet a line of text.
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(logging.WARNING)

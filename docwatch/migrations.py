@@ -346,6 +346,29 @@ CREATE TABLE made_by (
 );
 """
 
+#: Secrets out of the shared history: a channel was stored as its Apprise URL, password and
+#: token included. It is now stored by a secret-free identity (`[[notify]] name`, or its
+#: privacy form and a hash), the URL read from the config when sending; `shown_as` is the
+#: privacy form for people.
+V6 = """
+ALTER TABLE deliveries ADD COLUMN shown_as TEXT;
+"""
+
+
+def _v6_data(conn: sqlite3.Connection) -> None:
+    urls = [r[0] for r in conn.execute("SELECT DISTINCT channel FROM deliveries "
+                                       "WHERE channel LIKE '%://%'")]
+    if not urls:
+        return
+    from .redact import channel_display, channel_identity, scrub
+
+    for url in urls:
+        for row_id, error in conn.execute("SELECT id, last_error FROM deliveries WHERE channel = ?",
+                                          [url]).fetchall():
+            conn.execute("UPDATE deliveries SET channel = ?, shown_as = ?, last_error = ? "
+                         "WHERE id = ?", [channel_identity(url), channel_display(url),
+                                          error and scrub(error, url), row_id])
+
 
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
@@ -355,6 +378,7 @@ STEPS: list[Step] = [
     (3, V3, None, ""),
     (4, V4, None, ""),
     (5, V5, None, ""),
+    (6, V6, _v6_data, ""),
 ]
 LATEST = STEPS[-1][0]
 

@@ -75,6 +75,27 @@ class NotifyTarget:
     categories: tuple[str, ...] = ()
     min_significance: float = 0.0
     digest: str = "immediate"
+    name: str | None = None  # how the channel is stored and shown (its URL may hold secrets)
+
+    @property
+    def key(self) -> str:
+        """The channel's stored identity: its name, else its secret-free display form."""
+        from .redact import channel_identity
+
+        return self.name or channel_identity(self.url)
+
+    @property
+    def keys(self) -> tuple[str, ...]:
+        """Every identity rows for this channel may carry (named after they were queued)."""
+        from .redact import channel_identity
+
+        return (self.key, channel_identity(self.url))
+
+    @property
+    def shown_as(self) -> str:
+        from .redact import channel_display
+
+        return channel_display(self.url)
 
     def wants_status(self, source: str) -> bool:
         """True when this channel should hear that `source` is failing, recovered or gone."""
@@ -180,10 +201,11 @@ class Fetched:
 class Outgoing:
     """Changes of one check for one channel: by index into the check's changes."""
 
-    channel: str
+    channel: str  # the channel's identity (`NotifyTarget.key`), never its URL
     indexes: tuple[int, ...]
     due_at: str  # the check's time, or the end of the digest window
     digest: str | None = None  # hourly | daily
+    shown_as: str = ""  # the channel's URL in Apprise's privacy form
 
 
 @dataclass
@@ -230,7 +252,7 @@ class SourceState:
 class Message:
     """A message composed at check time (a status event) for these channels."""
 
-    channels: tuple[str, ...]
+    channels: tuple[tuple[str, str], ...]  # (identity, privacy form) of each channel
     title: str
     body: str
     kind: str = "status"

@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo
 
 from . import render
 from .errors import system_reason
+from .redact import scrub
 from .models import Change, NotifyTarget, Outgoing
 from .store import Delivery, Store
 from .times import from_iso, now_iso, to_iso
@@ -41,7 +42,8 @@ def outgoing(changes: list[Change], targets: tuple[NotifyTarget, ...], at: str,
         wanted = tuple(i for i, c in enumerate(changes) if target.wants(c))
         if wanted:
             digest = None if target.digest == "immediate" else target.digest
-            out.append(Outgoing(target.url, wanted, digest_due(at, digest, tz), digest))
+            out.append(Outgoing(target.key, wanted, digest_due(at, digest, tz), digest,
+                                target.shown_as))
     return out
 
 
@@ -67,9 +69,10 @@ def status_message(source: str, url: str, event: str, detail: str) -> tuple[str,
 # --- sending ----------------------------------------------------------------------------
 
 
-def deliver_pending(store: Store, now: str | None = None, *,
-                    sleep=time.sleep) -> Counter:
-    """Send every due outbox row; count them by outcome (sent, failed, abandoned)."""
+def deliver_pending(store: Store, targets: tuple[NotifyTarget, ...] | list[NotifyTarget],
+                    now: str | None = None, *, sleep=time.sleep) -> Counter:
+    """Send every due outbox row; count them by outcome (sent, failed, abandoned, and
+    unconfigured: rows for a channel the config no longer has, which wait for it)."""
     now = now or now_iso()
     due = store.deliverable(now)
     counts: Counter = Counter()
@@ -77,24 +80,34 @@ def deliver_pending(store: Store, now: str | None = None, *,
         return counts
     import apprise  # heavy: imported only when something is to be sent
 
+    urls = {key: t.url for t in targets for key in t.keys}  # rows store identities, not URLs
     for d in due:
+        url = urls.get(d.channel)
+        if url is None:
+            counts["unconfigured"] += 1
+            continue
         if not store.claim(d.id):  # another check (or process) is sending it
             continue
         try:
-            outcome = _deliver(store, d, now, apprise, sleep)
+            outcome = _deliver(store, d, url, now, apprise, sleep)
         except Exception as e:  # noqa: BLE001 - a bad row must not hold up the others
-            log.exception("delivery %s failed", d.id)
-            store.delivery_done(d.id, ok=False, error=f"{type(e).__name__}: {e}", attempts=0)
+            error = scrub(f"{type(e).__name__}: {e}", url)
+            log.error("delivery %s to %s failed: %s", d.id, d.channel, error)
+            store.delivery_done(d.id, ok=False, error=error, attempts=0)
             outcome = "failed"
         counts[outcome] += 1
+    if counts["unconfigured"]:
+        waiting = sorted({d.channel for d in due if d.channel not in urls})
+        log.warning("%d alert(s) wait for channel(s) no longer configured, not sent: %s",
+                    counts["unconfigured"], ", ".join(waiting))
     return counts
 
 
-def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
+def _deliver(store: Store, d: Delivery, url: str, now: str, apprise, sleep) -> str:
     ap = apprise.Apprise()
-    if not ap.add(with_idempotency_key(d.channel, f"docwatch-{d.created_at}-{d.id}")):
+    if not ap.add(with_idempotency_key(url, f"docwatch-{d.created_at}-{d.id}")):
         store.delivery_done(d.id, ok=False, error="not a usable Apprise URL", give_up=True)
-        log.warning("delivery %s: %s is not a usable Apprise URL", d.id, display(d.channel))
+        log.warning("delivery %s: %s is not a usable Apprise URL", d.id, d.channel)
         return "abandoned"
     fmt = _format_of(ap[0], apprise)
     found = store.changes_by_id(d.change_ids) if d.change_ids else None
@@ -107,13 +120,14 @@ def _deliver(store: Store, d: Delivery, now: str, apprise, sleep) -> str:
         if attempt:
             sleep(BACKOFF[min(attempt - 1, len(BACKOFF) - 1)])
         ok, error = send(ap, title, body, fmt, apprise)
+        error = error and scrub(error, url)
         if ok:
             store.delivery_done(d.id, ok=True, attempts=attempt + 1, title=title,
                                 body=body if fmt == "text" else message(d, pages, "text")[1])
             return "sent"
     expired = _age(d.created_at, now) > GIVE_UP
     store.delivery_done(d.id, ok=False, error=error, attempts=RETRIES, give_up=expired)
-    log.warning("delivery %s to %s failed %d times: %s%s", d.id, display(d.channel), RETRIES,
+    log.warning("delivery %s to %s failed %d times: %s%s", d.id, d.channel, RETRIES,
                 error, "; giving up" if expired else "; will retry on the next run")
     return "abandoned" if expired else "failed"
 
@@ -150,7 +164,7 @@ def send(ap, title: str, body: str, fmt: str, apprise) -> tuple[bool, str | None
             ok = bool(ap.notify(title=title, body=body, body_format=body_format))
         except Exception as e:  # noqa: BLE001 - a plugin's failure must not stop the others
             return False, f"{type(e).__name__}: {e}"
-    return ok, None if ok else why_not(said.getvalue())
+    return ok, None if ok else why_not(said.getvalue())  # callers scrub it of the URL's secrets
 
 
 def why_not(logged: str) -> str:
@@ -200,7 +214,7 @@ def send_test(channels: list[str]) -> list[tuple[str, bool, str | None]]:
         body = "docwatch can reach this channel. Alerts about page changes will arrive here."
         ok, error = send(ap, "docwatch · test message",
                          render.status_html(body) if fmt == "html" else body, fmt, apprise)
-        results.append((channel, ok, error))
+        results.append((channel, ok, error and scrub(error, channel)))
     return results
 
 
@@ -215,19 +229,3 @@ def channel_problem(url: str) -> str | None:
     reasons = [line.split(" - ", 2)[-1].strip() for line in said.getvalue().splitlines()]
     reasons = [r for r in reasons if r and "://" not in r]  # Apprise's lines quoting the URL
     return "not a usable Apprise URL" + (f": {reasons[0]}" if reasons else "")
-
-
-def display(url: str) -> str:
-    """A channel as people may see it: Apprise's privacy form (passwords and tokens masked),
-    without the query; for a URL Apprise cannot read, scheme and host only."""
-    try:
-        import apprise
-
-        plugin = apprise.Apprise.instantiate(url, suppress_exceptions=True)
-    except Exception:  # noqa: BLE001 - a display must never fail
-        plugin = None
-    if plugin is not None:
-        return plugin.url(privacy=True).split("?", 1)[0]
-    scheme, _, rest = url.partition("://")
-    host = rest.split("/", 1)[0].split("?", 1)[0].rsplit("@", 1)[-1]  # an @ in the query is not
-    return f"{scheme}://{host}/…"

@@ -21,7 +21,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TypeVar
 
-from . import diffing, fetch, notify
+from . import diffing, fetch, notify, redact
 from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
 from .models import (Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
@@ -120,10 +120,10 @@ def _status_events(source: Source, state: SourceState, targets: tuple[NotifyTarg
         return []
     log.info("%s: %s", source.name, event, extra={"event": f"source_{event}",
                                                     "source": source.name})
-    channels = tuple(t.url for t in targets if t.wants_status(source.name))
+    channels = tuple((t.key, t.shown_as) for t in targets if t.wants_status(source.name))
     if not channels:
         return []
-    title, body = notify.status_message(source.name, source.url, event, detail)
+    title, body = notify.status_message(source.name, redact.source_url(source.url), event, detail)
     return [Message(channels, title, body)]
 
 
@@ -180,7 +180,7 @@ def check_all(
         results = _in_threads(sources, states, store, targets, fetcher, settings, clock, tz,
                               tell, stop)
     if deliver and not (stop and stop.is_set()):  # stopped: the outbox keeps them for later
-        notify.deliver_pending(store, clock())
+        notify.deliver_pending(store, targets, clock())
     return [r for r in results if r is not None]
 
 

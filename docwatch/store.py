@@ -30,7 +30,7 @@ from typing import Any
 import sqlite_utils
 import zstandard
 
-from . import migrations
+from . import migrations, redact
 from .errors import DocwatchError
 from .times import from_iso, now_iso, to_iso
 from .models import (Block, Change, Document, Fetched, Message, Observation, Outgoing, Previous,
@@ -152,18 +152,18 @@ class Store:
 
     # sources ----------------------------------------------------------------------------
     def source_id(self, source: Source) -> int:
+        url = redact.source_url(source.url)  # a password or token in it stays in the config
         cached = self._sources.get(source.name)
-        if cached and (not source.url or cached[1] == source.url):
+        if cached and (not url or cached[1] == url):
             return cached[0]
         row = self.db.execute("SELECT id, url FROM sources WHERE name = ?", [source.name]).fetchone()
         if row:
-            if source.url and row[1] != source.url:
-                self.db.execute("UPDATE sources SET url = ? WHERE id = ?", [source.url, row[0]])
+            if url and row[1] != url:
+                self.db.execute("UPDATE sources SET url = ? WHERE id = ?", [url, row[0]])
             sid = row[0]
         else:
-            sid = self._insert("sources", {"name": source.name, "url": source.url,
-                                           "added_at": now_iso()})
-        self._sources[source.name] = (sid, source.url or row[1])
+            sid = self._insert("sources", {"name": source.name, "url": url, "added_at": now_iso()})
+        self._sources[source.name] = (sid, url or row[1])
         return sid
 
     def states(self, names: Iterable[str] | None = None) -> dict[str, SourceState]:
@@ -329,7 +329,7 @@ class Store:
         self._insert("deliveries", {
             "source_id": None if out.digest else source_id,
             "snapshot_id": None if out.digest else snapshot_id, "channel": out.channel,
-            "kind": "digest" if out.digest else "changes", "change_ids": json.dumps(change_ids),
+            "shown_as": out.shown_as or None, "kind": "digest" if out.digest else "changes", "change_ids": json.dumps(change_ids),
             "title": "", "body": "", "status": "pending", "attempts": 0, "created_at": at,
             "due_at": out.due_at,
         })
@@ -337,10 +337,10 @@ class Store:
     def _queue_message(self, source_id: int, message: Message, at: str) -> None:
         """An outbox row per channel for a message composed at check time (a status event)."""
         self.db["deliveries"].insert_all(
-            {"source_id": source_id, "channel": channel, "kind": message.kind,
-             "title": message.title, "body": message.body, "status": "pending", "attempts": 0,
-             "created_at": at, "due_at": at}
-            for channel in message.channels)
+            {"source_id": source_id, "channel": channel, "shown_as": shown or None,
+             "kind": message.kind, "title": message.title, "body": message.body,
+             "status": "pending", "attempts": 0, "created_at": at, "due_at": at}
+            for channel, shown in message.channels)
 
     def _write_sections(self, source_id: int, snapshot_id: int, doc: Document,
                         known: dict[Block, int]) -> dict[str, int]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import email
 import json
+import re
 import socket
 from email import policy
 from xml.etree import ElementTree
@@ -180,21 +181,21 @@ def test_a_channel_that_is_down_is_retried_marked_failed_and_delivered_when_back
             page.put("/page", body)
             check_all([source], store, targets=targets, fetcher=http, deliver=False)
     waits: list[float] = []
-    counts = notify.deliver_pending(store, sleep=waits.append)
+    counts = notify.deliver_pending(store, targets, sleep=waits.append)
     assert counts == {"sent": 1, "failed": 1}
     assert waits == list(notify.BACKOFF)  # three attempts, backing off
     assert len(up.received) == 1  # the other channel is unaffected
     row = next(store.db.query("select status, attempts, last_error from deliveries "
-                              "where channel = ?", [down]))
+                              "where channel = ?", [NotifyTarget(down).key]))
     assert row["status"] == "failed" and row["attempts"] == notify.RETRIES and row["last_error"]
 
     back = HTTPServer(host="127.0.0.1", port=port)
     back.start()
     try:
         revived = Webhook(back)
-        assert notify.deliver_pending(store) == {"sent": 1}  # the first run after it is back
+        assert notify.deliver_pending(store, targets) == {"sent": 1}  # the first run after it is back
         assert "2.5 % → 3 %" in revived.received[0]["message"]
-        assert notify.deliver_pending(store) == {}  # and never again
+        assert notify.deliver_pending(store, targets) == {}  # and never again
         assert len(revived.received) == 1 and len(up.received) == 1
     finally:
         back.stop()
@@ -210,8 +211,8 @@ def test_an_hourly_digest_sends_one_message_for_three_checks_in_the_hour(httpser
               "2026-11-20T10:40:00Z"]
     run_checks(store, source, targets, page, [versions(d) for d in dates], clocks)
     assert hook.received == []  # the hour is not over
-    assert notify.deliver_pending(store, "2026-11-20T10:59:59Z") == {}
-    assert notify.deliver_pending(store, "2026-11-20T11:00:00Z") == {"sent": 1}
+    assert notify.deliver_pending(store, targets, "2026-11-20T10:59:59Z") == {}
+    assert notify.deliver_pending(store, targets, "2026-11-20T11:00:00Z") == {"sent": 1}
     [digest] = hook.received
     for entry in ("4 April 2023", "11-12 July 2023", "7 March 2024"):  # all three checks
         assert entry in digest["message"]
@@ -283,9 +284,9 @@ url = "json://127.0.0.1:{port}/hook"
     result = run_cli("--config", str(config), "--db", str(db), "fetch", "--once")
     lines = [line for line in result.stderr.splitlines() if line.strip()]
     assert len(lines) == 1, result.stderr
-    assert lines[0].startswith(f"docwatch: delivery 1 to json://127.0.0.1:{port}/hook failed 3 "
-                               "times: A Connection error occurred sending JSON notification "
-                               "to 127.0.0.1; connection refused")
+    assert re.fullmatch(rf"docwatch: delivery 1 to json://127\.0\.0\.1:{port}/hook#[0-9a-f]{{8}} "
+                        "failed 3 times: A Connection error occurred sending JSON notification "
+                        "to 127.0.0.1; connection refused; will retry on the next run", lines[0])
 
 
 @pytest.mark.parametrize("url, why", [
