@@ -163,6 +163,7 @@ def fetch_cmd(settings: Settings, once: bool, verbose: bool, sources: tuple[str,
         results = check_all(chosen, store, targets=config.notify, settings=config.fetch,
                             tz=config.timezone, on_result=add, stop=stop)
     _report(results, store, quiet=terminal and not verbose)
+    store.checkpoint()
     click.echo(tally.summary(interrupted=stop.is_set()))
     if stop.is_set():
         sys.exit(130)
@@ -297,11 +298,26 @@ def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: 
     rows = store.changes(source=known_source(store, source), alerts_only=not show_all, limit=limit)
     xml = atom(rows, source=source)
     if output:
-        tmp = Path(output + ".tmp")
-        tmp.write_bytes(xml)
-        tmp.replace(output)  # readers never see half a feed
+        _replace_whole(Path(output), xml)
     else:
         click.echo(xml.decode("utf-8"), nl=False)
+
+
+def _replace_whole(path: Path, data: bytes) -> None:
+    """Write `data` to a new file beside `path`, then rename it over `path`: readers see the
+    old file or the new one, never half of one; a failed write leaves the old one."""
+    tmp = None
+    try:
+        with tempfile.NamedTemporaryFile(dir=path.parent, prefix=f".{path.name}.",
+                                         delete=False) as f:
+            tmp = Path(f.name)
+            f.write(data)
+        tmp.replace(path)
+    except OSError as e:
+        if tmp is not None:
+            tmp.unlink(missing_ok=True)
+        raise DocwatchError(f"{path}: cannot write the feed ({e.strerror or e}); the file "
+                            "there is as it was") from None
 
 
 @cli.command("notify")

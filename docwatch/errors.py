@@ -19,7 +19,8 @@ class UsageError(DocwatchError):
 
 
 class ParseError(DocwatchError):
-    """A body could not be turned into a document; `kind`: empty, binary, undecodable, unparseable."""
+    """A body could not be turned into a document; `kind`: empty, binary, undecodable,
+    unparseable, too_deep."""
 
     def __init__(self, message: str, kind: str = "unparseable"):
         super().__init__(message)

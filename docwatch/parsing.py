@@ -103,7 +103,11 @@ _DIGIT_RE = re.compile(r"\d")
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 # Plain etree elements: lxml.html's per-element class lookup costs a tenth of the parse.
-_PARSER = etree.HTMLParser(remove_comments=True, remove_pis=True, recover=True)
+# `huge_tree`: libxml2 gives up at 256 levels of nesting without it (2,048 with it) and then
+# returns an empty tree, which would read as "all content removed". A parser per page: its
+# error log says when even that limit was reached.
+_PARSER_OPTIONS = {"remove_comments": True, "remove_pis": True, "recover": True, "huge_tree": True}
+MAX_DEPTH = 2048
 MAX_HEADING = 160
 
 
@@ -128,10 +132,14 @@ def parse(
         text = _plain_to_html(text)
     elif "<" not in text:
         raise ParseError("no markup: not an HTML page")
+    parser = etree.HTMLParser(**_PARSER_OPTIONS)
     try:
-        root = etree.fromstring(text, parser=_PARSER)
+        root = etree.fromstring(text, parser=parser)
     except (etree.ParserError, etree.XMLSyntaxError, ValueError) as e:
         raise ParseError(f"not parseable as HTML: {e}") from None
+    if any("Excessive depth" in e.message for e in parser.error_log):
+        raise ParseError(f"elements nested over {MAX_DEPTH:,} deep: the HTML parser stops "
+                         "there, and what is below would be lost", "too_deep")
     if root is None or not isinstance(root.tag, str):
         raise ParseError("not parseable as HTML: no document element")
     title = clean(root.findtext(".//title") or "")

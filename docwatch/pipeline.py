@@ -27,7 +27,7 @@ from .fetch import Fetcher, host_of
 from .models import (Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
                      Observation, ParseRules, Source, SourceState)
 from .parsing import fingerprint, parse
-from .store import Store, StoreThread, body_hash
+from .store import StaleObservation, Store, StoreError, StoreThread, body_hash
 from .times import now_iso
 
 T = TypeVar("T")
@@ -55,7 +55,28 @@ def check(
     finally:
         if own:
             fetcher.close()
+    return record(obs, store, targets, tz)
+
+
+def record(obs: Observation, store: Store, targets: tuple[NotifyTarget, ...] = (),
+           tz: str = "UTC") -> CheckResult:
+    """Store an observation; if another process stored a newer version of the page
+    meanwhile, find the changes again against that one first (nothing is recorded twice)."""
+    for _ in range(3):
+        try:
+            return obs.outcome(store.record(obs))
+        except StaleObservation as e:
+            obs = _rebased(obs, store, e.latest, targets, tz)
     return obs.outcome(store.record(obs))
+
+
+def _rebased(obs: Observation, store: Store, latest: int, targets: tuple[NotifyTarget, ...],
+             tz: str) -> Observation:
+    old = store.document(latest)
+    changes = diffing.diff(old, obs.doc, source=obs.source.name, alert=obs.source.alert)
+    return replace(obs, previous_id=latest, changes=changes,
+                   result="changed" if changes else "noise_only",
+                   outgoing=notify.outgoing(changes, targets, obs.started_at, tz))
 
 
 def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetcher,
@@ -199,7 +220,7 @@ def _in_threads(sources: list[Source], states: dict[str, SourceState], store: St
         fetcher.remember_robots(store.robots())
 
     def stored(obs: Observation | CheckResult) -> CheckResult:
-        result = obs if isinstance(obs, CheckResult) else obs.outcome(view.record(obs))
+        result = obs if isinstance(obs, CheckResult) else record(obs, view, targets, tz)
         tell(result)
         return result
 
@@ -280,7 +301,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
                 if isinstance(obs, dict):  # a worker's last word: the robots.txt it read
                     writer.submit("save_robots", obs)
                 else:
-                    stored[_name(obs)] = _later(obs, writer, room, tell)
+                    stored[_name(obs)] = _later(obs, writer, room, tell, targets, tz)
         return [stored[s.name]() if s.name in stored else None for s in sources]
     finally:
         writer.close()
@@ -340,7 +361,8 @@ def _name(obs: Observation | CheckResult) -> str:
 
 
 def _later(obs: Observation | CheckResult, writer: StoreThread, room: threading.Semaphore,
-           tell: Callable[[CheckResult], None]) -> Callable[[], CheckResult]:
+           tell: Callable[[CheckResult], None], targets: tuple[NotifyTarget, ...],
+           tz: str) -> Callable[[], CheckResult]:
     """Queue an observation for storing (once there is `room`); the returned call waits for
     it and gives the result.
 
@@ -351,25 +373,41 @@ def _later(obs: Observation | CheckResult, writer: StoreThread, room: threading.
         tell(obs)
         return lambda: obs
     room.acquire()
-    future, result, source = writer.submit("record", obs), obs.outcome(None), obs.source
+    source = obs.source
+    held = [obs]  # until written: a stale one is diffed again against the newer version
+    outcome: Future = Future()  # (result, or the exception its write raised)
 
-    def written(done: Future) -> None:
+    def written(done: Future) -> None:  # in the writer's thread, between its transactions
+        error = done.exception()
+        if isinstance(error, StaleObservation):
+            held[0] = _rebased(held[0], writer.store, error.latest, targets, tz)
+            writer.submit("record", held[0]).add_done_callback(written)
+            return
+        result = held.pop().outcome(None)
         room.release()
-        tell(result if done.exception() is None else
-             CheckResult(source.name, "error", error_kind="internal", error=str(done.exception())))
-    future.add_done_callback(written)
+        if error is None:
+            result.snapshot_id = done.result()
+            outcome.set_result(result)
+        else:
+            outcome.set_exception(error)
+            result = CheckResult(source.name, "error", error_kind="internal", error=str(error))
+        tell(result)
+
+    writer.submit("record", obs).add_done_callback(written)
 
     def stored() -> CheckResult:
         try:
-            result.snapshot_id = future.result()
+            return outcome.result()
         except Exception as e:  # noqa: BLE001 - one page's write failing must not stop the rest
             return _internal(source, e)
-        return result
     return stored
 
 
 def _internal(source: Source, e: Exception) -> CheckResult:
-    """The result of a check stopped by something unexpected (a bug, a failed write)."""
+    """The result of a check stopped by a failed write (kind `storage`: it says why) or by
+    something unexpected (a bug: logged with its traceback)."""
+    if isinstance(e, StoreError):
+        return CheckResult(source.name, "error", error_kind="storage", error=str(e))
     log.error("check of %s failed: %s: %s", source.name, type(e).__name__, e,
               exc_info=not isinstance(e, DocwatchError))
     return CheckResult(source.name, "error", error_kind="internal",

@@ -207,6 +207,7 @@ class Runner:
                 self.reload()
             if time.monotonic() >= next_beat:
                 self.heartbeat()
+                self.store().checkpoint()
                 next_beat = time.monotonic() + self.config.run.heartbeat
         self.shutdown()
 

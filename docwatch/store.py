@@ -22,7 +22,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from concurrent.futures import Future
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -60,6 +60,15 @@ class Delivery:
 
 class StoreError(DocwatchError):
     """The database file cannot be opened or written."""
+
+
+class StaleObservation(Exception):
+    """Another process recorded a newer version of the source while this check ran: its
+    changes must be found again against `latest` (the pipeline does, then records)."""
+
+    def __init__(self, latest: int):
+        super().__init__(f"snapshot {latest} was recorded meanwhile")
+        self.latest = latest
 
 
 def made_by(path: str | Path) -> set[str]:
@@ -103,6 +112,19 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def checkpoint(self) -> bool:
+        """Fold the write-ahead log back into the database and empty it, if no reader holds
+        it (a moment's wait at most); True when it was emptied. Done after a `fetch --once`
+        and at `run`'s heartbeats, so the log does not grow while readers come and go."""
+        self.db.execute("PRAGMA busy_timeout = 200")
+        try:
+            busy, _, _ = self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+        except sqlite3.OperationalError:  # locked by a writer this instant: next time
+            busy = 1
+        finally:
+            self.db.execute("PRAGMA busy_timeout = 30000")
+        return not busy
+
     @property
     def schema_version(self) -> int:
         return self.db.execute("PRAGMA user_version").fetchone()[0]
@@ -112,10 +134,11 @@ class Store:
         if version > migrations.LATEST:
             raise StoreError(f"{self.path}: schema {version} is newer than this docwatch "
                              f"({migrations.LATEST}); upgrade docwatch")
-        for step, before, data, after in migrations.STEPS:
-            if step <= version:
-                continue
-            with self.transaction():  # each step whole or not at all
+        steps = [s for s in migrations.STEPS if s[0] > version]
+        if not steps:
+            return
+        with self.transaction():  # every step or none: a killed upgrade leaves it as it was
+            for step, before, data, after in steps:
                 for statement in migrations.statements(before):
                     self.db.execute(statement)
                 if data:
@@ -134,14 +157,28 @@ class Store:
         # sleeps add up when a hundred checks finish at once; other processes still meet the
         # busy timeout.
         with _write_lock(self.path):
-            self.db.execute("BEGIN IMMEDIATE")
             try:
-                yield
-            except BaseException:
-                self.db.rollback()
-                self._sources.clear()  # it may remember a source row that was rolled back
-                raise
-            self.db.execute("COMMIT")
+                self.db.execute("BEGIN IMMEDIATE")
+                try:
+                    yield
+                except BaseException:
+                    if self.db.conn.in_transaction:  # SQLite rolls back itself on a full disk
+                        self.db.rollback()
+                    self._sources.clear()  # it may remember a source row that was rolled back
+                    raise
+                self.db.execute("COMMIT")
+            except sqlite3.OperationalError as e:
+                raise self.write_error(e) from None
+
+    def write_error(self, e: sqlite3.Error) -> Exception:
+        """A failed write in words: a full or failing disk says so; nothing of it was kept."""
+        text = str(e)
+        if any(k in text for k in ("disk is full", "disk I/O error", "readonly database",
+                                   "unable to open")):
+            return StoreError(f"{self.path}: cannot write ({text}): is the disk full or "
+                              "read-only? Nothing of this check was kept; the database is as "
+                              "it was")
+        return e
 
     def _insert(self, table: str, row: dict[str, Any]) -> int:
         """INSERT one row, returning its id (plain SQL: this is the hot path of every check)."""
@@ -245,6 +282,14 @@ class Store:
         with self.transaction():
             sid = self.source_id(obs.source)
             snapshot_id = obs.previous_id
+            if obs.result in ("new", "changed", "noise_only") and (
+                    latest := self._latest(sid)) != obs.previous_id:
+                # `docwatch run` and a cron `fetch --once` checked the page at the same time.
+                if self._content_hash(latest) != body_hash(obs.fetched.body):
+                    raise StaleObservation(latest)
+                obs = replace(obs, result="unchanged", changes=[], outgoing=[],
+                              fetched=replace(obs.fetched, body=b""), previous_id=latest)
+                snapshot_id = latest  # that very version is stored already: nothing twice
             if obs.result == "error":
                 self._fetch_row(obs, error_kind=obs.error_kind, error=obs.error,
                                 http_status=obs.http_status)
@@ -258,6 +303,14 @@ class Store:
             for message in obs.messages:
                 self._queue_message(sid, message, obs.started_at)
             return snapshot_id
+
+    def _latest(self, source_id: int) -> int | None:
+        return self.db.execute("SELECT max(id) FROM snapshots WHERE source_id = ?",
+                               [source_id]).fetchone()[0]
+
+    def _content_hash(self, snapshot_id: int) -> str:
+        return self.db.execute("SELECT content_hash FROM snapshots WHERE id = ?",
+                               [snapshot_id]).fetchone()[0]
 
     def _validators(self, source_id: int, fetched: Fetched) -> None:
         """Keep the ETag/Last-Modified for the next conditional GET (state, not history)."""
@@ -724,6 +777,9 @@ class StoreThread:
             value = getattr(self.store, name)(*args, **kwargs)
         except Exception as e:  # noqa: BLE001 - handed to the check that asked
             if write:
+                if not self.store.db.conn.in_transaction:
+                    # SQLite undid the whole batch (a full disk): every job in it failed.
+                    raise
                 self.store.db.execute("ROLLBACK TO job")
                 self.store.db.execute("RELEASE job")
                 self.store._sources.clear()
