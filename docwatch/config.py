@@ -30,7 +30,7 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
-                "robots", "lang"}
+                "robots", "lang", "documents"}
 _NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest"}
 DIGESTS = ("immediate", "hourly", "daily")
 
@@ -228,13 +228,20 @@ def _source(where: str, i: int, raw: Any) -> Source:
     robots = raw.get("robots", True)
     if not isinstance(robots, bool):
         raise ConfigError(f"{at}: robots: must be true or false")
+    documents = raw.get("documents", False)
+    if documents is True:
+        documents = "*.pdf"
+    elif documents is False:
+        documents = None
+    elif not isinstance(documents, str) or not documents.strip():
+        raise ConfigError(f"{at}: documents: true, false, or a file name pattern such as '*.pdf'")
     lang = _str(at, raw, "lang")
     if lang is not None and not known_language(lang):
         raise ConfigError(f"{at}: lang: {lang!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
     return Source(
         name=name, url=url, every=every if every or cron else "6h", cron=cron,
         rules=ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore), lang=lang),
-        alert=dict(alert), timeout=float(timeout), robots=robots,
+        alert=dict(alert), timeout=float(timeout), robots=robots, documents=documents,
     )
 
 

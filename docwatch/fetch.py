@@ -27,6 +27,7 @@ import httpx
 from . import __version__, redact
 from .errors import FetchError, system_reason
 from .models import Fetched, FetchSettings
+from .pdf import PDF_TYPES, is_pdf
 from .transport import Urllib3Transport
 
 USER_AGENT = f"docwatch/{__version__} (+https://github.com/docwatch/docwatch; page-change monitor)"
@@ -35,6 +36,8 @@ MAX_REDIRECTS = 10
 ROBOTS_TTL = 24 * 3600
 ROBOTS_RETRY = 3600  # a robots.txt that could not be read (dead site, 5xx) is tried again
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
+_MAYBE_PDF = ("application/octet-stream", "binary/octet-stream")  # servers label PDFs so too
+_ACCEPTED = _HTML_TYPES + PDF_TYPES + _MAYBE_PDF
 DEADLINE_TIMEOUTS = 3  # a check's deadline, retries and backoff included, in page timeouts
 RETRYABLE = {"connect", "timeout", "truncated", "protocol"}
 RETRY_STATUS = {429, 503}
@@ -142,8 +145,10 @@ class Fetcher:
                     raise _http_error(status, response.reason_phrase, head,
                                       response.headers.get("retry-after"))
                 ctype = response.headers.get("content-type")
-                if status != 304 and ctype and ctype.split(";")[0].strip().lower() not in _HTML_TYPES:
-                    raise FetchError("unsupported", f"content type {ctype.split(';')[0]} is not a web page")
+                mime = (ctype or "").split(";")[0].strip().lower()
+                if status != 304 and mime and mime not in _ACCEPTED:
+                    raise FetchError("unsupported", f"content type {ctype.split(';')[0]} is not "
+                                     "a web page or a PDF")
                 declared = response.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > max_bytes:
                     raise FetchError("too_large", f"body of {int(declared) / 1_048_576:.0f} MB is over "
@@ -160,6 +165,8 @@ class Fetcher:
                         raise FetchError("too_large", f"body over the {max_bytes / 1_048_576:.0f} MB "
                                          "limit" + (f" once decompressed ({compressed})"
                                                     if compressed else ""))
+                if mime in _MAYBE_PDF and not is_pdf(bytes(body[:1024])):
+                    raise FetchError("unsupported", f"content type {mime} and not a PDF")
                 if len(body) <= BLOCK_PAGE_MAX and (marker := _block_marker(body)):
                     raise FetchError("blocked", "a bot-protection page was served instead of the "
                                      f"page ({marker!r})", status)

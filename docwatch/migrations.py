@@ -369,6 +369,11 @@ def _v6_data(conn: sqlite3.Connection) -> None:
                          "WHERE id = ?", [channel_identity(url), channel_display(url),
                                           error and scrub(error, url), row_id])
 
+#: Documents a page links to are sources of their own, with their page as parent.
+V7 = """
+ALTER TABLE sources ADD COLUMN parent_id INTEGER;  -- sources.id of the page linking to it
+"""
+
 
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
@@ -379,6 +384,7 @@ STEPS: list[Step] = [
     (4, V4, None, ""),
     (5, V5, None, ""),
     (6, V6, _v6_data, ""),
+    (7, V7, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

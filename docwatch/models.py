@@ -44,6 +44,8 @@ class Source:
     alert: dict[str, bool] = field(default_factory=dict)
     timeout: float = 30.0
     robots: bool = True  # respect the site's robots.txt
+    documents: str | None = None  # watch the documents it links to whose file name matches
+    parent: str | None = None  # a linked document: the page that links to it
 
 
 @dataclass(frozen=True)
@@ -105,7 +107,8 @@ class NotifyTarget:
         """True when this channel should carry the change."""
         return (
             change.alert
-            and (not self.sources or change.source in self.sources)
+            and (not self.sources or change.source in self.sources
+                 or (change.source or "").split("/", 1)[0] in self.sources)  # its documents
             and (not self.categories or change.category in self.categories)
             and change.significance >= self.min_significance
         )
@@ -218,6 +221,7 @@ class CheckResult:
     error_kind: str | None = None
     error: str | None = None
     snapshot_id: int | None = None
+    documents: list[CheckResult] = field(default_factory=list)  # its linked documents' checks
 
     @property
     def ok(self) -> bool:
@@ -280,9 +284,11 @@ class Observation:
     error_kind: str | None = None
     error: str | None = None
     http_status: int | None = None
+    documents: list[Observation] = field(default_factory=list)  # the linked ones it watches
 
     def outcome(self, snapshot_id: int | None) -> CheckResult:
         """The check's result, once stored (`snapshot_id` is what `Store.record` returned)."""
         status = "unchanged" if self.result == "not_modified" else self.result
         return CheckResult(self.source.name, status, self.changes, error_kind=self.error_kind,
-                           error=self.error, snapshot_id=snapshot_id)
+                           error=self.error, snapshot_id=snapshot_id,
+                           documents=[d.outcome(d.previous_id) for d in self.documents])

@@ -23,7 +23,7 @@ from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
 
 from lxml import etree
 
-from . import decode, entries, locales, reading, text as text_module
+from . import decode, entries, locales, pdf, reading, text as text_module
 from .decode import decode_html
 from .entries import repeated_entries
 from .errors import ParseError
@@ -124,7 +124,11 @@ def parse(
     The page's language (for its dates and figures) is `rules.lang`, else the page's
     `<html lang>`, else `language` (the Content-Language header), else English.
     """
-    text = body if isinstance(body, str) else decode_html(body, content_type)
+    extra: dict[str, str] = {}
+    if pdf.is_pdf(body, content_type):
+        text, extra = pdf.to_html(body if isinstance(body, bytes) else body.encode("latin-1"))
+    else:
+        text = body if isinstance(body, str) else decode_html(body, content_type)
     text = _CONTROL_RE.sub("", _XML_DECL_RE.sub("", text, count=1))
     if not text.strip():
         raise ParseError("empty body", "empty")
@@ -149,6 +153,7 @@ def parse(
     lang = code_of(rules.lang or root.get("lang") or root.get("xml:lang")
                    or (language or "").split(",")[0])
     builder = _Builder(url, [re.compile(p) for p in rules.ignore], reader(lang))
+    builder.metadata.update(extra)
     _page_metadata(root, builder.metadata, builder.reader)
     content = _main_content(root, rules, builder.metadata)
     if content is not None:
@@ -182,7 +187,7 @@ def fingerprint(rules: ParseRules = ParseRules()) -> str:
 def _code_digest() -> bytes:
     # Any edit to the parser's modules changes it: no version number to forget to bump.
     sha = hashlib.sha256()
-    for module in (decode, entries, locales, reading, text_module):
+    for module in (decode, entries, locales, pdf, reading, text_module):
         sha.update(Path(module.__file__).read_bytes())
     sha.update(Path(__file__).read_bytes())
     return sha.digest()

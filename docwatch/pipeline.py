@@ -6,6 +6,7 @@ in worker processes that observe while this process alone writes.
 
 from __future__ import annotations
 
+import fnmatch
 import gc
 import logging
 import multiprocessing
@@ -20,12 +21,13 @@ from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TypeVar
+from urllib.parse import unquote, urlsplit
 
 from . import diffing, fetch, notify, redact
 from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
-from .models import (Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
-                     Observation, ParseRules, Source, SourceState)
+from .models import (Block, Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
+                     Observation, ParseRules, Section, Source, SourceState)
 from .parsing import fingerprint, parse
 from .store import StaleObservation, Store, StoreError, StoreThread, body_hash
 from .times import now_iso
@@ -104,8 +106,12 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
         return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
     if prev and (fetched.status_code == 304 or body_hash(fetched.body) == prev.content_hash):
         # Not modified, or the very same bytes: nothing to parse, and the body is stored.
+        # Its documents may have changed all the same: their links are in the stored version.
+        documents = (_documents(source, store.document(prev.snapshot_id), store,
+                                fetcher=fetcher, targets=targets, clock=clock, tz=tz)
+                     if source.documents else [])
         return seen("not_modified" if fetched.status_code == 304 else "unchanged",
-                    fetched=replace(fetched, body=b""))
+                    fetched=replace(fetched, body=b""), documents=[d for _, _, d in documents])
     try:
         doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
                     rules=source.rules, language=fetched.content_language)
@@ -117,10 +123,77 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
         old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
                else _reparse(store, source, prev.snapshot_id))
         changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
+    documents = (_documents(source, doc, store, fetcher=fetcher, targets=targets, clock=clock,
+                            tz=tz) if source.documents else [])
+    if prev and documents:
+        changes = _announce(changes, documents, source)
     result = "new" if not prev else "changed" if changes else "noise_only"
     return seen(result, fetched=fetched, doc=doc, changes=changes,
-                parsed_with=parsed_with,
+                parsed_with=parsed_with, documents=[d for _, _, d in documents],
                 outgoing=notify.outgoing(changes, targets, started_at, tz))
+
+
+MAX_DOCUMENTS = 25  # linked documents watched per page: beyond, a page is a listing, not a text
+
+
+def _documents(page: Source, doc: Document, store: Store, **how) -> list[
+        tuple[Section, Block, Observation]]:
+    """Each document the page links to that its `documents` pattern takes, observed: with the
+    section and passage that link it."""
+    found = linked_documents(doc, page.documents or "")
+    if len(found) > MAX_DOCUMENTS:
+        log.warning("%s: links %d documents; watching the first %d", page.name, len(found),
+                    MAX_DOCUMENTS)
+        found = found[:MAX_DOCUMENTS]
+    sources = {url: document_source(page, url) for url, _, _ in found}
+    states = store.states(s.name for s in sources.values())
+    return [(section, block, observe(sources[url], states.get(sources[url].name, SourceState()),
+                                     store, **how))
+            for url, section, block in found]
+
+
+def linked_documents(doc: Document, pattern: str) -> list[tuple[str, Section, Block]]:
+    """(URL, section, passage) of each link whose file name matches `pattern`, once each."""
+    seen: set[str] = set()
+    out = []
+    for section in doc.sections:
+        for block in section.blocks:
+            for url in block.links:
+                name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+                if url not in seen and name and fnmatch.fnmatch(name.lower(), pattern.lower()):
+                    seen.add(url)
+                    out.append((url, section, block))
+    return out
+
+
+def document_source(page: Source, url: str) -> Source:
+    """A linked document as a source of its own: named after the page and the file."""
+    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
+    return Source(name=f"{page.name}/{name}", url=url, timeout=page.timeout, robots=page.robots,
+                  rules=ParseRules(lang=page.rules.lang), alert=page.alert, parent=page.name)
+
+
+def _announce(changes: list[Change], documents: list[tuple[Section, Block, Observation]],
+              page: Source) -> list[Change]:
+    """A document linked for the first time is one alert with its title and size, in place
+    of the page's change that added the link."""
+    out = list(changes)
+    for section, block, obs in documents:
+        if obs.result != "new" or obs.doc is None:
+            continue
+        pages = obs.doc.metadata.get("pages")
+        kind = "PDF" if obs.doc.metadata.get("format") == "pdf" else "document"
+        text = (f"New document: {obs.doc.title or obs.source.name.split('/', 1)[1]} ({kind}"
+                + (f", {pages} pages)" if pages else ")"))
+        at = next((k for k, c in enumerate(out) if c.new_text == block.text), None)
+        locator = out[at].locator if at is not None else None
+        change = Change(list(section.path), "added", "new_entry", None, text, [["+", text]], [],
+                        1.0, page.alert.get("new_entry", True), page.name, locator)
+        if at is None:
+            out.append(change)
+        else:
+            out[at] = change
+    return out
 
 
 def _status_events(source: Source, state: SourceState, targets: tuple[NotifyTarget, ...],

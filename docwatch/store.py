@@ -199,7 +199,9 @@ class Store:
                 self.db.execute("UPDATE sources SET url = ? WHERE id = ?", [url, row[0]])
             sid = row[0]
         else:
-            sid = self._insert("sources", {"name": source.name, "url": url, "added_at": now_iso()})
+            parent = self.source_id(Source(source.parent, "")) if source.parent else None
+            sid = self._insert("sources", {"name": source.name, "url": url, "added_at": now_iso(),
+                                           "parent_id": parent})
         self._sources[source.name] = (sid, url or row[1])
         return sid
 
@@ -277,32 +279,42 @@ class Store:
         """Store all one check learnt, atomically: its fetch row, the new version with its
         sections, changes and outbox rows, and its status messages.
 
-        Returns the snapshot the source is now at (None after a failure).
+        Returns the snapshot the source is now at (None after a failure). The documents the
+        page links to are recorded with it, each as a source of its own.
         """
         with self.transaction():
-            sid = self.source_id(obs.source)
-            snapshot_id = obs.previous_id
-            if obs.result in ("new", "changed", "noise_only") and (
-                    latest := self._latest(sid)) != obs.previous_id:
-                # `docwatch run` and a cron `fetch --once` checked the page at the same time.
-                if self._content_hash(latest) != body_hash(obs.fetched.body):
-                    raise StaleObservation(latest)
-                obs = replace(obs, result="unchanged", changes=[], outgoing=[],
-                              fetched=replace(obs.fetched, body=b""), previous_id=latest)
-                snapshot_id = latest  # that very version is stored already: nothing twice
-            if obs.result == "error":
-                self._fetch_row(obs, error_kind=obs.error_kind, error=obs.error,
-                                http_status=obs.http_status)
-                snapshot_id = None
-            elif obs.result in ("unchanged", "not_modified"):
-                # One small row: the page is still the stored snapshot (URL and hash live there).
-                self._validators(sid, obs.fetched)
-                self._fetch_row(obs, http_status=obs.fetched.status_code, snapshot_id=snapshot_id)
-            else:
-                snapshot_id = self._record_version(sid, obs)
-            for message in obs.messages:
-                self._queue_message(sid, message, obs.started_at)
+            snapshot_id = self._record_one(obs)
+            for document in obs.documents:
+                try:
+                    self._record_one(document)
+                except StaleObservation:  # another process has recorded it: checked again later
+                    continue
             return snapshot_id
+
+    def _record_one(self, obs: Observation) -> int | None:
+        sid = self.source_id(obs.source)
+        snapshot_id = obs.previous_id
+        if obs.result in ("new", "changed", "noise_only") and (
+                latest := self._latest(sid)) != obs.previous_id:
+            # `docwatch run` and a cron `fetch --once` checked the page at the same time.
+            if self._content_hash(latest) != body_hash(obs.fetched.body):
+                raise StaleObservation(latest)
+            obs = replace(obs, result="unchanged", changes=[], outgoing=[],
+                          fetched=replace(obs.fetched, body=b""), previous_id=latest)
+            snapshot_id = latest  # that very version is stored already: nothing twice
+        if obs.result == "error":
+            self._fetch_row(obs, error_kind=obs.error_kind, error=obs.error,
+                            http_status=obs.http_status)
+            snapshot_id = None
+        elif obs.result in ("unchanged", "not_modified"):
+            # One small row: the page is still the stored snapshot (URL and hash live there).
+            self._validators(sid, obs.fetched)
+            self._fetch_row(obs, http_status=obs.fetched.status_code, snapshot_id=snapshot_id)
+        else:
+            snapshot_id = self._record_version(sid, obs)
+        for message in obs.messages:
+            self._queue_message(sid, message, obs.started_at)
+        return snapshot_id
 
     def _latest(self, source_id: int) -> int | None:
         return self.db.execute("SELECT max(id) FROM snapshots WHERE source_id = ?",

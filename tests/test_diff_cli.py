@@ -60,7 +60,7 @@ def test_diff_of_a_missing_file_is_one_line(tmp_path):
 
 
 def test_diff_of_a_binary_file_is_one_line(tmp_path):
-    old, new = _pair(tmp_path, b"%PDF-1.4\x00\x01binary", b"<p>hello</p>")
+    old, new = _pair(tmp_path, b"\x89PNG\r\n\x1a\n\x00\x01binary", b"<p>hello</p>")
     result = run_cli("diff", old, new)
     assert result.returncode == 1
     assert result.stderr.strip() == f"docwatch: {old}: binary content, not an HTML page"

@@ -72,7 +72,8 @@ FAULTS = {
     "gzip-bomb": (Response(BOMB, headers={"Content-Type": "text/html",
                                           "Content-Encoding": "gzip"}), "too_large"),
     "truncated": (Response(raw=truncated), "truncated"),
-    "pdf": (Response(b"%PDF-1.7 ...", headers={"Content-Type": "application/pdf"}), "unsupported"),
+    "image": (Response(b"\x89PNG\r\n\x1a\n...", headers={"Content-Type": "image/png"}), "unsupported"),
+    "cut-pdf": (Response(b"%PDF-1.7 ...", headers={"Content-Type": "application/pdf"}), "truncated"),
     "undecodable": (Response(UNDECODABLE, headers={"Content-Type": "text/html"}), "undecodable"),
     "empty": (Response(b""), "empty"),
 }

@@ -162,6 +162,7 @@ def test_sigkill_during_a_schema_upgrade_leaves_it_as_before_or_fully_upgraded(t
     conn = sqlite3.connect(db)  # back to schema 4, with enough rows for the upgrade to take time
     conn.execute("DROP TABLE made_by")
     conn.execute("ALTER TABLE deliveries DROP COLUMN shown_as")
+    conn.execute("ALTER TABLE sources DROP COLUMN parent_id")
     conn.execute("UPDATE fetches SET result = 'changed' WHERE result = 'noise_only'")
     conn.executemany("INSERT INTO fetches (source_id, started_at, duration_ms, result, changes) "
                      "VALUES (1, '2020-01-01T00:00:00Z', 5, 'changed', 0)", [()] * 200_000)

@@ -77,7 +77,7 @@ def test_redesign_keeps_the_same_passages():
 
 
 @pytest.mark.parametrize("body, reason", [
-    (b"", "empty body"), (b"   \n", "empty body"), (b"%PDF-1.7\n\x00\x01", "binary content"),
+    (b"", "empty body"), (b"   \n", "empty body"), (b"%PDF-1.7\n\x00\x01", "the PDF is cut short"),
     (b"\x89PNG\r\n\x1a\n\x00\x00", "binary content"),
 ])
 def test_not_a_page_is_a_clear_parse_error(body, reason):

@@ -129,6 +129,7 @@ def test_a_migration_takes_secrets_out_of_an_older_outbox(tmp_path):
     conn = sqlite3.connect(db)
     url = "mailtos://desk:old-s3cret@mail.example.org?to=desk@example.org"
     conn.execute("ALTER TABLE deliveries DROP COLUMN shown_as")
+    conn.execute("ALTER TABLE sources DROP COLUMN parent_id")
     conn.execute("INSERT INTO deliveries (channel, title, body, status, attempts, created_at, "
                  "due_at, kind, last_error) VALUES (?, 't', 'b', 'failed', 3, "
                  "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'status', ?)",

@@ -239,6 +239,7 @@ def test_the_migration_renames_noise_only_checks_of_older_databases(tmp_path):
     conn.execute("UPDATE fetches SET result = 'changed' WHERE result = 'noise_only'")
     conn.execute("DROP TABLE made_by")
     conn.execute("ALTER TABLE deliveries DROP COLUMN shown_as")  # schema 6's
+    conn.execute("ALTER TABLE sources DROP COLUMN parent_id")  # schema 7's
     conn.execute("PRAGMA user_version = 4")
     conn.commit()
     conn.close()
