@@ -167,7 +167,7 @@ def fetch_cmd(settings: Settings, once: bool, verbose: bool, sources: tuple[str,
     click.echo(tally.summary(interrupted=stop.is_set()))
     if stop.is_set():
         sys.exit(130)
-    if any(not r.ok for r in results):
+    if any(not r.ok for r in _with_documents(results)):
         sys.exit(EXIT_FAILED)
 
 
@@ -176,17 +176,24 @@ def _report(results: list[CheckResult], store, *, quiet: bool = False) -> None:
     to tell."""
     from . import render
 
-    for r in results:
+    for r in _with_documents(results):
         if not r.ok:
             click.echo(f"docwatch: {r.source}: {r.error} [{r.error_kind}]", err=True)
         elif r.alerts:
             quiet_changes = len(r.changes) - len(r.alerts)
             note = f" (+{quiet_changes} recorded without alert)" if quiet_changes else ""
-            info = store.snapshot_info(r.snapshot_id)
+            info = store.snapshot_info(r.snapshot_id or store.snapshot_at(r.source))
             title, body = render.text([render.Page(r.source, info["title"], info["url"], r.alerts)])
             _print_alert(title + note, body)
         elif not quiet:
             click.echo(f"{r.source}: {_NO_ALERT.get(r.status, r.status)}".format(n=len(r.changes)))
+
+
+def _with_documents(results: list[CheckResult]):
+    """Each result, followed by those of the documents its page links to."""
+    for r in results:
+        yield r
+        yield from r.documents
 
 
 _NO_ALERT = {

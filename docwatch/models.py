@@ -291,4 +291,4 @@ class Observation:
         status = "unchanged" if self.result == "not_modified" else self.result
         return CheckResult(self.source.name, status, self.changes, error_kind=self.error_kind,
                            error=self.error, snapshot_id=snapshot_id,
-                           documents=[d.outcome(d.previous_id) for d in self.documents])
+                           documents=[d.outcome(None) for d in self.documents])

@@ -8,12 +8,14 @@ from __future__ import annotations
 
 import fnmatch
 import gc
+import hashlib
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
+from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -145,7 +147,7 @@ def _documents(page: Source, doc: Document, store: Store, **how) -> list[
         log.warning("%s: links %d documents; watching the first %d", page.name, len(found),
                     MAX_DOCUMENTS)
         found = found[:MAX_DOCUMENTS]
-    sources = {url: document_source(page, url) for url, _, _ in found}
+    sources = document_sources(page, [url for url, _, _ in found], lang=doc.lang)
     states = store.states(s.name for s in sources.values())
     return [(section, block, observe(sources[url], states.get(sources[url].name, SourceState()),
                                      store, **how))
@@ -166,11 +168,20 @@ def linked_documents(doc: Document, pattern: str) -> list[tuple[str, Section, Bl
     return out
 
 
-def document_source(page: Source, url: str) -> Source:
-    """A linked document as a source of its own: named after the page and the file."""
-    name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-    return Source(name=f"{page.name}/{name}", url=url, timeout=page.timeout, robots=page.robots,
-                  rules=ParseRules(lang=page.rules.lang), alert=page.alert, parent=page.name)
+def document_sources(page: Source, urls: list[str], *,
+                     lang: str | None = None) -> dict[str, Source]:
+    """Each linked document as a source of its own, named after the page and the file (and,
+    for two files of one name, such as 2024/plan.pdf and 2025/plan.pdf, a hash of the URL)."""
+    def named(url: str) -> str:
+        return f"{page.name}/{unquote(urlsplit(url).path.rsplit('/', 1)[-1])}"
+
+    taken = Counter(named(url) for url in urls)
+    return {url: Source(
+        name=named(url) if taken[named(url)] == 1
+        else f"{named(url)}#{hashlib.sha256(url.encode()).hexdigest()[:6]}",
+        url=url, timeout=page.timeout, robots=page.robots,
+        rules=ParseRules(lang=page.rules.lang or lang),  # a PDF rarely says its language
+        alert=page.alert, parent=page.name) for url in urls}
 
 
 def _announce(changes: list[Change], documents: list[tuple[Section, Block, Observation]],

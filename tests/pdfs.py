@@ -135,7 +135,7 @@ def long_document(pages: int = 50) -> bytes:
                              spaceBefore=10, spaceAfter=6)
     story = []
     k = 0
-    while len(story) < pages * 9:
+    while len(story) < pages * 7:
         k += 1
         for head, paragraphs in _sections(2):
             story.append(Paragraph(f"{k}.{head}", heading))
