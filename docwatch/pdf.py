@@ -111,7 +111,7 @@ def _lines(body: bytes) -> tuple[list[Line], int, str]:
                     size = Counter(round(c.size, 1) for c in chars).most_common(1)[0][0]
                     bold = sum(_is_bold(c.fontname) for c in chars) > 0.8 * len(chars)
                     lines.append(Line(text, size, bold, 1 - line.y1 / height, pages, boxes))
-    except (PDFPasswordIncorrect, PDFEncryptionError) as e:
+    except (PDFPasswordIncorrect, PDFEncryptionError):
         raise ParseError("the PDF is encrypted and cannot be read without its password",
                          "encrypted") from None
     except (PSException, ValueError, KeyError, TypeError, AttributeError, IndexError) as e:

@@ -6,16 +6,13 @@ in worker processes that observe while this process alone writes.
 
 from __future__ import annotations
 
-import fnmatch
 import gc
-import hashlib
 import logging
 import multiprocessing
 import os
 import signal
 import threading
 import time
-from collections import Counter
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
@@ -23,13 +20,13 @@ from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TypeVar
-from urllib.parse import unquote, urlsplit
 
 from . import diffing, fetch, notify, redact
 from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
 from .models import (Block, Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
                      Observation, ParseRules, Section, Source, SourceState)
+from .documents import announce, document_sources, linked_documents
 from .parsing import fingerprint, parse
 from .store import StaleObservation, Store, StoreError, StoreThread, body_hash
 from .times import now_iso
@@ -128,7 +125,7 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
     documents = (_documents(source, doc, store, fetcher=fetcher, targets=targets, clock=clock,
                             tz=tz) if source.documents else [])
     if prev and documents:
-        changes = _announce(changes, documents, source)
+        changes = announce(changes, documents, source)
     result = "new" if not prev else "changed" if changes else "noise_only"
     return seen(result, fetched=fetched, doc=doc, changes=changes,
                 parsed_with=parsed_with, documents=[d for _, _, d in documents],
@@ -152,59 +149,6 @@ def _documents(page: Source, doc: Document, store: Store, **how) -> list[
     return [(section, block, observe(sources[url], states.get(sources[url].name, SourceState()),
                                      store, **how))
             for url, section, block in found]
-
-
-def linked_documents(doc: Document, pattern: str) -> list[tuple[str, Section, Block]]:
-    """(URL, section, passage) of each link whose file name matches `pattern`, once each."""
-    seen: set[str] = set()
-    out = []
-    for section in doc.sections:
-        for block in section.blocks:
-            for url in block.links:
-                name = unquote(urlsplit(url).path.rsplit("/", 1)[-1])
-                if url not in seen and name and fnmatch.fnmatch(name.lower(), pattern.lower()):
-                    seen.add(url)
-                    out.append((url, section, block))
-    return out
-
-
-def document_sources(page: Source, urls: list[str], *,
-                     lang: str | None = None) -> dict[str, Source]:
-    """Each linked document as a source of its own, named after the page and the file (and,
-    for two files of one name, such as 2024/plan.pdf and 2025/plan.pdf, a hash of the URL)."""
-    def named(url: str) -> str:
-        return f"{page.name}/{unquote(urlsplit(url).path.rsplit('/', 1)[-1])}"
-
-    taken = Counter(named(url) for url in urls)
-    return {url: Source(
-        name=named(url) if taken[named(url)] == 1
-        else f"{named(url)}#{hashlib.sha256(url.encode()).hexdigest()[:6]}",
-        url=url, timeout=page.timeout, robots=page.robots,
-        rules=ParseRules(lang=page.rules.lang or lang),  # a PDF rarely says its language
-        alert=page.alert, parent=page.name) for url in urls}
-
-
-def _announce(changes: list[Change], documents: list[tuple[Section, Block, Observation]],
-              page: Source) -> list[Change]:
-    """A document linked for the first time is one alert with its title and size, in place
-    of the page's change that added the link."""
-    out = list(changes)
-    for section, block, obs in documents:
-        if obs.result != "new" or obs.doc is None:
-            continue
-        pages = obs.doc.metadata.get("pages")
-        kind = "PDF" if obs.doc.metadata.get("format") == "pdf" else "document"
-        text = (f"New document: {obs.doc.title or obs.source.name.split('/', 1)[1]} ({kind}"
-                + (f", {pages} pages)" if pages else ")"))
-        at = next((k for k, c in enumerate(out) if c.new_text == block.text), None)
-        locator = out[at].locator if at is not None else None
-        change = Change(list(section.path), "added", "new_entry", None, text, [["+", text]], [],
-                        1.0, page.alert.get("new_entry", True), page.name, locator)
-        if at is None:
-            out.append(change)
-        else:
-            out[at] = change
-    return out
 
 
 def _status_events(source: Source, state: SourceState, targets: tuple[NotifyTarget, ...],

@@ -163,7 +163,7 @@ def test_a_removed_document_link_is_a_change_of_the_page(tmp_path, write_config)
 
 def test_two_linked_files_of_one_name_are_two_documents():
     from docwatch.models import Source
-    from docwatch.pipeline import document_sources, linked_documents
+    from docwatch.documents import document_sources, linked_documents
 
     page = parse(_page(("https://example.lt/2024/planas.pdf", "Planas 2024"),
                        ("https://example.lt/2025/planas.pdf", "Planas 2025"),
