@@ -4,12 +4,14 @@
   `timezone`); APScheduler never runs two checks of one source at once (`max_instances=1`),
   coalesces missed runs into one and tolerates a late start (`misfire_grace_time`).
 - Catch-up comes from the store, not a separate job store: at start a source whose last check
-  is older than its interval (or that was never checked) is checked once, soon; overdue sources
-  are spread over `[run] catch_up`. The others keep their rhythm from their last check.
+  is older than its interval (or that was never checked) is checked once, soon; the first at
+  once, the others spread over `[run] catch_up` (or their interval, when shorter). The others keep their rhythm from their last check.
 - SIGHUP reloads the config: sources are added, removed and rescheduled; running checks finish;
   a broken file keeps the old schedule and logs one error line. SIGINT/SIGTERM stop: no new
   check starts, running ones get `[run] grace` seconds, then the process exits. A check writes
   in one transaction, so one cut short leaves nothing behind.
+- Alerts leave from a sender thread of their own, woken after each check and at each
+  heartbeat: a channel that is slow or down never holds up the checks.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.triggers.cron import CronTrigger
 from apscheduler.triggers.interval import IntervalTrigger
 
-from . import pipeline
+from . import notify, pipeline
 from .fetch import Fetcher
 from .config import Config, seconds
 from .errors import ConfigError
@@ -98,6 +100,8 @@ class Runner:
         self.running: set[str] = set()
         self.running_lock = threading.Condition()
         self.wake = threading.Event()
+        self.outbox = threading.Event()  # something may be due to send
+        self.finishing = threading.Event()  # the checks are over: one last round of sending
         self.stop_requested = False
         self.reload_requested = False
         self.fetcher = Fetcher(config.fetch)  # one client for the process: keep-alive
@@ -120,7 +124,9 @@ class Runner:
         try:
             store = self.store()
             [result] = pipeline.check_all([source], store, targets=self.config.notify,
-                                          fetcher=self.fetcher, tz=self.config.timezone)
+                                          fetcher=self.fetcher, tz=self.config.timezone,
+                                          deliver=False)
+            self.outbox.set()  # the sender takes it from here: a slow channel holds no check
             fields = {"source": name, "result": result.status, "changes": len(result.changes),
                       "alerts": len(result.alerts),
                       "duration_ms": int((time.monotonic() - started) * 1000)}
@@ -136,6 +142,20 @@ class Runner:
             with self.running_lock:
                 self.running.discard(name)
                 self.running_lock.notify_all()
+
+    def send(self) -> None:
+        """The sender thread: what is due in the outbox, after each check and at each
+        heartbeat (digests fall due on the hour), one delivery round at a time."""
+        store = Store(self.db_path)
+        try:
+            while True:
+                self.outbox.wait(self.config.run.heartbeat)
+                self.outbox.clear()
+                notify.deliver_pending(store, self.config.notify)
+                if self.finishing.is_set():
+                    return  # that was the round after the last check: its alerts went too
+        finally:
+            store.close()
 
     def record_next_runs(self, sources: list[Source] | tuple[Source, ...]) -> None:
         schedule = []
@@ -195,6 +215,8 @@ class Runner:
         self.fetcher.remember_robots(self.store().robots())  # the process's fetcher keeps them
         self.schedule(self.config.sources)
         self.scheduler.resume()
+        self.sender = threading.Thread(target=self.send, name="send", daemon=True)
+        self.sender.start()
         log.info("watching %d source(s)", len(self.config.sources),
                  extra={"event": "started", "sources": len(self.config.sources),
                         "pid": os.getpid()})
@@ -230,6 +252,12 @@ class Runner:
             while self.running and time.monotonic() < deadline:
                 self.running_lock.wait(deadline - time.monotonic())
             abandoned = sorted(self.running)
+        self.finishing.set()
+        self.outbox.set()
+        if not abandoned:  # the last checks' alerts, in what is left of the grace
+            self.sender.join(max(1.0, deadline - time.monotonic()))
+            if self.sender.is_alive():  # a slow channel: its rows wait for the next run
+                abandoned.append("(alerts being sent)")
         if abandoned:
             # Their writes are one transaction each and have not committed: nothing is half-kept.
             log.warning("stopped; abandoned running check(s) of %s", ", ".join(abandoned),
@@ -241,6 +269,7 @@ class Runner:
     def _on_stop(self, signum, _frame) -> None:
         self.stop_requested = True
         self.wake.set()
+        self.outbox.set()
 
     def _on_reload(self, _signum, _frame) -> None:
         self.reload_requested = True

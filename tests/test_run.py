@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import signal
 import sqlite3
+import threading
 import time
 from datetime import timedelta
 
@@ -153,3 +154,43 @@ def test_a_thousand_never_checked_sources_are_still_spread_over_catch_up():
     # a source checked every 10 s is spread over its 10 s, not over the minute
     fast = tuple(Source(f"f{k}", f"http://127.0.0.1/f{k}", every="10s") for k in range(5))
     assert max(first_runs(fast, {}, now, "UTC", 60).values()) - now <= timedelta(seconds=10)
+
+
+def test_a_slow_alert_channel_never_holds_up_the_checks(server, httpserver, tmp_path):
+    """A webhook that takes 3 s to answer: the page is still checked every second."""
+    from werkzeug import Response as WerkzeugResponse
+
+    posted = threading.Event()
+    slow = threading.Event()  # never set: each answer takes its full 3 s
+
+    def answer(request):
+        posted.set()
+        slow.wait(3)
+        return WerkzeugResponse("ok")
+
+    httpserver.expect_request("/hook", method="POST").respond_with_handler(answer)
+    versions = iter(range(1, 100))
+
+    def changing(handler) -> None:  # a new entry on every request: every check alerts
+        body = urm_page(urm_text("2024-07-15") + f"<p>Visit number {next(versions)}.</p>",
+                        "2024-07-15")
+        handler.send_response(200)
+        handler.send_header("Content-Type", "text/html; charset=utf-8")
+        handler.send_header("Content-Length", str(len(body)))
+        handler.end_headers()
+        handler.wfile.write(body)
+
+    server.put("/page", Response(raw=changing))
+    hook = f"json://127.0.0.1:{httpserver.port}/hook"
+    run = Run(tmp_path, RUN + source("page", server.url("/page"))
+              + f'[[notify]]\nurl = "{hook}"\n')
+    try:
+        run.wait("check", source="page", result="changed")
+        t0 = time.monotonic()
+        first = len(run.of("check", source="page"))
+        run.wait("check", n=first + 4, source="page", timeout=10)
+        took = time.monotonic() - t0
+        assert posted.wait(10)  # the alerts are going out all the same
+    finally:
+        assert run.stop() == 0
+    assert took < 6.5, took  # four more checks at the 1 s cadence, not one per slow delivery
