@@ -374,6 +374,12 @@ V7 = """
 ALTER TABLE sources ADD COLUMN parent_id INTEGER;  -- sources.id of the page linking to it
 """
 
+#: New passages are indexed for full-text search by the store, one statement per version,
+#: instead of by a trigger per row (deletes and updates keep their triggers).
+V8 = """
+DROP TRIGGER IF EXISTS passages_ai;
+"""
+
 
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
@@ -385,6 +391,7 @@ STEPS: list[Step] = [
     (5, V5, None, ""),
     (6, V6, _v6_data, ""),
     (7, V7, None, ""),
+    (8, V8, None, ""),
 ]
 LATEST = STEPS[-1][0]
 
