@@ -17,6 +17,7 @@ import asyncio
 import json
 import os
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -78,6 +79,9 @@ def main() -> None:
     ap.add_argument("--hosts", type=int, default=10)
     ap.add_argument("--processes", type=int, default=0, help="0: docwatch's default")
     ap.add_argument("--rounds", type=int, default=5, help="measured cycles (median reported)")
+    ap.add_argument("--urlwatch", default=_default_urlwatch(),
+                    help="urlwatch executable to run side by side [default: bench/.urlwatch, "
+                         "else on PATH]")
     args = ap.parse_args()
 
     hosts = [f"127.0.0.{k + 1}" for k in range(args.hosts)]
@@ -98,20 +102,12 @@ def main() -> None:
         config.write_text("\n".join(lines), encoding="utf-8")
         command = [str(EXE), "--db", str(Path(tmp) / "bench.db"), "--config", str(config),
                    "fetch", "--once"]
-        first = measure(command)
-
-        cycles = []
-        step = round(1 / args.changed)
-        for r in range(args.rounds):
-            # Every round the same 10 % of the pages change: to the newer version, then back.
-            version = changed if r % 2 == 0 else base
-            for k in range(0, args.sources, step):
-                server.pages[f"/page/{k}"] = version.replace(b"</h1>", f" {k}</h1>".encode(), 1)
-            before = resource.getrusage(resource.RUSAGE_SELF)
-            cycles.append(measure(command))
-            after = resource.getrusage(resource.RUSAGE_SELF)
-            cycles[-1]["server_cpu"] = (after.ru_utime + after.ru_stime
-                                        - before.ru_utime - before.ru_stime)
+        first, cycles = run_cycles(command, server, args, base, changed)
+        theirs = None
+        if args.urlwatch:
+            urlwatch = urlwatch_command(args.urlwatch, Path(tmp), hosts, server.port,
+                                        args.sources)
+            theirs = run_cycles(urlwatch, server, args, base, changed)
     print(f"{args.sources} sources on {args.hosts} loopback sites, {args.latency * 1000:.0f} ms "
           f"latency, {args.changed:.0%} changed, concurrency {args.concurrency}, "
           f"{os.cpu_count()} CPUs")
@@ -129,6 +125,66 @@ def main() -> None:
     print(f"the loopback server's own CPU, on the same 2 CPUs: "
           f"{statistics.median(m['server_cpu'] for m in cycles):.2f} s a cycle")
     print(f"latency floor at this concurrency: {args.sources / args.concurrency * args.latency:.2f} s")
+    if theirs:
+        side_by_side(first, cycles, *theirs)
+    else:
+        print("urlwatch not found: install it beside docwatch's environment to compare "
+              "(python3 -m venv bench/.urlwatch && bench/.urlwatch/bin/pip install urlwatch html2text)")
+
+
+def run_cycles(command: list[str], server: PageServer, args, base: bytes,
+               changed: bytes) -> tuple[dict, list[dict]]:
+    """The first cycle (every page new), then `rounds` cycles with 10 % of the pages changed."""
+    for k in range(args.sources):  # every tool starts from the same pages
+        server.pages[f"/page/{k}"] = base.replace(b"</h1>", f" {k}</h1>".encode(), 1)
+    first = measure(command)
+    cycles = []
+    step = round(1 / args.changed)
+    for r in range(args.rounds):
+        # Every round the same 10 % of the pages change: to the newer version, then back.
+        version = changed if r % 2 == 0 else base
+        for k in range(0, args.sources, step):
+            server.pages[f"/page/{k}"] = version.replace(b"</h1>", f" {k}</h1>".encode(), 1)
+        before = resource.getrusage(resource.RUSAGE_SELF)
+        cycles.append(measure(command))
+        after = resource.getrusage(resource.RUSAGE_SELF)
+        cycles[-1]["server_cpu"] = (after.ru_utime + after.ru_stime
+                                    - before.ru_utime - before.ru_stime)
+    return first, cycles
+
+
+def _default_urlwatch() -> str | None:
+    local = Path(__file__).parent / ".urlwatch" / "bin" / "urlwatch"
+    return str(local) if local.exists() else shutil.which("urlwatch")
+
+
+def urlwatch_command(exe: str, tmp: Path, hosts: list[str], port: int, n: int) -> list[str]:
+    """urlwatch with default settings on the same pages, each job with the `html2text` filter
+    (its way to compare text, not markup); its config is written before the first cycle."""
+    jobs = [f"name: page-{k}\nurl: http://{hosts[k % len(hosts)]}:{port}/page/{k}\n"
+            "filter:\n  - html2text\n" for k in range(n)]
+    (tmp / "urls.yaml").write_text("---\n".join(jobs), encoding="utf-8")
+    command = [exe, "--urls", str(tmp / "urls.yaml"), "--config", str(tmp / "urlwatch.yaml"),
+               "--cache", str(tmp / "urlwatch.db"), "--hooks", str(tmp / "hooks.py")]
+    subprocess.run([*command, "--list"], check=True, capture_output=True, env={**ENV, "HOME": str(tmp)})
+    return command
+
+
+def side_by_side(first: dict, cycles: list[dict], their_first: dict,
+                 their_cycles: list[dict]) -> None:
+    steady = statistics.median(m["wall"] for m in cycles)
+    their_steady = statistics.median(m["wall"] for m in their_cycles)
+    peak = max([first["rss_all"]] + [m["rss_all"] for m in cycles])
+    their_peak = max([their_first["rss_all"]] + [m["rss_all"] for m in their_cycles])
+    print()
+    print("| cycle | docwatch | urlwatch | ratio |")
+    print("|---|---|---|---|")
+    print(f"| first (every page new) | {first['wall']:.2f} s | {their_first['wall']:.2f} s | "
+          f"{their_first['wall'] / first['wall']:.1f}× |")
+    print(f"| steady (10 % changed), median | {steady:.2f} s | {their_steady:.2f} s | "
+          f"{their_steady / steady:.1f}× |")
+    print(f"| peak memory, all processes (PSS) | {peak:.0f} MB | {their_peak:.0f} MB | "
+          f"{their_peak / peak:.1f}× |")
 
 
 def _reported(out: str) -> int:
@@ -141,14 +197,36 @@ def _reported(out: str) -> int:
 # (RUSAGE_CHILDREN keeps the largest RSS of every child ever waited for).
 MEASURE = """
 import json, os, resource, subprocess, sys, time
+from pathlib import Path
+
+def tree_pss(pid):
+    # Proportional set size of a process and all its descendants now, in kB (from /proc):
+    # pages shared by forked workers are counted once in all, not once per process.
+    total, todo = 0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
+            total += int(next(l.split()[1] for l in rollup.splitlines() if l.startswith("Pss:")))
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, StopIteration, ValueError):
+            pass
+    return total
+
 with open(sys.argv[1], "w") as sink:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=subprocess.DEVNULL)
+    proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=subprocess.DEVNULL,
+                            env={**os.environ, "HOME": os.path.dirname(sys.argv[1])})
+    peak_all = 0
+    while proc.poll() is None:  # sampled every 20 ms: the sum over every process of the run
+        peak_all = max(peak_all, tree_pss(proc.pid))
+        time.sleep(0.02)
     status = proc.wait()
     wall = time.perf_counter() - t0
 every = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
-                  "rss": every.ru_maxrss / 1024,
+                  "rss": every.ru_maxrss / 1024, "rss_all": peak_all / 1024,
                   "exit": status}))
 """
 
