@@ -376,7 +376,9 @@ def sources_cmd(settings: Settings) -> None:
     configured = {s.name: s for s in config.sources}
     for name in [*configured, *sorted(set(status) - set(configured))]:
         s, st = configured.get(name), status.get(name, {})
-        schedule = (s.cron or f"every {s.every or '6h'}") if s else "(not configured)"
+        parent = st.get("parent")
+        schedule = ((s.cron or f"every {s.every or '6h'}") if s
+                    else f"with {parent}" if parent in configured else "(not configured)")
         result = st.get("result") or "never checked"
         if st.get("error"):
             result = f"[red]{st['error_kind']}[/]: {st['error']}"

@@ -175,3 +175,16 @@ def test_two_linked_files_of_one_name_are_two_documents():
     names = [s.name for s in document_sources(docs, [url for url, _, _ in found]).values()]
     assert len(set(names)) == 2 and all(n.startswith("docs/planas.pdf#") for n in names)
     assert document_sources(docs, [found[0][0]])[found[0][0]].name == "docs/planas.pdf"
+
+
+def test_sources_lists_a_page_s_documents_as_checked_with_it(tmp_path, write_config):
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/docs", _page(("/a.pdf", "Programa (PDF)")))
+        site.put("/a.pdf", Response(pdfs.hyphenated(), headers=PDF))
+        config = write_config(f'[[source]]\nname = "docs"\nurl = "{site.url("/docs")}"\n'
+                              'documents = true\n')
+        run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
+    table = run_cli("--db", str(db), "--config", str(config), "sources").stdout
+    [row] = [line for line in table.splitlines() if line.startswith("docs/a.pdf")]
+    assert "with docs" in row and "new" in row

@@ -179,7 +179,8 @@ class Queries:
                       (SELECT count(*) FROM changes WHERE changes.source_id = sources.id
                          AND changes.alert = 1) AS changes,
                       (SELECT count(*) FROM snapshots WHERE snapshots.source_id = sources.id)
-                         AS versions
+                         AS versions,
+                      (SELECT p.name FROM sources p WHERE p.id = sources.parent_id) AS parent
                FROM sources
                LEFT JOIN fetches last ON last.id = (
                    SELECT max(id) FROM fetches WHERE fetches.source_id = sources.id)""")
