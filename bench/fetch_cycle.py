@@ -101,7 +101,7 @@ def main() -> None:
                   for k in range(args.sources)]
         config.write_text("\n".join(lines), encoding="utf-8")
         command = [str(EXE), "--db", str(Path(tmp) / "bench.db"), "--config", str(config),
-                   "fetch", "--once"]
+                   "fetch", "--once", "--timings"]
         first, cycles = run_cycles(command, server, args, base, changed)
         theirs = None
         if args.urlwatch:
@@ -113,6 +113,9 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     print(f"first cycle (all new):  wall {first['wall']:5.2f} s   CPU {first['cpu']:5.2f} s   "
           f"peak RSS {first['rss']:4.0f} MB")
+    spent = next((line for line in first["err"].splitlines() if "time in" in line), "")
+    print(f"  where it went: {spent.split('time in ', 1)[-1]} (fetch: waiting for pages, "
+          "summed over the checks; parse, diff: CPU summed over them; store: the writer)")
     for r, m in enumerate(cycles, 1):
         print(f"measured cycle {r}:       wall {m['wall']:5.2f} s   CPU {m['cpu']:5.2f} s   "
               f"peak RSS {m['rss']:4.0f} MB   exit {m['exit']}   pages reported changed "
@@ -214,9 +217,9 @@ def tree_pss(pid):
             pass
     return total
 
-with open(sys.argv[1], "w") as sink:
+with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=subprocess.DEVNULL,
+    proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=errors,
                             env={**os.environ, "HOME": os.path.dirname(sys.argv[1])})
     peak_all = 0
     while proc.poll() is None:  # sampled every 20 ms: the sum over every process of the run
@@ -243,7 +246,11 @@ def measure(command: list[str]) -> dict:
         figures = json.loads(subprocess.run([sys.executable, "-c", MEASURE, out.name, *command],
                                             check=True, capture_output=True, text=True,
                                             env=ENV).stdout)
-        return {**figures, "out": out.read()}
+        err = Path(out.name + ".err")
+        try:
+            return {**figures, "out": out.read(), "err": err.read_text()}
+        finally:
+            err.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -141,9 +141,13 @@ def cli(ctx: click.Context, db: str | None, config: str | None) -> None:
               help="Check now, once (for schedules use `docwatch run`).")
 @click.option("-v", "--verbose", is_flag=True,
               help="On a terminal, list every page checked, not only those that changed or failed.")
+@click.option("--timings", is_flag=True,
+              help="Also say, on stderr, where the time went: fetch, parse and diff summed over "
+                   "the checks, store in the database writer.")
 @click.argument("sources", nargs=-1)
 @click.pass_obj
-def fetch_cmd(settings: Settings, once: bool, verbose: bool, sources: tuple[str, ...]) -> None:
+def fetch_cmd(settings: Settings, once: bool, verbose: bool, timings: bool,
+              sources: tuple[str, ...]) -> None:
     """Check every configured page (or just SOURCES) now and print what changed.
 
     On a terminal a progress bar counts the checks; then the pages that changed or failed
@@ -151,20 +155,22 @@ def fetch_cmd(settings: Settings, once: bool, verbose: bool, sources: tuple[str,
     line, then the summary. Ctrl-C stops starting checks, lets the running ones be recorded
     and prints the summary of what was (exit 130).
     """
-    from .pipeline import check_all
+    from .pipeline import Timings, check_all
     from .progress import Tally, bar, interruptible
 
     config = settings.load_config(announce=True)
     chosen = config.select(sources)
     store = settings.store()
-    tally = Tally(len(chosen))
+    tally, spent = Tally(len(chosen)), Timings()
     terminal = sys.stdout.isatty()
     with interruptible() as stop, bar(tally, enabled=terminal) as add:
         results = check_all(chosen, store, targets=config.notify, settings=config.fetch,
-                            tz=config.timezone, on_result=add, stop=stop)
+                            tz=config.timezone, on_result=add, stop=stop, timings=spent)
     _report(results, store, quiet=terminal and not verbose)
     store.checkpoint()
     click.echo(tally.summary(interrupted=stop.is_set()))
+    if timings:
+        click.echo(f"docwatch: time in {spent.line()}", err=True)
     if stop.is_set():
         sys.exit(130)
     if any(not r.ok for r in _with_documents(results)):

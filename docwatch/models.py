@@ -285,6 +285,7 @@ class Observation:
     error: str | None = None
     http_status: int | None = None
     documents: list[Observation] = field(default_factory=list)  # the linked ones it watches
+    timings: dict[str, float] = field(default_factory=dict)  # seconds: fetch, parse, diff
 
     def outcome(self, snapshot_id: int | None) -> CheckResult:
         """The check's result, once stored (`snapshot_id` is what `Store.record` returned)."""

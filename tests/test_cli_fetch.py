@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import sqlite_utils
@@ -116,3 +117,15 @@ def test_changes_lists_what_was_recorded(httpserver, tmp_path, write_config):
     assert changes[0]["source"] == "urm-nato"
     text = run_cli("--db", str(db), "changes")
     assert "NEW ENTRY" in text.stdout and "7 March 2024" in text.stdout
+
+
+def test_fetch_timings_say_where_the_time_went(httpserver, tmp_path, write_config, urm_2022):
+    _serve(httpserver, urm_2022)
+    config = write_config(_config(httpserver))
+    result = run_cli("--db", str(tmp_path / "w.db"), "--config", str(config), "fetch", "--once",
+                     "--timings")
+    assert result.returncode == 0, result.stderr
+    [line] = [x for x in result.stderr.splitlines() if x.startswith("docwatch: time in ")]
+    spent = dict(re.findall(r"(\w+) ([\d.e-]+) s", line))
+    assert list(spent) == ["fetch", "parse", "diff", "store"]
+    assert float(spent["parse"]) > 0 and float(spent["store"]) > 0

@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import queue
 import threading
+import time
 from concurrent.futures import Future
 from pathlib import Path
 from typing import Any
@@ -25,6 +26,7 @@ class StoreThread:
     BATCH = 64
 
     def __init__(self, path: str | Path):
+        self.busy = 0.0  # seconds spent on database work, for `fetch --timings`
         from . import Store  # the whole class, defined by the package
 
         self.store = Store(path)
@@ -65,6 +67,7 @@ class StoreThread:
             self._commit(batch)
 
     def _commit(self, batch: list) -> None:
+        started = time.monotonic()
         outcomes = []
         try:
             with self.store.transaction():
@@ -72,6 +75,7 @@ class StoreThread:
                     outcomes.append(self._one(name, args, kwargs))
         except Exception as e:  # noqa: BLE001 - the commit itself failed: every job did
             outcomes = [(False, e)] * len(batch)
+        self.busy += time.monotonic() - started
         for (_, _, _, future), (ok, value) in zip(batch, outcomes):
             if ok:
                 future.set_result(value)
