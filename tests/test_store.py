@@ -21,3 +21,27 @@ def test_every_snapshot_rebuilds_to_its_parse(tmp_path):
     # Raw HTML is kept compressed, once per distinct body.
     size, stored = store.db.execute("select sum(size), sum(length(data)) from blobs").fetchone()
     assert stored < size / 3
+
+
+def test_pages_are_compressed_safely_from_many_threads_at_once():
+    """`docwatch run` records from a thread per check: a compressor shared between threads
+    crashed the process (zstd contexts are one thread's)."""
+    import subprocess
+    import sys
+
+    script = """
+import threading
+from docwatch.demo.history import urm_page, urm_text
+from docwatch.store.blobs import _zstd
+body = urm_page(urm_text("2024-04-02"), "2024-04-02")
+def work():
+    for k in range(300):
+        _zstd().compress(body + str(k).encode())
+threads = [threading.Thread(target=work) for _ in range(8)]
+for t in threads: t.start()
+for t in threads: t.join()
+print("ok")
+"""
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.returncode

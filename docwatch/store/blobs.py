@@ -3,7 +3,7 @@ version."""
 
 from __future__ import annotations
 
-import functools
+import threading
 import gzip
 
 import zstandard
@@ -62,9 +62,15 @@ class Blobs:
         return digest
 
 
-@functools.cache
+_local = threading.local()
+
+
 def _zstd() -> zstandard.ZstdCompressor:
-    return zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    """This thread's compressor: one may not be used by two threads at once (it crashes the
+    process), and checks compress in many."""
+    if getattr(_local, "compressor", None) is None:
+        _local.compressor = zstandard.ZstdCompressor(level=ZSTD_LEVEL)
+    return _local.compressor
 
 
 def _decompress(encoding: str, data: bytes, base: bytes) -> bytes:
