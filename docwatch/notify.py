@@ -25,9 +25,6 @@ from .store import Delivery, Store
 from .times import from_iso, now_iso, to_iso
 
 log = logging.getLogger(__name__)
-# Apprise logs each failed attempt itself; docwatch reports one line per delivery instead,
-# with Apprise's reason in it (`_attempt` captures what Apprise logged).
-logging.getLogger("apprise").propagate = False
 
 RETRIES = 3  # attempts per run
 BACKOFF = (0.5, 1.5)  # seconds before the 2nd and 3rd attempt
@@ -167,13 +164,20 @@ def send(ap, title: str, body: str, fmt: str, apprise) -> tuple[bool, str | None
     return ok, None if ok else why_not(said.getvalue())  # callers scrub it of the URL's secrets
 
 
+_LOG_LINE = re.compile(r"^\S+ \S+ - (\w+) - (.*)$")  # LogCapture's "date time - LEVEL - text"
+
+
+def apprise_said(logged: str) -> list[tuple[str, str]]:
+    """(level, message) of each line Apprise logged into a `LogCapture`."""
+    return [(m[1], m[2].strip()) for line in logged.splitlines() if (m := _LOG_LINE.match(line))]
+
+
 def why_not(logged: str) -> str:
     """Apprise's reason for a failure, from what it logged: its warning and the system's
     words ("connection refused"), never a URL (they carry credentials)."""
-    lines = [line.split(" - ", 2)[-1].strip() for line in logged.splitlines() if " - " in line]
-    warning = next((m for line, m in zip(logged.splitlines(), lines)
-                    if " - WARNING - " in line or " - ERROR - " in line), "")
-    detail = next((system_reason(m) for m in reversed(lines) if "[Errno" in m), "")
+    said = apprise_said(logged)
+    warning = next((m for level, m in said if level in ("WARNING", "ERROR")), "")
+    detail = next((system_reason(m) for _, m in reversed(said) if "[Errno" in m), "")
     warning = re.sub(r"\S+://\S+", "the channel", warning).rstrip(".")
     text = "; ".join(p for p in (warning, detail.lower()) if p)
     return text or "the channel did not accept the message"
@@ -226,6 +230,6 @@ def channel_problem(url: str) -> str | None:
         plugin = apprise.Apprise.instantiate(url)
     if plugin is not None:
         return None
-    reasons = [line.split(" - ", 2)[-1].strip() for line in said.getvalue().splitlines()]
-    reasons = [r for r in reasons if r and "://" not in r]  # Apprise's lines quoting the URL
+    # Apprise's lines that quote the URL are left out: it may carry credentials
+    reasons = [m for _, m in apprise_said(said.getvalue()) if m and "://" not in m]
     return "not a usable Apprise URL" + (f": {reasons[0]}" if reasons else "")

@@ -14,6 +14,10 @@ import logging
 import re
 from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
+# Apprise's own log lines quote channel URLs; docwatch reports failures itself, one line
+# each, with Apprise's reason taken from a `LogCapture` (`notify.why_not`).
+logging.getLogger("apprise").propagate = False
+
 MASK = "****"
 # Query parameters that carry credentials, in source URLs and in any URL we show.
 SECRET_PARAM_RE = re.compile(
@@ -68,7 +72,6 @@ def scrub(text: str, *urls: str) -> str:
 def _apprise_plugin(url: str):
     import apprise
 
-    logging.getLogger("apprise").propagate = False  # its lines quote URLs; we say it ourselves
     try:
         return apprise.Apprise.instantiate(url, suppress_exceptions=True)
     except Exception:  # noqa: BLE001 - a display must never fail

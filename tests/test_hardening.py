@@ -21,7 +21,7 @@ from werkzeug import Response as WerkzeugResponse
 from docwatch.demo import run_demo
 from docwatch.migrations import LATEST
 
-from .conftest import EXE, run_cli
+from .conftest import EXE, as_schema, run_cli
 from .daemon import Run
 from .pathological import paragraphs
 from .servers import Response, Server
@@ -161,13 +161,10 @@ def test_sigkill_during_a_schema_upgrade_leaves_it_as_before_or_fully_upgraded(t
     db = tmp_path / "old.db"
     run_demo(str(db), echo=lambda *a: None).close()
     conn = sqlite3.connect(db)  # back to schema 4, with enough rows for the upgrade to take time
-    conn.execute("DROP TABLE made_by")
-    conn.execute("ALTER TABLE deliveries DROP COLUMN shown_as")
-    conn.execute("ALTER TABLE sources DROP COLUMN parent_id")
+    as_schema(conn, 4)
     conn.execute("UPDATE fetches SET result = 'changed' WHERE result = 'noise_only'")
     conn.executemany("INSERT INTO fetches (source_id, started_at, duration_ms, result, changes) "
                      "VALUES (1, '2020-01-01T00:00:00Z', 5, 'changed', 0)", [()] * 200_000)
-    conn.execute("PRAGMA user_version = 4")
     conn.commit()
     conn.close()
     before = _dump(db)

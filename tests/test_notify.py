@@ -220,19 +220,15 @@ def test_an_hourly_digest_sends_one_message_for_three_checks_in_the_hour(httpser
     assert store.count("deliveries") == 1
 
 
+def channels(*urls: str) -> str:
+    """A config with one (dead) page and these notification channels."""
+    return ('[[source]]\nname = "urm-nato"\nurl = "http://127.0.0.1:9/page"\n'
+            + "".join(f'\n[[notify]]\nurl = "{url}"\n' for url in urls))
+
+
 def test_notify_test_reports_each_channel(httpserver, tmp_path, write_config):
     hook = Webhook(httpserver)
-    config = write_config(f"""
-[[source]]
-name = "urm-nato"
-url = "http://127.0.0.1:9/page"
-
-[[notify]]
-url = "{hook.url}"
-
-[[notify]]
-url = "json://127.0.0.1:{free_port()}/nobody"
-""")
+    config = write_config(channels(hook.url, f"json://127.0.0.1:{free_port()}/nobody"))
     result = run_cli("--config", str(config), "--db", str(tmp_path / "w.db"), "notify", "--test")
     assert result.returncode == 1
     lines = result.stdout.splitlines()
@@ -244,17 +240,9 @@ url = "json://127.0.0.1:{free_port()}/nobody"
 def test_notify_test_shows_channels_without_secrets_and_says_why_one_failed(
         tmp_path, write_config):
     port = free_port()
-    config = write_config(f"""
-[[source]]
-name = "urm-nato"
-url = "http://127.0.0.1:9/page"
-
-[[notify]]
-url = "mailto://desk:s3cret-pw@localhost:{port}?from=docwatch@example.org&to=desk@example.org"
-
-[[notify]]
-url = "json://hook:t0ken-xyz@127.0.0.1:{port}/hook?reply=ops@example.org"
-""")
+    config = write_config(channels(
+        f"mailto://desk:s3cret-pw@localhost:{port}?from=docwatch@example.org&to=desk@example.org",
+        f"json://hook:t0ken-xyz@127.0.0.1:{port}/hook?reply=ops@example.org"))
     result = run_cli("--config", str(config), "--db", str(tmp_path / "w.db"), "notify", "--test")
     assert result.returncode == 1
     out = result.stdout + result.stderr
@@ -295,14 +283,7 @@ url = "json://127.0.0.1:{port}/hook"
      "not a usable Apprise URL: Invalid ~From~ email specified"),
 ])
 def test_a_channel_apprise_cannot_use_is_a_config_error_at_load(tmp_path, write_config, url, why):
-    config = write_config(f"""
-[[source]]
-name = "urm-nato"
-url = "http://127.0.0.1:9/page"
-
-[[notify]]
-url = "{url}"
-""")
+    config = write_config(channels(url))
     for command in (("fetch", "--once"), ("sources",), ("notify", "--test")):
         result = run_cli("--config", str(config), *command, cwd=tmp_path)
         assert result.returncode == 2

@@ -18,7 +18,7 @@ from docwatch.migrations import LATEST
 from docwatch.models import NotifyTarget
 from docwatch.store import Store
 
-from .conftest import run_cli
+from .conftest import as_schema, run_cli
 from .daemon import Run
 from .servers import Server
 from .test_notify import Mailbox, free_port
@@ -128,13 +128,11 @@ def test_a_migration_takes_secrets_out_of_an_older_outbox(tmp_path):
     Store(db).close()
     conn = sqlite3.connect(db)
     url = "mailtos://desk:old-s3cret@mail.example.org?to=desk@example.org"
-    conn.execute("ALTER TABLE deliveries DROP COLUMN shown_as")
-    conn.execute("ALTER TABLE sources DROP COLUMN parent_id")
+    as_schema(conn, 5)
     conn.execute("INSERT INTO deliveries (channel, title, body, status, attempts, created_at, "
                  "due_at, kind, last_error) VALUES (?, 't', 'b', 'failed', 3, "
                  "'2026-01-01T00:00:00Z', '2026-01-01T00:00:00Z', 'status', ?)",
                  [url, f"could not reach {url}: old-s3cret rejected"])
-    conn.execute("PRAGMA user_version = 5")
     conn.commit()
     conn.close()
     with Store(db) as store:

@@ -20,7 +20,7 @@ from docwatch.models import Source
 from docwatch.pipeline import check_all
 from docwatch.store import Store
 
-from .conftest import run_cli
+from .conftest import as_schema, run_cli
 from .servers import Server
 
 ROOT = Path(__file__).parent.parent
@@ -237,10 +237,7 @@ def test_the_migration_renames_noise_only_checks_of_older_databases(tmp_path):
                 check_all([Source("page", site.url("/p"))], store, deliver=False)
     conn = sqlite3.connect(db)
     conn.execute("UPDATE fetches SET result = 'changed' WHERE result = 'noise_only'")
-    conn.execute("DROP TABLE made_by")
-    conn.execute("ALTER TABLE deliveries DROP COLUMN shown_as")  # schema 6's
-    conn.execute("ALTER TABLE sources DROP COLUMN parent_id")  # schema 7's
-    conn.execute("PRAGMA user_version = 4")
+    as_schema(conn, 4)
     conn.commit()
     conn.close()
     with Store(db) as store:
