@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from docwatch.demo import run_demo
-from docwatch.parsing import parse
+from docwatch.models import Fetched, Observation, Source
+from docwatch.parsing import fingerprint, parse
 
 
 def test_every_snapshot_rebuilds_to_its_parse(tmp_path):
@@ -45,3 +46,45 @@ print("ok")
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                             timeout=120)
     assert result.returncode == 0 and result.stdout.strip() == "ok", result.returncode
+
+
+def _new_page(name: str, text: str) -> Observation:
+
+    body = (f"<html lang=en><body><main><h1>{name}</h1><h2>Part</h2><p>{text}</p>"
+            f"<p>{name} closing words.</p></main></body></html>").encode()
+    url = f"http://127.0.0.1/{name}"
+    return Observation(Source(name, url), "2026-11-28T10:00:00Z", 5, "new",
+                       fetched=Fetched(url, url, 200, body, "text/html"),
+                       doc=parse(body, content_type="text/html", url=url),
+                       parsed_with=fingerprint(Source(name, url).rules))
+
+
+def test_full_text_index_holds_the_committed_checks_of_a_batch_and_no_others(tmp_path):
+    """The writer indexes a batch's passages as it commits: a check rolled back in the middle
+    of the batch leaves nothing in the index, and the next check, taking its passage ids,
+    is indexed with its own words."""
+    from dataclasses import replace
+
+    from docwatch.models import Outgoing
+    from docwatch.store import StoreThread
+
+    writer = StoreThread(tmp_path / "w.db")
+    broken = replace(_new_page("beta", "Vilnius summit communique"),  # fails after its passages
+                     outgoing=[Outgoing("ch", (7,), "2026-11-28T10:00:00Z")])
+    futures = [writer.submit("record", obs) for obs in (
+        _new_page("alpha", "Defence spending of 3 percent"), broken,
+        _new_page("gamma", "Partner countries of the alliance"))]
+    writer.close()
+    assert [f.exception() is None for f in futures] == [True, False, True]
+    db = writer.store.path
+    import sqlite3
+
+    conn = sqlite3.connect(db)
+    # The index against the passages table (the 1: compare with the content, not only itself).
+    conn.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)")
+
+    def found(word: str) -> int:
+        return conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH ?",
+                            [word]).fetchone()[0]
+
+    assert (found("spending"), found("summit"), found("partner")) == (1, 0, 1)

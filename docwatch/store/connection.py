@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+import json
 import sqlite3
 import threading
 from collections.abc import Iterator
@@ -64,6 +65,10 @@ class Connection:
     def __init__(self, path: str | Path):
         self.path = Path(path)
         self._sources: dict[str, tuple[int, str]] = {}  # name -> (id, url)
+        # Passages written in this transaction, full-text indexed just before it commits:
+        # FTS5 writes its pending terms out at every savepoint, and the store thread takes one
+        # per check, so indexing each check's passages at once cost twice as much.
+        self._unindexed: set[int] = set()
         try:
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                    check_same_thread=False)
@@ -140,10 +145,20 @@ class Connection:
                     if self.db.conn.in_transaction:  # SQLite rolls back itself on a full disk
                         self.db.rollback()
                     self._sources.clear()  # it may remember a source row that was rolled back
+                    self._unindexed.clear()
                     raise
+                self.index_passages()
                 self.db.execute("COMMIT")
             except sqlite3.OperationalError as e:
                 raise self.write_error(e) from None
+
+    def index_passages(self) -> None:
+        """Add the passages written so far in this transaction to the full-text index (those
+        a rolled-back check wrote are gone, and are skipped)."""
+        if self._unindexed:
+            ids, self._unindexed = sorted(self._unindexed), set()
+            self.db.execute("INSERT INTO passages_fts (rowid, text) SELECT id, text FROM passages "
+                            "WHERE id IN (SELECT value FROM json_each(?))", [json.dumps(ids)])
 
     def write_error(self, e: sqlite3.Error) -> Exception:
         """A failed write in words: a full or failing disk says so; nothing of it was kept."""
