@@ -557,4 +557,23 @@ def _demo_echo(kind: str, *parts) -> None:
 
 
 def main() -> None:  # pragma: no cover - the console script
+    _few_malloc_arenas()
     cli(prog_name="docwatch")
+
+
+M_ARENA_MAX = -8  # glibc's mallopt parameter
+
+
+def _few_malloc_arenas() -> None:
+    """Two malloc arenas for the process and the workers it forks (they inherit it).
+
+    glibc gives threads that meet in malloc arenas of their own, up to eight per CPU, and each
+    keeps what it once held: with a hundred fetch threads, 10-20 MB a process more. Elsewhere
+    than glibc there is nothing to do.
+    """
+    import ctypes
+
+    try:
+        ctypes.CDLL(None).mallopt(M_ARENA_MAX, 2)
+    except (OSError, AttributeError):
+        pass

@@ -138,3 +138,36 @@ def test_threads_take_the_sites_in_turn(tmp_path):
                             deliver=False)
         assert b.requests["/0"][0] < a.requests["/2"][0]
     assert [r.status for r in results] == ["new"] * 12
+
+
+def test_a_process_parses_one_page_at_a_time_however_many_checks_fetch(tmp_path, monkeypatch):
+    """The GIL runs one parse at a time anyway: checks that parse together only hold their
+    page trees in memory at once (a hundred fetch threads, a hundred trees)."""
+    from docwatch import pipeline
+
+    real, lock, inside, most = pipeline.parse, threading.Lock(), [0], [0]
+    another = threading.Event()
+
+    def watched(*args, **kwargs):
+        with lock:
+            inside[0] += 1
+            most[0] = max(most[0], inside[0])
+            if inside[0] > 1:
+                another.set()
+        another.wait(0.05)  # long enough for another check to start parsing, if it may
+        try:
+            return real(*args, **kwargs)
+        finally:
+            with lock:
+                inside[0] -= 1
+
+    monkeypatch.setattr(pipeline, "parse", watched)
+    with Server() as server:
+        sources = []
+        for k in range(12):
+            server.put(f"/p/{k}", page(k, "2.5"))
+            sources.append(Source(f"p{k}", server.url(f"/p/{k}")))
+        results = check_all(sources, Store(tmp_path / "w.db"),
+                            settings=FetchSettings(concurrency=12, per_host=12, processes=1))
+    assert [r.status for r in results] == ["new"] * 12
+    assert most[0] == 1
