@@ -6,12 +6,10 @@ import hashlib
 import json
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Self
-
-import sqlite_utils
 
 from .. import migrations, redact
 from ..errors import DocwatchError
@@ -59,6 +57,35 @@ def _write_lock(path: Path) -> threading.Lock:
         return _WRITE_LOCKS.setdefault(path.resolve(), threading.Lock())
 
 
+class Database:
+    """The calls the store makes on its SQLite connection, by sqlite-utils' names.
+
+    sqlite-utils stays the analysts' tool; importing it in every `fetch` run (its plugin
+    machinery, dateutil) took a tenth of a steady cycle's start.
+    """
+
+    def __init__(self, conn: sqlite3.Connection):
+        self.conn = conn
+        # As sqlite-utils sets it: an INSERT OR REPLACE fires the replaced row's DELETE
+        # triggers, so the full-text indexes drop it too.
+        conn.execute("PRAGMA recursive_triggers = on")
+
+    def execute(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> sqlite3.Cursor:
+        return self.conn.execute(sql, params)
+
+    def query(self, sql: str, params: Sequence[Any] | dict[str, Any] = ()) -> Iterator[dict]:
+        """The rows as dictionaries."""
+        cursor = self.conn.execute(sql, params)
+        keys = [column[0] for column in cursor.description]
+        return (dict(zip(keys, row)) for row in cursor)
+
+    def rollback(self) -> None:
+        self.conn.rollback()
+
+    def close(self) -> None:
+        self.conn.close()
+
+
 class Connection:
     """One connection to a docwatch database, upgraded to this release's schema."""
 
@@ -72,7 +99,7 @@ class Connection:
         try:
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                    check_same_thread=False)
-            self.db = sqlite_utils.Database(conn)
+            self.db = Database(conn)
             self.db.execute("PRAGMA busy_timeout = 30000")
             self.db.execute("PRAGMA journal_mode = WAL")
             # In WAL mode NORMAL is still crash-safe for the application (a commit survives a

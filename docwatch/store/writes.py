@@ -144,11 +144,11 @@ class Writes:
 
     def _queue_message(self, source_id: int, message: Message, at: str) -> None:
         """An outbox row per channel for a message composed at check time (a status event)."""
-        self.db["deliveries"].insert_all(
-            {"source_id": source_id, "channel": channel, "shown_as": shown or None,
-             "kind": message.kind, "title": message.title, "body": message.body,
-             "status": "pending", "attempts": 0, "created_at": at, "due_at": at}
-            for channel, shown in message.channels)
+        for channel, shown in message.channels:
+            self._insert("deliveries", {
+                "source_id": source_id, "channel": channel, "shown_as": shown or None,
+                "kind": message.kind, "title": message.title, "body": message.body,
+                "status": "pending", "attempts": 0, "created_at": at, "due_at": at})
 
     def _write_sections(self, source_id: int, snapshot_id: int, doc: Document,
                         known: dict[Block, int]) -> dict[str, int]:
