@@ -239,3 +239,80 @@ def test_feed_output_is_replaced_whole_or_left_as_it_was(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir() if "feed" in p.name) == ["feed.xml"]
     assert run_cli("--db", str(db), "feed", "-o", str(feed)).returncode == 0
     assert feed.read_text().startswith("<?xml") and feed.stat().st_size > 33 * 1024
+
+
+def test_sigkill_while_a_large_first_cycle_is_being_written_keeps_every_stored_check_once(
+        tmp_path):
+    """600 new pages: the writer commits them in batches of dozens, back to back. The whole
+    run (its workers too) is killed at random moments while it writes; what a batch had
+    committed stays, whole (its sections, passages, full-text index), nothing is stored
+    twice, and the next run records exactly the pages not stored yet."""
+    import os
+
+    from docwatch.demo.history import urm_page, urm_text
+
+    rng = random.Random(2030)
+    pages = 600
+    page = urm_page(urm_text("2023-07-20"), "2023-07-20")
+    db = tmp_path / "w.db"
+    with Server() as site:
+        for k in range(pages):
+            site.put(f"/p/{k}", Response(page.replace(b"</h1>", f" {k}</h1>".encode(), 1)))
+        (tmp_path / "w.toml").write_text("[fetch]\nconcurrency = 60\nper_host = 60\n" + "".join(
+            f'[[source]]\nname = "p{k}"\nurl = "{site.url(f"/p/{k}")}"\n' for k in range(pages)))
+        args = [str(EXE), "--db", str(db), "--config", str(tmp_path / "w.toml"), "fetch", "--once"]
+        stored_before: set[int] = set()
+        for _ in range(3):
+            proc = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                                    start_new_session=True)
+            target = len(stored_before) + rng.randint(70, 150)  # a few batches into the run
+            while proc.poll() is None and _count(db, "fetches") < target:
+                threading.Event().wait(0.005)  # the database is the only news from there
+            os.killpg(proc.pid, signal.SIGKILL)
+            assert proc.wait() == -signal.SIGKILL  # killed mid-run, not after its end
+            stored = _stored(db)
+            assert stored_before <= stored  # nothing committed was lost
+            stored_before = stored
+        versions = _count(db, "snapshots")
+        assert versions < pages
+        final = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    assert final.returncode == 0, final.stderr
+    lines = final.stdout.splitlines()
+    assert sum(line.endswith(": first snapshot recorded") for line in lines) == pages - versions
+    assert sum(line.endswith(": no change") for line in lines) == versions
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+    conn.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)")
+    assert conn.execute("SELECT count(DISTINCT source_id), count(*) FROM snapshots").fetchone() \
+        == (pages, pages)  # one version each: none stored twice
+    # every version whole: its sections and passages, like every other version's
+    assert {n for n, in conn.execute("SELECT count(*) FROM snapshot_sections GROUP BY "
+                                      "snapshot_id")} == {conn.execute(
+        "SELECT count(*) FROM snapshot_sections WHERE snapshot_id = 1").fetchone()[0]}
+    assert conn.execute("SELECT count(*) FROM passages_fts WHERE passages_fts MATCH "
+                        "'Lithuania'").fetchone()[0] >= pages
+
+
+def _count(db, table: str) -> int:
+    try:
+        conn = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        try:
+            return conn.execute(f"SELECT count(*) FROM {table}").fetchone()[0]
+        finally:
+            conn.close()
+    except sqlite3.Error:  # not created yet
+        return 0
+
+
+def _stored(db) -> set[int]:
+    """The fetch rows committed, checked whole: each with its snapshot, sections and
+    full-text index."""
+    conn = sqlite3.connect(db)
+    try:
+        assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+        conn.execute("INSERT INTO passages_fts (passages_fts, rank) VALUES ('integrity-check', 1)")
+        assert conn.execute("SELECT count(*) FROM fetches WHERE snapshot_id IS NULL").fetchone() \
+            == (0,)
+        return {i for i, in conn.execute("SELECT id FROM fetches")}
+    finally:
+        conn.close()
