@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future
 from dataclasses import replace
 from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
@@ -333,10 +333,26 @@ def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: 
 
     if workers <= 1:
         return [one(s) for s in sources]
-    order = _round_robin(sources)
-    with ThreadPoolExecutor(workers, thread_name_prefix="check") as pool:
-        done = dict(zip(order, pool.map(one, (sources[i] for i in order))))
-    return [done[i] for i in range(len(sources))]
+    # Threads take the next source as they come free: no task object waits per source.
+    order = iter(_round_robin(sources))
+    taking = threading.Lock()
+    done: list[T | None] = [None] * len(sources)
+
+    def take() -> None:
+        while True:
+            with taking:
+                i = next(order, None)
+            if i is None:
+                return
+            done[i] = one(sources[i])
+
+    threads = [threading.Thread(target=take, name=f"check-{k}", daemon=True)
+               for k in range(workers)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return done
 
 
 def _in_processes(sources: list[Source], states: dict[str, SourceState], store: Store,
@@ -366,7 +382,10 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     # Observations not yet written, at most: when the writer falls behind (a first run, every
     # page new), the workers wait at their pipes instead of pages piling up in memory here.
     room = threading.Semaphore(2 * StoreThread.BATCH)
-    stored: dict[str, Callable[[], CheckResult]] = {}
+    # Only the results are kept (filled in by the writer's thread), not the observations
+    # or a waiting call per check: 10,000 new pages hold little more than 1,000.
+    results: dict[str, CheckResult] = {}
+    received: set[str] = set()
     try:
         while workers:
             if stop is not None and stop.is_set():
@@ -375,26 +394,28 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
                 try:
                     obs = conn.recv()
                 except (EOFError, OSError):  # the worker is done, or died mid-message
-                    _ended(*workers.pop(conn), stored, stopped=stopping.is_set())
+                    _ended(*workers.pop(conn), received, results, stopped=stopping.is_set())
                     continue
                 if isinstance(obs, dict):  # a worker's last word: the robots.txt it read
                     writer.submit("save_robots", obs)
                 else:
                     if isinstance(obs, Observation):
                         timings.add(obs.timings)
-                    stored[_name(obs)] = _later(obs, writer, room, tell, targets, tz)
-        return [stored[s.name]() if s.name in stored else None for s in sources]
+                    received.add(_name(obs))
+                    _later(obs, writer, room, results, tell, targets, tz)
     finally:
-        writer.close()
+        writer.close()  # every write queued is done, and its result in `results`
         timings.add({"store": writer.busy})
+    return [results.get(s.name) for s in sources]
 
 
 def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
-           stored: dict[str, Callable[[], CheckResult]], *, stopped: bool = False) -> None:
+           received: set[str], results: dict[str, CheckResult], *,
+           stopped: bool = False) -> None:
     """A worker's pipe closed: if it died first, its unsent checks become errors (one log line).
     Asked to stop, it leaves the rest unchecked, which is no error."""
     worker.join()
-    unsent = [s for s in share if s.name not in stored]
+    unsent = [s for s in share if s.name not in received]
     if not unsent or (stopped and worker.exitcode == 0):
         return
     why = (f"killed by signal {-worker.exitcode}" if worker.exitcode and worker.exitcode < 0
@@ -402,9 +423,8 @@ def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
     log.error("a worker process died (%s); %d of its %d source(s) were not checked",
               why, len(unsent), len(share))
     for s in unsent:
-        result = CheckResult(s.name, "error", error_kind="internal",
-                             error=f"not checked: its worker process died ({why})")
-        stored[s.name] = lambda result=result: result
+        results[s.name] = CheckResult(s.name, "error", error_kind="internal",
+                                      error=f"not checked: its worker process died ({why})")
 
 
 def _observe_share(sources: list[Source], states: dict[str, SourceState],
@@ -443,21 +463,17 @@ def _name(obs: Observation | CheckResult) -> str:
 
 
 def _later(obs: Observation | CheckResult, writer: StoreThread, room: threading.Semaphore,
-           tell: Callable[[CheckResult], None], targets: tuple[NotifyTarget, ...],
-           tz: str) -> Callable[[], CheckResult]:
-    """Queue an observation for storing (once there is `room`); the returned call waits for
-    it and gives the result.
-
-    Only the result is kept, not the page and its sections: a first run of a thousand pages
-    holds none of them until the end.
-    """
+           results: dict[str, CheckResult], tell: Callable[[CheckResult], None],
+           targets: tuple[NotifyTarget, ...], tz: str) -> None:
+    """Queue an observation for storing (once there is `room`); its result goes into
+    `results` when written."""
     if isinstance(obs, CheckResult):
+        results[obs.source] = obs
         tell(obs)
-        return lambda: obs
+        return
     room.acquire()
     source = obs.source
     held = [obs]  # until written: a stale one is diffed again against the newer version
-    outcome: Future = Future()  # (result, or the exception its write raised)
 
     def written(done: Future) -> None:  # in the writer's thread, between its transactions
         error = done.exception()
@@ -469,20 +485,12 @@ def _later(obs: Observation | CheckResult, writer: StoreThread, room: threading.
         room.release()
         if error is None:
             result.snapshot_id = done.result()
-            outcome.set_result(result)
         else:
-            outcome.set_exception(error)
-            result = CheckResult(source.name, "error", error_kind="internal", error=str(error))
+            result = _internal(source, error)
+        results[source.name] = result
         tell(result)
 
     writer.submit("record", obs).add_done_callback(written)
-
-    def stored() -> CheckResult:
-        try:
-            return outcome.result()
-        except Exception as e:  # noqa: BLE001 - one page's write failing must not stop the rest
-            return _internal(source, e)
-    return stored
 
 
 def _internal(source: Source, e: Exception) -> CheckResult:
