@@ -88,3 +88,22 @@ def test_full_text_index_holds_the_committed_checks_of_a_batch_and_no_others(tmp
                             [word]).fetchone()[0]
 
     assert (found("spending"), found("summit"), found("partner")) == (1, 0, 1)
+
+
+def test_a_passage_hash_is_the_sha256_of_its_json_as_stored_databases_have_it():
+    """Passages are matched by hash across versions: the fast writer must give the very
+    hashes earlier releases stored (json.dumps of the passage, ensure_ascii off)."""
+    import hashlib
+    import json
+
+    from docwatch.migrations import passage_hash
+
+    texts = ["plain", "", 'quotes " and \\ backslash', "tab\tnew\nline\r\x00\x1f\x7f",
+             "Lietuvos Respublikos užsienio reikalų ministerija – 2,5 % BVP",
+             "emoji 🛰️ and \u2028 line separator, \ud7ff", "€ 1 234,5 mln.", "<p>&amp;</p>"]
+    for k, text in enumerate(texts):
+        for date in (None, "2024-04-02", texts[-1 - k]):
+            for links in ((), ("https://urm.lt/a?b=1&c=ą",), (text, "x", "")):
+                expected = hashlib.sha256(json.dumps(["entry", date, text, list(links)],
+                                                     ensure_ascii=False).encode()).hexdigest()
+                assert passage_hash("entry", date, text, links) == expected, (date, text, links)

@@ -188,7 +188,7 @@ class Writes:
         for section in doc.sections:
             for b in section.blocks:
                 if b not in known and b not in wanted:
-                    wanted[b] = migrations.passage_hash(b.kind, b.date, b.text, list(b.links))
+                    wanted[b] = migrations.passage_hash(b.kind, b.date, b.text, b.links)
         if not wanted:
             return
         ids = dict(self.db.execute(
