@@ -381,7 +381,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     writer = StoreThread(store.path)
     # Observations not yet written, at most: when the writer falls behind (a first run, every
     # page new), the workers wait at their pipes instead of pages piling up in memory here.
-    room = threading.Semaphore(StoreThread.BATCH)
+    room = threading.Semaphore(StoreThread.BATCH // 2)
     # Only the results are kept (filled in by the writer's thread), not the observations
     # or a waiting call per check: 10,000 new pages hold little more than 1,000.
     results: dict[str, CheckResult] = {}
