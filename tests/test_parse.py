@@ -89,3 +89,27 @@ def test_kam_history_text_evolves():
     assert "Russia and the South" in kam_text("2011-03-31")
     assert "Russia and the South" not in kam_text("2014-09-10")
     assert kam_page(kam_text("2022-03-15"), "2022-03-15").count(b"windows-1257") == 1
+
+
+def test_parsing_and_diffing_leave_no_reference_cycles():
+    """A page's tree lives in libxml2's memory, out of the collector's sight: held by a
+    reference cycle it stays until the collector's rare full pass, and a worker grew by
+    35 KB a page (40 MB over a first cycle of 500 pages). Freed by reference counting, it
+    goes as soon as the check is done."""
+    import gc
+
+    from docwatch import diffing
+    from docwatch.demo.history import urm_page, urm_text
+
+    old, new = (urm_page(urm_text(day), day) for day in ("2023-07-20", "2024-04-02"))
+    diffing.diff(parse(old, url="http://127.0.0.1/a"), parse(new, url="http://127.0.0.1/a"))
+    gc.collect()
+    gc.disable()
+    try:
+        before = parse(old, url="http://127.0.0.1/a")
+        after = parse(new, url="http://127.0.0.1/a")
+        assert diffing.diff(before, after)
+        del before, after
+        assert gc.collect() == 0
+    finally:
+        gc.enable()
