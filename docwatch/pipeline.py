@@ -14,7 +14,7 @@ import signal
 import threading
 import time
 from collections.abc import Callable, Iterable
-from concurrent.futures import Future
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import replace
 from itertools import zip_longest
 from multiprocessing.connection import Connection, wait
@@ -24,8 +24,9 @@ from typing import TypeVar
 from . import diffing, fetch, notify, redact
 from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
-from .models import (Block, Change, CheckResult, Document, FetchSettings, Message, NotifyTarget,
-                     Observation, ParseRules, Section, Source, SourceState)
+from .models import (Block, Change, CheckResult, Document, Fetched, FetchSettings, Message,
+                     NotifyTarget, Observation, ParseRules, Previous, Section, Source,
+                     SourceState)
 from .documents import announce, document_sources, linked_documents
 from .parsing import fingerprint, parse
 from .store import StaleObservation, Store, StoreError, StoreThread, body_hash
@@ -33,19 +34,28 @@ from .times import now_iso
 
 T = TypeVar("T")
 
-# Checks parsing and diffing at once in one process. The GIL runs one at a time anyway; a
-# hundred fetch threads parsing together only held a hundred page trees in memory.
-CPU_AT_ONCE = 1
-_cpu_gate = threading.Semaphore(CPU_AT_ONCE)
+# Parsing and diffing happen on one thread of each process. The GIL ran one parse at a time
+# anyway; a hundred fetch threads each parsing held a hundred page trees at once, and each
+# thread that ever parses keeps libxml2 state of its own (30 MB a worker over a first cycle).
+_thinker: ThreadPoolExecutor | None = None
+_thinker_lock = threading.Lock()
 
 
-def _new_cpu_gate() -> None:
-    global _cpu_gate
-    _cpu_gate = threading.Semaphore(CPU_AT_ONCE)
+def _thinking() -> ThreadPoolExecutor:
+    """This process's parse-and-diff thread."""
+    global _thinker
+    with _thinker_lock:
+        if _thinker is None:
+            _thinker = ThreadPoolExecutor(1, thread_name_prefix="parse")
+        return _thinker
 
 
-# A worker forked while one of this process's threads held the gate would wait for it forever.
-os.register_at_fork(after_in_child=_new_cpu_gate)
+def _forget_thinker() -> None:  # a forked worker has none of its parent's threads
+    global _thinker, _thinker_lock
+    _thinker, _thinker_lock = None, threading.Lock()
+
+
+os.register_at_fork(after_in_child=_forget_thinker)
 
 log = logging.getLogger(__name__)
 
@@ -126,22 +136,12 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
         return seen("not_modified" if fetched.status_code == 304 else "unchanged",
                     fetched=replace(fetched, body=b""), documents=[d for _, _, d in documents],
                     timings={"fetch": fetched.elapsed})
-    with _cpu_gate:  # parse and diff one page at a time: see CPU_AT_ONCE
-        t_parse = time.thread_time()  # CPU of this check's thread: threads wait for each other
-        try:
-            doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
-                        rules=source.rules, language=fetched.content_language)
-        except ParseError as e:
-            return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
-        parsed_with = fingerprint(source.rules)
-        changes: list[Change] = []
-        t_diff = time.thread_time()
-        if prev:
-            old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
-                   else _reparse(store, source, prev.snapshot_id))
-            changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
-        timings = {"fetch": fetched.elapsed, "parse": t_diff - t_parse,
-                   "diff": time.thread_time() - t_diff}
+    try:
+        doc, changes, parsed_with, cpu = _thinking().submit(
+            _understand, source, fetched, prev, store).result()
+    except ParseError as e:
+        return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
+    timings = {"fetch": fetched.elapsed, **cpu}
     documents = (_documents(source, doc, store, fetcher=fetcher, targets=targets, clock=clock,
                             tz=tz) if source.documents else [])
     if prev and documents:
@@ -150,6 +150,24 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
     return seen(result, fetched=fetched, doc=doc, changes=changes,
                 parsed_with=parsed_with, documents=[d for _, _, d in documents],
                 outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
+
+
+def _understand(source: Source, fetched: Fetched, prev: Previous | None, store: Store
+                ) -> tuple[Document, list[Change], str, dict[str, float]]:
+    """The page parsed, its changes since `prev`, the parser's fingerprint and the CPU each
+    took (on the parse thread)."""
+    t_parse = time.thread_time()
+    doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
+                rules=source.rules, language=fetched.content_language)
+    parsed_with = fingerprint(source.rules)
+    changes: list[Change] = []
+    t_diff = time.thread_time()
+    if prev:
+        old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
+               else _reparse(store, source, prev.snapshot_id))
+        changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
+    return doc, changes, parsed_with, {"parse": t_diff - t_parse,
+                                       "diff": time.thread_time() - t_diff}
 
 
 MAX_DOCUMENTS = 25  # linked documents watched per page: beyond, a page is a listing, not a text
