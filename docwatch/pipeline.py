@@ -136,9 +136,13 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
         return seen("not_modified" if fetched.status_code == 304 else "unchanged",
                     fetched=replace(fetched, body=b""), documents=[d for _, _, d in documents],
                     timings={"fetch": fetched.elapsed})
+    parsed_with = fingerprint(source.rules)
+    # The stored previous version is read here: from the parse thread, each read was one more
+    # wait for the GIL on the process's one serial path.
+    old = store.document(prev.snapshot_id) if prev and prev.parsed_with == parsed_with else None
     try:
-        doc, changes, parsed_with, cpu = _thinking().submit(
-            _understand, source, fetched, prev, store).result()
+        doc, changes, cpu = _thinking().submit(_understand, source, fetched, prev, old,
+                                               store).result()
     except ParseError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
     timings = {"fetch": fetched.elapsed, **cpu}
@@ -152,22 +156,19 @@ def observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetche
                 outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
 
 
-def _understand(source: Source, fetched: Fetched, prev: Previous | None, store: Store
-                ) -> tuple[Document, list[Change], str, dict[str, float]]:
-    """The page parsed, its changes since `prev`, the parser's fingerprint and the CPU each
-    took (on the parse thread)."""
+def _understand(source: Source, fetched: Fetched, prev: Previous | None, old: Document | None,
+                store: Store) -> tuple[Document, list[Change], dict[str, float]]:
+    """The page parsed, its changes since `prev` (whose stored sections are `old` when they
+    were parsed as today's parser would) and the CPU each took, on the parse thread."""
     t_parse = time.thread_time()
     doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
                 rules=source.rules, language=fetched.content_language)
-    parsed_with = fingerprint(source.rules)
     changes: list[Change] = []
     t_diff = time.thread_time()
     if prev:
-        old = (store.document(prev.snapshot_id) if prev.parsed_with == parsed_with
-               else _reparse(store, source, prev.snapshot_id))
+        old = old if old is not None else _reparse(store, source, prev.snapshot_id)
         changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
-    return doc, changes, parsed_with, {"parse": t_diff - t_parse,
-                                       "diff": time.thread_time() - t_diff}
+    return doc, changes, {"parse": t_diff - t_parse, "diff": time.thread_time() - t_diff}
 
 
 MAX_DOCUMENTS = 25  # linked documents watched per page: beyond, a page is a listing, not a text
