@@ -384,6 +384,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     robots = store.robots()
     context = multiprocessing.get_context("fork")  # the children need nothing re-imported
     stopping = context.Event()  # `stop`, passed on to the workers
+    _warm_up({s.rules.lang for s in sources})
     # What exists now is never collected in a worker: its collector then neither walks it nor,
     # by touching it, copies the parent's memory page by page (0.3 s of CPU a 1,000-page run).
     gc.freeze()
@@ -426,6 +427,21 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
         writer.close()  # every write queued is done, and its result in `results`
         timings.add({"store": writer.busy})
     return [results.get(s.name) for s in sources]
+
+
+_WARM_UP = ("<html lang='{lang}'><body><main><h1>docwatch</h1><h2>Chronology</h2>"
+            "<p><strong>2024-01-0{day}</strong></p><p>Spending reached 2.{day} % of GDP.</p>"
+            "<p><a href='/a?b=1'>A link</a></p></main></body></html>")
+
+
+def _warm_up(langs: set[str | None]) -> None:
+    """Parse and diff a small page in English and each language the sources name, here,
+    before forking: what a first parse loads (Babel's locale data, the readers' patterns)
+    is then shared by the workers instead of loaded by each (4 MB, 20 ms apiece)."""
+    for lang in {"en", *filter(None, langs)}:
+        old, new = (parse(_WARM_UP.format(lang=lang, day=day), url="http://localhost/")
+                    for day in (1, 2))
+        diffing.diff(old, new)
 
 
 def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
