@@ -573,16 +573,15 @@ def _tune_malloc() -> None:
     - Two arenas: glibc gives threads that meet in malloc arenas of their own, up to eight
       per CPU, and each keeps what it once held (with a hundred fetch threads, 10-20 MB a
       process more).
-    - Blocks of 64 KB and more (a page's body, a pickled observation) mapped and unmapped on
-      their own: by default the threshold rises after the first such block is freed, and from
-      then on they come from the heap, whose holes keep it at its high-water mark (5-8 MB of
-      a first cycle's peak).
+    - Blocks of 128 KB and more mapped and unmapped on their own, always: by default that
+      threshold rises each time such a block is freed, and from then on they come from the
+      heap, whose holes keep it at its high-water mark (5-8 MB of a first cycle's peak).
     """
     import ctypes
 
     try:
         libc = ctypes.CDLL(None)
         libc.mallopt(M_ARENA_MAX, 2)
-        libc.mallopt(M_MMAP_THRESHOLD, 64 * 1024)
+        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
     except (OSError, AttributeError):
         pass
