@@ -412,13 +412,14 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
                 stopping.set()
             for conn in wait(list(workers), timeout=0.2):
                 try:
-                    obs = conn.recv()
+                    batch = conn.recv()
                 except (EOFError, OSError):  # the worker is done, or died mid-message
                     _ended(*workers.pop(conn), received, results, stopped=stopping.is_set())
                     continue
-                if isinstance(obs, dict):  # a worker's last word: the robots.txt it read
-                    writer.submit("save_robots", obs)
-                else:
+                for obs in batch:
+                    if isinstance(obs, dict):  # a worker's last word: the robots.txt it read
+                        writer.submit("save_robots", obs)
+                        continue
                     if isinstance(obs, Observation):
                         timings.add(obs.timings)
                     received.add(_name(obs))
@@ -474,12 +475,11 @@ def _observe_share(sources: list[Source], states: dict[str, SourceState],
     reader = StoreThread(path)  # reads only: the previous version of a changed page
     fetcher = Fetcher(settings)
     fetcher.remember_robots(robots)
-    lock = threading.Lock()
+    outbox = _Outbox(sending)
 
     def send(obs: Observation | CheckResult | dict) -> None:
         try:
-            with lock:
-                sending.send(obs)
+            outbox.send(obs)
         except OSError:  # the parent is gone: nobody will store the rest, so stop
             fetcher.stopping.set()
             os._exit(1)
@@ -492,6 +492,37 @@ def _observe_share(sources: list[Source], states: dict[str, SourceState],
         sending.close()
         reader.close()
         fetcher.close()
+
+
+class _Outbox:
+    """What a worker sends down its pipe, in batches: the check thread that finds the pipe
+    free sends everything waiting, so the parent wakes and reads once for many checks (a
+    read and a wait for the GIL per check were most of its receiving). At most `LIMIT` wait:
+    past that, check threads wait too, and so stop fetching while the parent is behind."""
+
+    LIMIT = 16
+
+    def __init__(self, conn: Connection):
+        self.conn = conn
+        self.waiting: list = []
+        self.changed = threading.Condition()
+        self.busy = False  # a thread is sending
+
+    def send(self, item: object) -> None:
+        with self.changed:
+            self.changed.wait_for(lambda: len(self.waiting) < self.LIMIT)
+            self.waiting.append(item)
+            if self.busy:
+                return  # the sending thread takes it with the next batch
+            self.busy = True
+        while True:
+            with self.changed:
+                batch, self.waiting = self.waiting, []
+                self.changed.notify_all()
+                if not batch:
+                    self.busy = False
+                    return
+            self.conn.send(batch)
 
 
 def _name(obs: Observation | CheckResult) -> str:
