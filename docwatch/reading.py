@@ -209,9 +209,10 @@ class Reader:
         value = self._number(m["n"])
         if m["n2"]:
             value += "-" + self._number(m["n2"])
-        scale = self._scales.get(fold(m["scale"] or ""), "")
-        unit = self._units.get(fold(m["unit"] or ""), fold(m["unit"] or ""))
-        pre = self._units.get(fold(m["pre"] or ""), "")
+        scale, unit, pre = (fold(m[g]) if m[g] else "" for g in ("scale", "unit", "pre"))
+        scale = self._scales.get(scale, "") if scale else ""
+        unit = self._units.get(unit, unit)
+        pre = self._units.get(pre, "") if pre else ""
         return " ".join(p for p in (value + scale, unit or pre) if p)
 
     def _number(self, text: str) -> str:
