@@ -75,18 +75,13 @@ class Queries:
         if ids is not None:
             where.append(f"changes.id IN ({','.join('?' * len(ids))})")
             args.extend(ids)
-        if snapshot_id is not None:
-            where.append("changes.snapshot_id = ?")
-            args.append(snapshot_id)
-        if source:
-            where.append("sources.name = ?")
-            args.append(source)
-        if since:
-            where.append("changes.detected_at >= ?")
-            args.append(since)
-        if category:
-            where.append("changes.category = ?")
-            args.append(category)
+        for clause, value in (("changes.snapshot_id = ?", snapshot_id),
+                              ("sources.name = ?", source),
+                              ("changes.detected_at >= ?", since),
+                              ("changes.category = ?", category)):
+            if value not in (None, ""):
+                where.append(clause)
+                args.append(value)
         if alerts_only:
             where.append("changes.alert = 1")
         sql = f"""SELECT changes.*, sources.name AS source_name, sources.url AS source_url,
