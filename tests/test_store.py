@@ -90,6 +90,28 @@ def test_full_text_index_holds_the_committed_checks_of_a_batch_and_no_others(tmp
     assert (found("spending"), found("summit"), found("partner")) == (1, 0, 1)
 
 
+def test_reads_through_a_store_thread_do_not_wait_for_another_connections_write(tmp_path):
+    """A worker reads the previous version of a changed page through its own store thread
+    while the parent writes: reads must not take the database's write lock, or each process
+    waits for the other in SQLite's busy handler."""
+    import sqlite3
+
+    from docwatch.store import StoreThread
+
+    writer = StoreThread(tmp_path / "w.db")
+    snapshot_id = writer.call("record", _new_page("alpha", "Defence spending of 3 percent"))
+    writer.close()
+    other = sqlite3.connect(tmp_path / "w.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another process's writer, mid-transaction
+    reader = StoreThread(tmp_path / "w.db")
+    try:
+        doc = reader.submit("document", snapshot_id).result(timeout=10)
+        assert "Defence spending of 3 percent" in [b.text for s in doc.sections for b in s.blocks]
+    finally:
+        other.execute("ROLLBACK")
+        reader.close()
+
+
 def test_a_passage_hash_is_the_sha256_of_its_json_as_stored_databases_have_it():
     """Passages are matched by hash across versions: the fast writer must give the very
     hashes earlier releases stored (json.dumps of the passage, ensure_ascii off)."""

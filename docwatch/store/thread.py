@@ -3,6 +3,7 @@ connection, writes committed together in batches."""
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import queue
 import threading
@@ -69,8 +70,12 @@ class StoreThread:
     def _commit(self, batch: list) -> None:
         started = time.monotonic()
         outcomes = []
+        # Reads alone take no write transaction: BEGIN IMMEDIATE takes the database's write
+        # lock, and a worker's reads holding it made the writer of another process wait in
+        # SQLite's busy handler, whose sleeps (up to 100 ms each) stalled whole cycles.
+        writes = any(name in self.WRITES for name, _, _, _ in batch)
         try:
-            with self.store.transaction():
+            with self.store.transaction() if writes else contextlib.nullcontext():
                 for name, args, kwargs, _ in batch:
                     outcomes.append(self._one(name, args, kwargs))
         except Exception as e:  # noqa: BLE001 - the commit itself failed: every job did
