@@ -11,7 +11,13 @@ from __future__ import annotations
 
 __version__ = "0.1.0"
 
+import sys
 from typing import TYPE_CHECKING
+
+# httpx imports its own command line, and with it rich and pygments, whenever they are
+# installed, as rich is for docwatch's terminal output: a fifth of a `fetch` run's start
+# (encode/httpx#3547). docwatch never runs httpx's command line.
+sys.modules.setdefault("httpx._main", None)
 
 if TYPE_CHECKING:  # pragma: no cover
     from .models import Change, CheckResult, Document, Source

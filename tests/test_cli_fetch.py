@@ -129,3 +129,23 @@ def test_fetch_timings_say_where_the_time_went(httpserver, tmp_path, write_confi
     spent = dict(re.findall(r"(\w+) ([\d.e-]+) s", line))
     assert list(spent) == ["fetch", "parse", "diff", "store"]
     assert float(spent["parse"]) > 0 and float(spent["store"]) > 0
+
+
+def test_a_fetch_run_loads_neither_httpx_command_line_nor_sqlite_utils(httpserver, tmp_path,
+                                                                      write_config):
+    """Every cron run pays for what `fetch` imports: httpx's own command line (rich,
+    pygments) and sqlite-utils were a fifth of a steady cycle's start, and are not needed."""
+    import subprocess
+    import sys
+
+    config = write_config(_config(httpserver))
+    _serve(httpserver, urm_page(urm_text("2022-09-01"), "2022-09-01"))
+    script = ("import atexit, sys\n"
+              "atexit.register(lambda: print(sorted(m for m in ('rich', 'pygments', "
+              "'sqlite_utils') if m in sys.modules)))\n"
+              "from docwatch.cli import main\nmain()\n")
+    done = subprocess.run([sys.executable, "-c", script, "--db", str(tmp_path / "w.db"),
+                           "--config", str(config), "fetch", "--once"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "[]"
