@@ -1,7 +1,8 @@
 """Bytes and response metadata from a URL or a file; never parses. Failures are classified.
 
-One `Fetcher` per process holds the httpx client (keep-alive, compression), a gate per host
-(at most `per_host` requests at once, `min_delay` apart), the robots.txt rules it has read, and
+One `Fetcher` per process holds the HTTP transport (keep-alive connections; httpx's requests
+and responses, compression included), a gate per host (at most `per_host` requests at once,
+`min_delay` apart), the robots.txt rules it has read, and
 the retry policy: connect and read errors, 429 and 503 are tried again with backoff, honouring
 Retry-After. Every failure is a `FetchError` with a `kind` for the fetch log: dns, connect,
 timeout, tls, gone, blocked, robots, http_4xx, http_5xx, too_large, unsupported, truncated,
@@ -10,6 +11,7 @@ redirect, protocol, url.
 
 from __future__ import annotations
 
+import base64
 import re
 import threading
 import time
@@ -33,6 +35,7 @@ from .transport import Urllib3Transport
 USER_AGENT = f"docwatch/{__version__} (+https://github.com/docwatch/docwatch; page-change monitor)"
 ROBOTS_AGENT = "docwatch"
 MAX_REDIRECTS = 10
+_TIMEOUTS = ("connect", "read", "write", "pool")
 ROBOTS_TTL = 24 * 3600
 ROBOTS_RETRY = 3600  # a robots.txt that could not be read (dead site, 5xx) is tried again
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
@@ -64,13 +67,13 @@ class Fetcher:
                  transport: httpx.BaseTransport | None = None):
         self.settings = settings
         self.user_agent = settings.user_agent or USER_AGENT
-        self.http = httpx.Client(
-            transport=transport or Urllib3Transport(maxsize=max(1, settings.per_host)),
-            headers={"User-Agent": self.user_agent,
-                     "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"},
-            follow_redirects=True,
-            max_redirects=MAX_REDIRECTS,
-        )
+        # httpx's requests and responses (URLs, headers, content decoding) over the transport,
+        # without `httpx.Client`: a page check needs nothing of its per-request machinery
+        # (merged defaults, cookie jar, auth and redirect generators), and that was a fifth of
+        # the CPU of a 304, a thousand of which make a steady cycle. `_open` follows redirects.
+        self.transport = transport or Urllib3Transport(maxsize=max(1, settings.per_host))
+        self.headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate",
+                        "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
         self.stopping = threading.Event()  # set to cut retry waits short
         self._hosts: dict[str, _Host] = {}
         self._robots: dict[str, _Robots] = {}
@@ -80,7 +83,7 @@ class Fetcher:
 
     def close(self) -> None:
         self.stopping.set()
-        self.http.close()
+        self.transport.close()
 
     def __enter__(self) -> Fetcher:
         return self
@@ -138,7 +141,7 @@ class Fetcher:
         max_bytes = self.settings.max_bytes
         body = bytearray()
         try:
-            with self.http.stream("GET", url, headers=headers, timeout=max(timeout, 0.001)) as response:
+            with self._open(url, headers, max(timeout, 0.001)) as response:
                 status = response.status_code
                 if status >= 400:
                     head = _head(response) if status in (403, 429, 503) else b""
@@ -179,8 +182,6 @@ class Fetcher:
                 )
         except FetchError:
             raise
-        except httpx.TooManyRedirects:
-            raise FetchError("redirect", f"more than {MAX_REDIRECTS} redirects (a loop?)") from None
         except httpx.TimeoutException:
             if body:
                 raise FetchError("timeout", f"the body stalled after {len(body):,} bytes " + (
@@ -201,6 +202,33 @@ class Fetcher:
             raise FetchError("url", f"invalid URL: {e}") from None
         except httpx.HTTPError as e:
             raise FetchError("protocol", str(e) or type(e).__name__) from None
+
+    @contextmanager
+    def _open(self, url: str, headers: dict[str, str], timeout: float) -> Iterator[httpx.Response]:
+        """GET `url` and follow its redirects (at most `MAX_REDIRECTS`), as a browser does: the
+        last response, its body still to be read. Credentials in the URL log in with HTTP
+        basic auth on that site only."""
+        target = httpx.URL(url)
+        auth = _basic_auth(target)
+        for _ in range(MAX_REDIRECTS + 1):
+            request = httpx.Request("GET", target, headers={**self.headers, **headers, **auth},
+                                    extensions={"timeout": dict.fromkeys(_TIMEOUTS, timeout)})
+            response = self.transport.handle_request(request)
+            response.request = request  # as httpx.Client does: a transport may have sent another
+            if not response.has_redirect_location:
+                break
+            response.close()
+            target = request.url.join(response.headers["location"])
+            if target.scheme not in ("http", "https"):
+                raise FetchError("redirect", f"redirected to a {target.scheme or 'schemeless'} "
+                                 "address, not a web page")
+            auth = _basic_auth(target) or (auth if _same_site(target, request.url) else {})
+        else:
+            raise FetchError("redirect", f"more than {MAX_REDIRECTS} redirects (a loop?)")
+        try:
+            yield response
+        finally:
+            response.close()
 
     # --- politeness -----------------------------------------------------------------------
     def _host(self, key: str) -> _Host:
@@ -257,9 +285,10 @@ class Fetcher:
         answers 5xx is allowed for now and asked again on the next run.
         """
         try:
-            with self._host(host).slot(self.stopping):
-                response = self.http.get(f"{site}/robots.txt", timeout=timeout)
-        except httpx.HTTPError:
+            with self._host(host).slot(self.stopping), \
+                    self._open(f"{site}/robots.txt", {}, timeout) as response:
+                response.read()
+        except (httpx.HTTPError, FetchError):
             return None, False  # the page fetch will report a dead site itself
         if response.status_code >= 500:
             return None, False
@@ -319,6 +348,24 @@ def _head(response: httpx.Response) -> bytes:
         if len(head) >= BLOCK_PAGE_MAX:
             break
     return bytes(head[:BLOCK_PAGE_MAX])
+
+
+def _basic_auth(url: httpx.URL) -> dict[str, str]:
+    """The Authorization header for credentials in a URL (`http://user:password@host/`)."""
+    if not (url.username or url.password):
+        return {}
+    token = base64.b64encode(f"{url.username}:{url.password}".encode()).decode()
+    return {"Authorization": f"Basic {token}"}
+
+
+def _same_site(new: httpx.URL, old: httpx.URL) -> bool:
+    """Whether a redirect stays on the site (an upgrade to https included): credentials go
+    along then."""
+    if new.host != old.host:
+        return False
+    return new.scheme == old.scheme and new.port == old.port or (
+        old.scheme == "http" and new.scheme == "https" and old.port in (None, 80)
+        and new.port in (None, 443))
 
 
 def _block_marker(body: bytes) -> str | None:

@@ -259,3 +259,32 @@ def test_robots_txt_is_read_once_a_day_across_runs(tmp_path, write_config):
         assert server.count("/robots.txt") == 2
     rows = sqlite_utils.Database(db).execute("SELECT site, body FROM robots").fetchall()
     assert rows == [(server.url(""), "User-agent: *\nDisallow: /private/\n")]
+
+
+def test_redirects_are_followed_to_the_final_page_which_is_what_gets_recorded():
+    """Ministries move pages: a relative and an absolute redirect (to another site) end at
+    the page, whose address is the one recorded."""
+    with Server() as old_site, Server() as new_site, Fetcher(FetchSettings(retries=0)) as fetcher:
+        old_site.put("/en/news", Response(b"", 301, {"Location": "/en/news-archive"}))
+        old_site.put("/en/news-archive", Response(b"", 302, {"Location": new_site.url("/page")}))
+        new_site.put("/page", PAGE)
+        fetched = fetcher.get(old_site.url("/en/news"), robots=False)
+    assert (fetched.status_code, fetched.final_url, fetched.body) == (200, new_site.url("/page"), PAGE)
+    assert fetched.url == old_site.url("/en/news")
+
+
+def test_credentials_in_a_source_url_go_to_its_site_only():
+    """`http://user:password@host/…` logs in with HTTP basic auth on that site; a redirect to
+    another site does not take the password along, and the recorded address hides it."""
+    import base64
+
+    with Server() as site, Server() as other, Fetcher(FetchSettings(retries=0)) as fetcher:
+        site.put("/private", Response(b"", 302, {"Location": "/private/page"}))
+        site.put("/private/page", Response(b"", 302, {"Location": other.url("/public")}))
+        other.put("/public", PAGE)
+        url = site.url("/private").replace("http://", "http://analyst:src-pa55word@")
+        fetched = fetcher.get(url, robots=False)
+    sent = "Basic " + base64.b64encode(b"analyst:src-pa55word").decode()
+    assert [h.get("Authorization") for h in site.headers["/private"] + site.headers["/private/page"]] == [sent, sent]
+    assert [h.get("Authorization") for h in other.headers["/public"]] == [None]
+    assert fetched.body == PAGE and "src-pa55word" not in fetched.final_url
