@@ -3,12 +3,14 @@
 httpx's own pool (httpcore) serialises every request of a client through one lock and walks
 its list of connections each time; with a hundred or more threads on one host that costs
 3-5 s of CPU per 1,000 requests here (bench/fetch_cycle.py), against 0.8 s through urllib3's
-per-host queues. httpx still does everything above the wire — redirects, decoding, timeouts,
-the `Response` we read — so only this class knows urllib3 exists.
+per-host queues. httpx's requests and responses still carry everything above the wire —
+decoding, timeouts, the `Response` we read (redirects are the fetcher's) — so only this class
+knows urllib3 exists.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 
 import httpx
@@ -52,17 +54,38 @@ class _Body(httpx.SyncByteStream):
 
 
 class Urllib3Transport(httpx.BaseTransport):
-    """`httpx.Client(transport=Urllib3Transport(maxsize=100))`: thread-friendly pooling."""
+    """httpx requests over urllib3 connections, `maxsize` kept per site: thread-friendly pooling."""
 
     def __init__(self, maxsize: int = 10):
-        self.pool = urllib3.PoolManager(maxsize=maxsize, block=False, retries=False)
+        self.maxsize = maxsize
+        # A pool per site, kept for the whole run: urllib3's PoolManager keeps ten and closes
+        # the others', so with more sites than that each check opened a new connection (and
+        # its pool lookup, a URL parse and a key built per request, was a tenth of a 304).
+        self.pools: dict[tuple[str, str, int | None], urllib3.HTTPConnectionPool] = {}
+        self.lock = threading.Lock()
+
+    def _pool(self, url: httpx.URL) -> urllib3.HTTPConnectionPool:
+        key = (url.scheme, url.raw_host.decode("ascii"), url.port)  # IDNA hosts as punycode
+        pool = self.pools.get(key)
+        if pool is None:
+            with self.lock:
+                pool = self.pools.get(key)
+                if pool is None:
+                    kind = {"http": urllib3.HTTPConnectionPool,
+                            "https": urllib3.HTTPSConnectionPool}.get(url.scheme)
+                    if kind is None:
+                        raise httpx.UnsupportedProtocol(f"{url.scheme!r} is not HTTP")
+                    pool = self.pools[key] = kind(key[1], url.port, maxsize=self.maxsize,
+                                                  block=False, retries=False)
+        return pool
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
         timeout = urllib3.Timeout(connect=timeouts.get("connect"), read=timeouts.get("read"))
+        url = request.url
         try:
-            response = self.pool.urlopen(
-                request.method, str(request.url),
+            response = self._pool(url).urlopen(
+                request.method, url.raw_path.decode("ascii"),
                 headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
                 body=request.read() or None, redirect=False, retries=False,
                 preload_content=False, decode_content=False, timeout=timeout,
@@ -87,7 +110,10 @@ class Urllib3Transport(httpx.BaseTransport):
         )
 
     def close(self) -> None:
-        self.pool.clear()
+        with self.lock:
+            pools, self.pools = list(self.pools.values()), {}
+        for pool in pools:
+            pool.close()
 
 
 def _reason(e: Exception) -> str:

@@ -36,6 +36,7 @@ class Server:
         self.in_flight: dict[str, int] = defaultdict(int)
         self.max_in_flight: dict[str, int] = defaultdict(int)
         self.in_flight_total = self.max_in_flight_total = 0  # over all paths: the site's load
+        self.connections = 0  # TCP connections accepted: keep-alive reuses one
         self.changed = threading.Condition()
         self.closing = threading.Event()  # ends every slow answer at shutdown
         self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
@@ -76,6 +77,11 @@ class Server:
 
         class Handler(BaseHTTPRequestHandler):
             protocol_version = "HTTP/1.1"
+
+            def setup(self) -> None:
+                super().setup()
+                with server.changed:
+                    server.connections += 1
 
             def do_GET(self) -> None:  # noqa: N802 - http.server's naming
                 path = self.path.split("?", 1)[0]

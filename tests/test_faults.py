@@ -288,3 +288,21 @@ def test_credentials_in_a_source_url_go_to_its_site_only():
     assert [h.get("Authorization") for h in site.headers["/private"] + site.headers["/private/page"]] == [sent, sent]
     assert [h.get("Authorization") for h in other.headers["/public"]] == [None]
     assert fetched.body == PAGE and "src-pa55word" not in fetched.final_url
+
+
+def test_each_site_keeps_its_connection_however_many_sites_there_are():
+    """Keep-alive per site for the whole run: urllib3's PoolManager keeps the pools of ten
+    sites and closes the others', so with more sites every check opened a new connection."""
+    sites = [Server() for _ in range(12)]
+    for site in sites:
+        site.__enter__()
+        site.put("/page", PAGE)
+    try:
+        with Fetcher(FetchSettings(retries=0, per_host=1)) as fetcher:
+            for _ in range(2):
+                for site in sites:
+                    assert fetcher.get(site.url("/page"), robots=False).body == PAGE
+        assert [site.connections for site in sites] == [1] * 12
+    finally:
+        for site in sites:
+            site.stop()
