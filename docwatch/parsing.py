@@ -602,7 +602,9 @@ class _Builder:
                 self.walk(child)
             else:
                 run.append(child)
-            if child.tail:
+            # Whitespace opening a run is nothing (`clean` would strip it): between block
+            # children it made a run of its own to join, clean and find empty, ninety a page.
+            if child.tail and (run or not child.tail.isspace()):
                 run.append(child.tail)
         flush()
 
