@@ -110,8 +110,9 @@ class Writes:
     def _write_changes(self, source_id: int, snapshot_id: int, previous_id: int | None, at: str,
                        doc: Document, changes: list[Change]) -> list[int]:
         """The version's sections, then its changes (whose texts point at stored passages)."""
-        # The version before this one is the one whose sections are still current.
-        current = self.db.execute(
+        # The version before this one is the one whose sections are still current. A source's
+        # first version has none, nor any passages: three queries fewer for each new page.
+        current = [] if previous_id is None else self.db.execute(
             """SELECT passages.id, passages.kind, passages.text, passages.date, passages.links
                FROM sections, json_each(sections.passages) p
                JOIN passages ON passages.id = p.value
@@ -119,7 +120,7 @@ class Writes:
         old = {text: pid for pid, _, text, _, _ in current}
         known = {Block(kind, text, date, tuple(json.loads(links)) if links else ()): pid
                  for pid, kind, text, date, links in current}
-        new = self._write_sections(source_id, snapshot_id, doc, known)
+        new = self._write_sections(source_id, snapshot_id, doc, known, first=previous_id is None)
         return [self._insert("changes", _change_row(c, source_id, snapshot_id, previous_id, at,
                                                     old, new)) for c in changes]
 
@@ -151,15 +152,16 @@ class Writes:
                 "status": "pending", "attempts": 0, "created_at": at, "due_at": at})
 
     def _write_sections(self, source_id: int, snapshot_id: int, doc: Document,
-                        known: dict[Block, int]) -> dict[str, int]:
-        """The version's section rows and layout; `known` maps passages to ids (and grows)."""
-        current = dict(self.db.execute(
+                        known: dict[Block, int], *, first: bool = False) -> dict[str, int]:
+        """The version's section rows and layout; `known` maps passages to ids (and grows).
+        `first`: the source's first version, with no sections or passages stored before."""
+        current = {} if first else dict(self.db.execute(
             "SELECT hash, id FROM sections WHERE source_id = ? AND valid_to IS NULL", [source_id]
         ).fetchall())
         kept: dict[str, int] = {}
         layout = []
         texts: dict[str, int] = {}
-        self._passages(source_id, doc, known)
+        self._passages(source_id, doc, known, first=first)
         for section in doc.sections:
             ids = [known[b] for b in section.blocks]
             texts.update((b.text, i) for b, i in zip(section.blocks, ids))
@@ -180,7 +182,8 @@ class Writes:
                         [json.dumps(layout), snapshot_id])
         return texts
 
-    def _passages(self, source_id: int, doc: Document, known: dict[Block, int]) -> None:
+    def _passages(self, source_id: int, doc: Document, known: dict[Block, int], *,
+                  first: bool = False) -> None:
         """Put the id of every passage of `doc` in `known`: the previous version's are there
         already, those stored earlier come from one query, new ones go in as one batch (a first
         snapshot is all new passages: a query and an insert each cost a thousand pages 1 s)."""
@@ -191,7 +194,7 @@ class Writes:
                     wanted[b] = migrations.passage_hash(b.kind, b.date, b.text, b.links)
         if not wanted:
             return
-        ids = dict(self.db.execute(
+        ids = {} if first else dict(self.db.execute(
             "SELECT hash, id FROM passages WHERE source_id = ? AND hash IN "
             "(SELECT value FROM json_each(?))", [source_id, json.dumps(list(wanted.values()))]))
         rows = []
