@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+from collections.abc import Callable
 from copy import deepcopy
 from pathlib import Path
 from urllib.parse import parse_qsl, urlencode, urljoin, urlsplit, urlunsplit
@@ -495,7 +496,10 @@ class _Builder:
         return False
 
     # entries ----------------------------------------------------------------------------
-    def paragraph(self, text: str, links: tuple[str, ...], bold: bool = False) -> None:
+    def paragraph(self, text: str, links: tuple[str, ...],
+                  bold: Callable[[], bool] | None = None) -> None:
+        """A paragraph's text; `bold` says whether all of it is bold, asked only of a short
+        one that could be a pseudo-heading (most paragraphs are read without it)."""
         if not text:
             if links:
                 self.add("link", "", links)
@@ -509,7 +513,7 @@ class _Builder:
             self.close_entry()
             self.add("entry", dated[1], links, dated[0])
             return
-        if bold and len(text) <= MAX_HEADING and not text.endswith((".", ";", ",")):
+        if bold and len(text) <= MAX_HEADING and not text.endswith((".", ";", ",")) and bold():
             self.heading(7, text.rstrip(": "))
             return
         if self.entry is not None:
@@ -571,7 +575,7 @@ class _Builder:
             self._dl(el)
         elif el not in self.blocky:
             text = _text(el)
-            self.paragraph(text, self.links(el), _is_bold(el, text))
+            self.paragraph(text, self.links(el), lambda: _is_bold(el, text))
         else:
             self._mixed(el)
 
@@ -584,10 +588,10 @@ class _Builder:
                 return
             text = clean("".join(p if isinstance(p, str) else "".join(p.itertext()) for p in run))
             links = tuple(h for p in run if not isinstance(p, str) for h in self.links(p))
-            bold = all(isinstance(p, str) and not p.strip() or not isinstance(p, str) and _is_bold(p)
-                       for p in run)
             if text or links:
-                self.paragraph(text, links, bold)
+                self.paragraph(text, links, lambda: all(
+                    isinstance(p, str) and not p.strip() or not isinstance(p, str) and _is_bold(p)
+                    for p in run))
             run.clear()
 
         if el.text and el.text.strip():
