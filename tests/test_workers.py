@@ -175,3 +175,29 @@ def test_a_process_parses_one_page_at_a_time_on_one_thread_however_many_checks_f
                             settings=FetchSettings(concurrency=12, per_host=12, processes=1))
     assert [r.status for r in results] == ["new"] * 12
     assert most[0] == 1 and len(threads) == 1
+
+
+def test_pages_seen_for_the_first_time_are_checked_a_bounded_number_at_once(tmp_path):
+    """A new page is always parsed, by the process's one parse thread: more of them fetched
+    at once would only wait there, each holding its page. Known pages (mostly 304s) are not
+    held back."""
+    from docwatch.fetch import Fetcher
+    from docwatch.pipeline import NEW_PAGES_AT_ONCE
+
+    n = NEW_PAGES_AT_ONCE + 28
+    settings = FetchSettings(concurrency=n, per_host=n, retries=0)
+    store = Store(tmp_path / "w.db")
+    with Server() as site:
+        sources = []
+        for k in range(n):
+            site.put(f"/p/{k}", Response(page(k, "2.5"), delay=0.3))  # all of them in flight
+            sources.append(Source(f"p{k}", site.url(f"/p/{k}")))
+        with Fetcher(settings) as fetcher:
+            first = check_all(sources, store, fetcher=fetcher, settings=settings)
+        new_at_once, site.max_in_flight_total = site.max_in_flight_total, 0
+        with Fetcher(settings) as fetcher:
+            again = check_all(sources, store, fetcher=fetcher, settings=settings)
+    assert [r.status for r in first] == ["new"] * n
+    assert [r.status for r in again] == ["unchanged"] * n
+    assert new_at_once <= NEW_PAGES_AT_ONCE
+    assert site.max_in_flight_total > NEW_PAGES_AT_ONCE
