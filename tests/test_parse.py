@@ -113,3 +113,18 @@ def test_parsing_and_diffing_leave_no_reference_cycles():
         assert gc.collect() == 0
     finally:
         gc.enable()
+
+
+@pytest.mark.parametrize("body, content_type", [
+    ("<html><body><main><h1>Titulas</h1><p>Gynybos\x0b išlaidos\x07 \ufffe2,5 %</p>"
+     "</main></body></html>".encode(), "text/html; charset=utf-8"),
+    ("<html><body><main><h1>Titulas</h1><p>Gynybos\x0b išlaidos\x07 2,5 %</p>"
+     "</main></body></html>".encode("cp1257"), "text/html; charset=windows-1257"),
+    ("<html><body><main><h1>Titulas</h1><p>Gynybos\x0b išlaidos\x07 \uffff2,5 %</p>"
+     "</main></body></html>", None),
+])
+def test_control_characters_lxml_refuses_are_dropped_from_any_page(body, content_type):
+    """Pages carry stray control characters (a vertical tab pasted from Word, a bell):
+    they go, whatever the encoding, and the text around them stays."""
+    doc = parse(body, content_type=content_type)
+    assert [b.text for s in doc.sections for b in s.blocks] == ["Gynybos išlaidos 2,5 %"]
