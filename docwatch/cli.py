@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import atexit
-import gc
 import json
 import logging
 import os
@@ -560,10 +558,6 @@ def _demo_echo(kind: str, *parts) -> None:
 
 def main() -> None:  # pragma: no cover - the console script
     _tune_malloc()
-    # The interpreter's last collection walks every object still alive, one by one (35 ms
-    # after a 1,000-page fetch, a fortieth of a steady cycle); at exit, nothing it could free
-    # matters, so what is alive is frozen out of it.
-    atexit.register(gc.freeze)
     cli(prog_name="docwatch")
 
 

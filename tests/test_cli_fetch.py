@@ -37,6 +37,8 @@ def test_first_run_records_a_snapshot_then_changes_then_nothing(httpserver, tmp_
     first = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
     assert first.returncode == 0, first.stderr
     assert "first snapshot recorded" in first.stdout
+    # One file an analyst can copy: every connection closed, the write-ahead log folded in.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("watch.db")) == ["watch.db"]
     rows = sqlite_utils.Database(db)
     assert rows["snapshots"].count == 1
     assert rows["changes"].count == 0

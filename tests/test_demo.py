@@ -36,6 +36,8 @@ def test_demo_prints_alerts_and_leaves_a_database(tmp_path):
     assert "a site redesign with the same text: no alert\nurm-nato: no change" in out
     assert "sqlite-utils tables demo.db" in out
     db = tmp_path / "demo.db"
+    # One file an analyst can copy: every connection closed, the write-ahead log folded in.
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("demo.db")) == ["demo.db"]
     tables = subprocess.run([str(SQLITE_UTILS), "tables", str(db)], capture_output=True,
                             text=True, check=True)
     assert TABLES <= {t["table"] for t in json.loads(tables.stdout)}
