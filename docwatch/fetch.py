@@ -2,9 +2,8 @@
 
 One `Fetcher` per process holds the HTTP transport (keep-alive connections; httpx's requests
 and responses, compression included), a gate per host (at most `per_host` requests at once,
-`min_delay` apart), the robots.txt rules it has read, and
-the retry policy: connect and read errors, 429 and 503 are tried again with backoff, honouring
-Retry-After. Every failure is a `FetchError` with a `kind` for the fetch log: dns, connect,
+`min_delay` apart), the robots.txt rules it has read, and the retry policy: connect and read
+errors, 429 and 503 are tried again with backoff, honouring Retry-After. Every failure is a `FetchError` with a `kind` for the fetch log: dns, connect,
 timeout, tls, gone, blocked, robots, http_4xx, http_5xx, too_large, unsupported, truncated,
 redirect, protocol, url.
 """

@@ -293,16 +293,14 @@ def test_credentials_in_a_source_url_go_to_its_site_only():
 def test_each_site_keeps_its_connection_however_many_sites_there_are():
     """Keep-alive per site for the whole run: urllib3's PoolManager keeps the pools of ten
     sites and closes the others', so with more sites every check opened a new connection."""
-    sites = [Server() for _ in range(12)]
-    for site in sites:
-        site.__enter__()
-        site.put("/page", PAGE)
-    try:
+    from contextlib import ExitStack
+
+    with ExitStack() as running:
+        sites = [running.enter_context(Server()) for _ in range(12)]
+        for site in sites:
+            site.put("/page", PAGE)
         with Fetcher(FetchSettings(retries=0, per_host=1)) as fetcher:
             for _ in range(2):
                 for site in sites:
                     assert fetcher.get(site.url("/page"), robots=False).body == PAGE
         assert [site.connections for site in sites] == [1] * 12
-    finally:
-        for site in sites:
-            site.stop()

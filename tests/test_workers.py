@@ -27,6 +27,13 @@ def page(k: int, share: str) -> bytes:
             f"<p>Partners: Latvia, Estonia, Poland.</p></body></html>").encode()
 
 
+def served(server: Server, n: int, delay: float = 0.0) -> list[Source]:
+    """`n` pages on one site, each a source."""
+    for k in range(n):
+        server.put(f"/p/{k}", Response(page(k, "2.5"), delay=delay))
+    return [Source(f"p{k}", server.url(f"/p/{k}")) for k in range(n)]
+
+
 def sites(a: Server, b: Server) -> list[Source]:
     """Two sites of unequal size (160 and 80 pages) and one page that is gone."""
     sources = []
@@ -167,10 +174,7 @@ def test_a_process_parses_one_page_at_a_time_on_one_thread_however_many_checks_f
 
     monkeypatch.setattr(pipeline, "parse", watched)
     with Server() as server:
-        sources = []
-        for k in range(12):
-            server.put(f"/p/{k}", page(k, "2.5"))
-            sources.append(Source(f"p{k}", server.url(f"/p/{k}")))
+        sources = served(server, 12)
         results = check_all(sources, Store(tmp_path / "w.db"),
                             settings=FetchSettings(concurrency=12, per_host=12, processes=1))
     assert [r.status for r in results] == ["new"] * 12
@@ -188,10 +192,7 @@ def test_pages_seen_for_the_first_time_are_checked_a_bounded_number_at_once(tmp_
     settings = FetchSettings(concurrency=n, per_host=n, retries=0)
     store = Store(tmp_path / "w.db")
     with Server() as site:
-        sources = []
-        for k in range(n):
-            site.put(f"/p/{k}", Response(page(k, "2.5"), delay=0.3))  # all of them in flight
-            sources.append(Source(f"p{k}", site.url(f"/p/{k}")))
+        sources = served(site, n, delay=0.3)  # all of them in flight at once, if they may
         with Fetcher(settings) as fetcher:
             first = check_all(sources, store, fetcher=fetcher, settings=settings)
         new_at_once, site.max_in_flight_total = site.max_in_flight_total, 0
