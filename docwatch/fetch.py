@@ -188,7 +188,7 @@ class Fetcher:
                     f"(nothing more for {_secs(timeout)})")) from None
             raise FetchError("timeout", f"no answer within {_secs(timeout)}") from None
         except httpx.ConnectError as e:
-            raise _connect_error(e, url) from None
+            raise _connect_error(e, _failed_at(e, url)) from None
         except httpx.DecodingError as e:
             raise FetchError("protocol", f"bad content encoding: {e}") from None
         except httpx.RemoteProtocolError as e:
@@ -217,7 +217,7 @@ class Fetcher:
             if not response.has_redirect_location:
                 break
             response.close()
-            target = request.url.join(response.headers["location"])
+            target = _redirect_target(request.url, response.headers["location"])
             if target.scheme not in ("http", "https"):
                 raise FetchError("redirect", f"redirected to a {target.scheme or 'schemeless'} "
                                  "address, not a web page")
@@ -347,6 +347,26 @@ def _head(response: httpx.Response) -> bytes:
         if len(head) >= BLOCK_PAGE_MAX:
             break
     return bytes(head[:BLOCK_PAGE_MAX])
+
+
+def _failed_at(e: httpx.RequestError, url: str) -> str:
+    """The address a request failed at: after redirects, not the one first asked for."""
+    try:
+        return str(e.request.url)
+    except RuntimeError:  # a transport that did not say (httpx's own, in the demo)
+        return url
+
+
+def _redirect_target(url: httpx.URL, location: str) -> httpx.URL:
+    """Where a redirect from `url` goes, read as httpx.Client reads it: a malformed Location is
+    an error, not a host name made of it; an absolute one without a host stays on the site."""
+    try:
+        target = httpx.URL(location)
+    except httpx.InvalidURL as e:
+        raise FetchError("redirect", f"redirected to an invalid address ({e})") from None
+    if target.scheme and not target.host:
+        target = target.copy_with(host=url.host)
+    return url.join(target) if target.is_relative_url else target
 
 
 def _basic_auth(url: httpx.URL) -> dict[str, str]:

@@ -13,6 +13,7 @@ from werkzeug import Response as WerkzeugResponse
 
 from docwatch import pipeline
 from docwatch.demo.history import urm_page, urm_text
+from docwatch.errors import FetchError
 from docwatch.fetch import Fetcher
 from docwatch.models import FetchSettings, NotifyTarget, Source
 from docwatch.pipeline import check_all
@@ -304,3 +305,22 @@ def test_each_site_keeps_its_connection_however_many_sites_there_are():
                 for site in sites:
                     assert fetcher.get(site.url("/page"), robots=False).body == PAGE
         assert [site.connections for site in sites] == [1] * 12
+
+
+def test_a_redirect_that_cannot_be_followed_says_where_it_led():
+    """A failure after a redirect names the address the redirect led to, not the page's own
+    site (which answered); a Location that is no URL is said to be one."""
+    import socket
+
+    with socket.socket() as s:  # a port nothing listens on
+        s.bind(("127.0.0.1", 0))
+        dead = s.getsockname()[1]
+    with Server() as site, Fetcher(FetchSettings(retries=0)) as fetcher:
+        site.put("/moved", Response(b"", 301, {"Location": f"http://127.0.0.1:{dead}/page"}))
+        site.put("/garbled", Response(b"", 302, {"Location": "http://example.org:abc/"}))
+        with pytest.raises(FetchError) as moved:
+            fetcher.get(site.url("/moved"), robots=False)
+        with pytest.raises(FetchError) as garbled:
+            fetcher.get(site.url("/garbled"), robots=False)
+    assert (moved.value.kind, str(moved.value)) == ("connect", f"connection refused by 127.0.0.1:{dead}")
+    assert garbled.value.kind == "redirect" and "invalid address" in str(garbled.value)
