@@ -19,6 +19,7 @@ from Levenshtein import ratio
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
 from .reading import Reader, reader as reader_for
 from .text import fold, is_word, tokens
+from .witness import Witness, full_text, longest_increasing
 
 PAIR_RATIO = 0.5  # passages at least this similar are one passage edited
 ENTRY_REDATE_RATIO = 0.8  # an entry whose date changed but whose text barely did
@@ -86,7 +87,11 @@ def _once(changes) -> list[Change]:
 class _Found:
     order: int  # new-section index (or the old section's place) for reading order
     position: int
-    change: Change
+    change: Change | None
+    old_k: int | None = None  # the passage's place (from 1) in the old section, if it had one
+    new_k: int | None = None  # ... and in the new section
+    href: str | None = None  # a link added or removed
+    leftover: bool = False  # a passage removed or added outside entries: it may have moved
 
 
 # --- sections -----------------------------------------------------------------------------
@@ -155,33 +160,10 @@ def _overlap(a: Section, b: Section) -> float:
 def _moved_sections(pairs: list[tuple[int, int]], new: Sequence[Section]):
     """Paired sections outside the longest run that kept its order."""
     seq = [j for _, j in sorted(pairs)]
-    keep = set(_longest_increasing(seq))
+    keep = set(longest_increasing(seq))
     for j in seq:
         if j not in keep and new[j].path:
             yield j, list(new[j].path)
-
-
-def _longest_increasing(seq: list[int]) -> list[int]:
-    import bisect
-
-    tails: list[int] = []
-    tails_idx: list[int] = []
-    prev = [-1] * len(seq)
-    for k, x in enumerate(seq):
-        p = bisect.bisect_left(tails, x)
-        if p == len(tails):
-            tails.append(x)
-            tails_idx.append(k)
-        else:
-            tails[p] = x
-            tails_idx[p] = k
-        prev[k] = tails_idx[p - 1] if p else -1
-    out = []
-    k = tails_idx[-1] if tails_idx else -1
-    while k >= 0:
-        out.append(seq[k])
-        k = prev[k]
-    return out[::-1]
 
 
 # --- passages -----------------------------------------------------------------------------
@@ -195,10 +177,73 @@ def _diff_blocks(order: int, o: Section, n: Section, out: list, leftovers: list,
     old_plain = [(k, b) for k, b in enumerate(o.blocks, 1) if not b.date]
     new_plain = [(k, b) for k, b in enumerate(n.blocks, 1) if not b.date]
 
-    for (ko, bo), (kn, bn) in _pair_entries(old_entries, new_entries, out, order, path, rd):
-        _compare(order, kn, path + [bn.date], bo, bn, out, rd)
-    for (ko, bo), (kn, bn) in _align(old_plain, new_plain, leftovers, order, path):
-        _compare(order, kn, path, bo, bn, out, rd)
+    found: list[_Found] = []
+    for (ko, bo), (kn, bn) in _pair_entries(old_entries, new_entries, found, order, path, rd):
+        _compare(order, (ko, kn), path + [bn.date], bo, bn, found, rd)
+    for (ko, bo), (kn, bn) in _align(old_plain, new_plain, found, order, path):
+        _compare(order, (ko, kn), path, bo, bn, found, rd)
+    if found:
+        found = _witnessed(found, o, n, order, path, rd)
+    for f in found:
+        (leftovers if f.leftover else out).append(f)
+
+
+def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: list[str],
+               rd: Reader) -> list[_Found]:
+    """Block-level changes, as the section's words bear them out (see `witness`): text only
+    cut into blocks differently is no change; where words did change, the change of the new
+    passage that holds them shows exactly those words."""
+    w = Witness(o.blocks, n.blocks, _link_key)
+    rebuild: set[int] = set()  # new passages re-read from the words
+    verdict: dict[int, str] = {}  # id(found) -> keep | drop | rebuild
+    for f in found:
+        c = f.change
+        if f.href is not None:
+            verdict[id(f)] = "drop" if w.link_kept(f.href) else "keep"
+        elif c.kind == "removed":
+            continue  # judged once the rebuilt passages are known
+        elif c.kind == "added" and w.new_wholly_new(f.new_k - 1):
+            verdict[id(f)] = "keep"
+        elif c.kind == "modified" and w.holds_exactly(f.new_k - 1, f.old_k - 1):
+            # Paired as the witness pairs it: words the layout merely repeats make it minor.
+            verdict[id(f)] = "minor" if w.new_intact(f.new_k - 1) else "keep"
+        elif w.new_intact(f.new_k - 1):
+            verdict[id(f)] = "drop"
+        else:
+            verdict[id(f)] = "rebuild"
+            rebuild.add(f.new_k - 1)
+    kept: list[_Found] = []
+    done: set[int] = set()
+    for f in found:
+        v = verdict.get(id(f))
+        if v is None:  # a passage removed
+            k = f.old_k - 1
+            gone = w.old_wholly_gone(k) or not w.links_kept(o.blocks[k])
+            if gone or not (w.old_intact(k) or w.covers(k, rebuild)):
+                kept.append(f)
+        elif v == "keep":
+            kept.append(f)
+        elif v == "minor":
+            f.change.category, f.change.figures, f.change.significance = "minor_edit", [], 0.05
+            kept.append(f)
+        elif v == "rebuild" and f.new_k - 1 not in done:
+            done.add(f.new_k - 1)
+            if (again := _reread(w, f.new_k, n.blocks[f.new_k - 1], order, path, rd)):
+                kept.append(again)
+    return kept
+
+
+def _reread(w: Witness, k: int, block: Block, order: int, path: list[str], rd: Reader,
+            ) -> _Found | None:
+    """The change of new passage `k` (from 1) against the old words it holds now."""
+    before, now = w.before(k - 1), full_text(block)
+    if _squeeze(before) == _squeeze(now):
+        return None
+    date = rd.iso(block.date) if block.date else None
+    found = _modified(order, k, path + [block.date] if block.date else path, before, now, rd,
+                      block=block, date=date)
+    found.new_k = k
+    return found
 
 
 def _pair_entries(old, new, out, order, path, rd: Reader):
@@ -255,10 +300,11 @@ def _align(old, new, leftovers: list, order: int, path: list[str]):
                 last = best
             else:
                 k, blk = old[i]
-                leftovers.append(_whole(order, k, path, "removed", blk.text, block=blk))
+                leftovers.append(_whole(order, k, path, "removed", blk.text, block=blk,
+                                        leftover=True))
         for j in free:
             k, blk = new[j]
-            leftovers.append(_whole(order, k, path, "added", blk.text, block=blk))
+            leftovers.append(_whole(order, k, path, "added", blk.text, block=blk, leftover=True))
     return pairs
 
 
@@ -281,8 +327,18 @@ def _moves(leftovers: list[_Found]) -> list[_Found]:
     return [f for f in leftovers if f.change is not None]
 
 
-def _compare(order: int, position: int, path: list[str], o: Block, n: Block, out: list,
-             rd: Reader) -> None:
+def _compare(order: int, places: tuple[int, int], path: list[str], o: Block, n: Block,
+             out: list, rd: Reader) -> None:
+    """The changes of one paired passage; `places`: its place (from 1) in each section."""
+    position = places[1]
+    mark = len(out)
+    _compare_passage(order, position, path, o, n, out, rd)
+    for f in out[mark:]:
+        f.old_k, f.new_k = places
+
+
+def _compare_passage(order: int, position: int, path: list[str], o: Block, n: Block,
+                     out: list, rd: Reader) -> None:
     date = rd.iso(n.date) if n.date else None
     if o.date and n.date and rd.date_key(o.date) != rd.date_key(n.date):
         # A corrected date: the dates are the figures that changed, beside any text edit.
@@ -332,7 +388,7 @@ def _link(order, position, path, block: Block, href: str, op: str, date: str | N
         f"{text} <{href}>" if removed else text, text if removed else f"{text} <{href}>",
         [["=", text], [op, f" <{href}>"]], [], 0.5, True, locator=_locator(block, position),
         date=date,
-    ))
+    ), href=href)
 
 
 def _locator(block: Block | None, position: int) -> str | None:
@@ -341,7 +397,8 @@ def _locator(block: Block | None, position: int) -> str | None:
     return f"{LOCATOR.get(block.kind, '¶')}{position}"
 
 
-def _whole(order, position, path, kind, text, *, entry=False, block=None, date=None) -> _Found:
+def _whole(order, position, path, kind, text, *, entry=False, block=None, date=None,
+           leftover=False) -> _Found:
     added = kind == "added"
     if entry:
         category, significance = ("new_entry", 0.9) if added else ("removed_entry", 0.8)
@@ -354,7 +411,8 @@ def _whole(order, position, path, kind, text, *, entry=False, block=None, date=N
         path, kind, category, None if added else text, text if added else None,
         [["+" if added else "-", text]], [], significance, True,
         locator=_locator(block, position), date=date,
-    ))
+    ), old_k=None if added else position, new_k=position if added else None,
+        leftover=leftover)
 
 
 def _modified(order, position, path, old, new, rd: Reader, *, block=None, heading=False,

@@ -20,6 +20,8 @@ from .errors import ParseError
 
 PDF_TYPES = ("application/pdf", "application/x-pdf")
 EDGE = 0.09  # the top and bottom of a page, as a share of its height: where running lines are
+OUTER = 0.2  # ... and how far from them a page's first or last line may still be one
+SAME_HEIGHT = 0.02  # a running line stands at the same height on every page
 HEADING_SCALE = 1.15  # a line this much larger than the body text is a heading
 MAX_HEADING = 150
 _NUMBERED = re.compile(r"^(?:(?P<arabic>\d{1,2}(?:\.\d{1,2})*)\.?|(?P<roman>[IVXLC]{1,6})\.)\s+\S")
@@ -146,20 +148,35 @@ def _title(body: bytes) -> str:
 
 def _running(lines: list[Line], pages: int) -> list[Line]:
     """The lines without what repeats at the top or bottom of the pages (digits aside: "3 psl.
-    · 2025-01-15" on one page is "4 psl. · 2025-02-01" on the next) and page numbers."""
+    · 2025-01-15" on one page is "4 psl. · 2025-02-01" on the next) and page numbers.
+
+    A running line is in a page's outer margin (`EDGE`), or it is the first or last line of
+    its page, short, in the page's outer fifth (a footer set higher than usual), and it stands
+    at the same height on at least two pages, half of them on a long document."""
     def key(line: Line) -> str:
         return re.sub(r"\d+", "#", line.text.lower())
 
     def at_edge(line: Line) -> bool:
         return line.top < EDGE or line.top > 1 - EDGE
 
-    seen: dict[str, set[int]] = {}
+    ends: set[int] = set()  # ids of each page's first and last lines
+    for page in {line.page for line in lines}:
+        on_page = [line for line in lines if line.page == page]
+        ends.update(id(x) for x in (min(on_page, key=lambda x: x.top),
+                                    max(on_page, key=lambda x: x.top)))
+
+    def outer(line: Line) -> bool:
+        return at_edge(line) or (id(line) in ends and len(line.text) <= 100
+                                 and (line.top < OUTER or line.top > 1 - OUTER))
+
+    seen: dict[str, dict[int, float]] = {}
     for line in lines:
-        if at_edge(line):
-            seen.setdefault(key(line), set()).add(line.page)
-    repeated = {k for k, on in seen.items() if len(on) >= max(2, pages // 2)}
-    return [line for line in lines if not at_edge(line)
-            or (key(line) not in repeated and not _PAGE_NUMBER.match(line.text))]
+        if outer(line):
+            seen.setdefault(key(line), {})[line.page] = line.top
+    repeated = {k for k, on in seen.items() if len(on) >= max(2, pages // 2)
+                and max(on.values()) - min(on.values()) <= SAME_HEIGHT}
+    return [line for line in lines if not outer(line)
+            or (key(line) not in repeated and not (at_edge(line) and _PAGE_NUMBER.match(line.text)))]
 
 
 # --- blocks -----------------------------------------------------------------------------

@@ -142,3 +142,49 @@ def long_document(pages: int = 50) -> bytes:
             story += [Paragraph(p, body) for p in paragraphs]
     doc.build(story)
     return out.getvalue()
+
+
+FORM_LINES = ["☐ Prašymas išduoti leidimą ginklui įsigyti",
+              "☐ Prašymas pratęsti leidimo galiojimą",
+              "☐ Prašymas panaikinti leidimą",
+              "☐ Pranešimas apie pakeistą gyvenamąją vietą",
+              "☐ Kita (nurodykite)"]
+
+
+def form(layout: int = 1) -> bytes:
+    """A one-page form of checkbox lines: in layout 1 each line stands apart, in layout 2 the
+    same lines are set close together, so a reader joins them into one paragraph."""
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4)
+    width, height = A4
+    c.setFont("DejaVu-Bold", 16)
+    c.drawString(72, height - 90, "Prašymo forma")
+    c.setFont("DejaVu", 10.5)
+    c.drawString(72, height - 130, "Pažymėkite, ko prašote. Forma pildoma lietuvių kalba.")
+    y = height - 170
+    for line in FORM_LINES:
+        c.drawString(72 if layout == 1 else 60, y, line)
+        y -= 34 if layout == 1 else 13
+    c.save()
+    return out.getvalue()
+
+
+def two_pages(printed: str) -> bytes:
+    """Two pages of text with a running footer "Printed DATE" at the foot of both."""
+    out = io.BytesIO()
+    c = canvas.Canvas(out, pagesize=A4)
+    width, height = A4
+    for page in (1, 2):
+        c.setFont("DejaVu-Bold", 16)
+        if page == 1:
+            c.drawString(72, height - 90, "Gynybos ministerijos pranešimas")
+        c.setFont("DejaVu", 10.5)
+        y = height - 130
+        for k in range(6):
+            c.drawString(72, y, f"Pastraipa {page * 10 + k}. " + FILLER[:60] + ".")
+            y -= 40
+        c.setFont("DejaVu", 8)
+        c.drawString(72, 110, f"Printed {printed}")
+        c.showPage()
+    c.save()
+    return out.getvalue()

@@ -188,3 +188,9 @@ def test_sources_lists_a_page_s_documents_as_checked_with_it(tmp_path, write_con
     table = run_cli("--db", str(db), "--config", str(config), "sources").stdout
     [row] = [line for line in table.splitlines() if line.startswith("docs/a.pdf")]
     assert "with docs" in row and "new" in row
+
+
+def test_a_two_page_pdf_s_running_footer_set_high_is_no_change():
+    old, new = parse(pdfs.two_pages("2026-01-15")), parse(pdfs.two_pages("2026-02-03"))
+    assert "Printed" not in "\n".join(s.text for s in old.sections)
+    assert diff(old, new) == []
