@@ -12,8 +12,8 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from .reading import Reader
-from .text import clean
+from ..reading import Reader
+from ..text import clean
 
 #: Elements that hold one item of a listing; paragraphs are read by their leading date.
 ITEM_TAGS = frozenset("li article div section dd".split())

@@ -1,0 +1,294 @@
+"""Reading order: the main content walked into sections (by headings) of blocks — paragraphs,
+list items, table rows, dated entries and stand-alone links."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from copy import deepcopy
+
+from ..models import Block, Section
+from ..reading import Reader
+from ..text import clean
+from .entries import repeated_entries
+from .links import normalize_url
+from .root import drop
+from .volatile import volatile
+
+HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote center dd details dialog div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary "
+    "table tbody td tfoot th thead tr ul".split()
+)
+MAX_HEADING = 160
+
+
+def mark_breaks(content) -> set:
+    """Make <br> and block boundaries whitespace, so joined text keeps its word breaks.
+
+    Returns the elements that hold a block element somewhere inside them.
+    """
+    blocky: set = set()
+    for el in content.iter():
+        tag = el.tag
+        if tag == "br" or tag in BLOCK_TAGS or tag in ("td", "th", "img"):
+            el.tail = "\n" + (el.tail or "")
+        if isinstance(tag, str) and tag in BLOCK_TAGS:
+            # ...and before it: "<a>Title</a><p>Lead</p>" is two phrases, not "TitleLead".
+            prev = el.getprevious()
+            if prev is not None:
+                if prev.tail is None or not prev.tail[-1:].isspace():
+                    prev.tail = (prev.tail or "") + "\n"
+            elif (parent := el.getparent()) is not None and parent.text and \
+                    not parent.text[-1:].isspace():
+                parent.text += "\n"
+            for a in el.iterancestors():
+                if a in blocky:
+                    break
+                blocky.add(a)
+    return blocky
+
+
+# --- reading order ------------------------------------------------------------------------
+
+
+def _text(el) -> str:
+    return clean("".join(el.itertext()))
+
+
+class Builder:
+    """Collects headings and blocks in reading order into sections."""
+
+    def __init__(self, url: str | None, ignore: list[re.Pattern], reader: Reader):
+        self.url = url
+        self.ignore = ignore
+        self.reader = reader
+        self.metadata: dict[str, str] = {}
+        self.stack: list[tuple[int, str]] = []
+        self.sections: list[tuple[tuple[str, ...], list[Block]]] = [((), [])]
+        self.entry: list | None = None  # [date, [texts], [links]] while an entry is open
+        self.top_level = 0
+        self.blocky: set = set()  # elements with a block element inside (see mark_breaks)
+
+    # sections ---------------------------------------------------------------------------
+    def heading(self, level: int, text: str) -> None:
+        self.close_entry()
+        if not text or (self.stack and self.stack[-1][1] == text):
+            return  # the title repeated as a heading is one heading
+        if not self.stack and not any(b for _, b in self.sections[1:]):
+            self.top_level = self.top_level or level
+        while self.stack and self.stack[-1][0] >= level:
+            self.stack.pop()
+        self.stack.append((level, text))
+        self.sections.append((tuple(t for _, t in self.stack), []))
+
+    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None):
+        for pattern in self.ignore:
+            text = clean(pattern.sub("", text))
+        if not text and not links:
+            return
+        if kind != "entry" and self._volatile(text):
+            return
+        self.sections[-1][1].append(Block(kind, text, date, links))
+
+    def _volatile(self, text: str) -> bool:
+        return volatile(text, self.reader, self.metadata)
+
+    # entries ----------------------------------------------------------------------------
+    def paragraph(self, text: str, links: tuple[str, ...],
+                  bold: Callable[[], bool] | None = None) -> None:
+        """A paragraph's text; `bold` says whether all of it is bold, asked only of a short
+        one that could be a pseudo-heading (most paragraphs are read without it)."""
+        if not text:
+            if links:
+                self.add("link", "", links)
+            return
+        dated = self.reader.leading_date(text)
+        if dated and not dated[1]:
+            self.close_entry()
+            self.entry = [dated[0], [], list(links)]
+            return
+        if dated and len(dated[1]) > 12:
+            self.close_entry()
+            self.add("entry", dated[1], links, dated[0])
+            return
+        if bold and len(text) <= MAX_HEADING and not text.endswith((".", ";", ",")) and bold():
+            self.heading(7, text.rstrip(": "))
+            return
+        if self.entry is not None:
+            if self._volatile(text):
+                return  # a counter or "Updated" line after an entry is not part of it
+            self.entry[1].append(text)
+            self.entry[2].extend(links)
+            return
+        self.add(self._kind(text, links), text, links)
+
+    def close_entry(self) -> None:
+        if self.entry is None:
+            return
+        date, texts, links = self.entry
+        self.entry = None
+        self.add("entry", "\n".join(texts), tuple(links), date)
+
+    def block(self, kind: str, text: str, links: tuple[str, ...], date: str | None = None):
+        self.close_entry()
+        self.add(kind if date or kind != "item" else self._kind(text, links, kind), text, links, date)
+
+    @staticmethod
+    def _kind(text: str, links: tuple[str, ...], default: str = "paragraph") -> str:
+        return "link" if links and len(links) == 1 and len(text) <= 80 else default
+
+    # walking ----------------------------------------------------------------------------
+    def links(self, el) -> tuple[str, ...]:
+        found = el.iter("a") if el.tag != "a" else [el]
+        out = []
+        for a in found:
+            href = (a.get("href") or "").strip()
+            if href and not href.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+                out.append(normalize_url(href, self.url))
+        return tuple(out)
+
+    def walk(self, el) -> None:
+        tag = el.tag
+        if not isinstance(tag, str):
+            return
+        if tag in HEADINGS:
+            text = _text(el)
+            if len(text) <= MAX_HEADING:
+                self.heading(HEADINGS[tag], text)
+            else:
+                self.paragraph(text, self.links(el))
+        elif tag in ("ul", "ol"):
+            self.close_entry()
+            listing = repeated_entries(el, self.reader, _text)
+            for li in el:
+                if li in listing:
+                    self._listed(li, listing[li])
+                elif li.tag == "li":
+                    self._item(li)
+                else:
+                    self.walk(li)
+        elif tag == "table":
+            self._table(el)
+        elif tag == "dl":
+            self._dl(el)
+        elif el not in self.blocky:
+            text = _text(el)
+            self.paragraph(text, self.links(el), lambda: _is_bold(el, text))
+        else:
+            self._mixed(el)
+
+    def _mixed(self, el) -> None:
+        """A container with both inline runs and block children: runs become paragraphs."""
+        run: list = []  # strings and inline elements, in order
+
+        def flush() -> None:
+            if not run:
+                return
+            text = clean("".join(p if isinstance(p, str) else "".join(p.itertext()) for p in run))
+            links = tuple(h for p in run if not isinstance(p, str) for h in self.links(p))
+            if text or links:
+                self.paragraph(text, links, lambda: all(
+                    isinstance(p, str) and not p.strip() or not isinstance(p, str) and _is_bold(p)
+                    for p in run))
+            run.clear()
+
+        if el.text and el.text.strip():
+            run.append(el.text)
+        listing = repeated_entries(el, self.reader, _text)
+        for child in el:
+            if child in listing:
+                flush()
+                self._listed(child, listing[child])
+            elif isinstance(child.tag, str) and (child.tag in BLOCK_TAGS or child in self.blocky):
+                flush()
+                self.walk(child)
+            else:
+                run.append(child)
+            # Whitespace opening a run is nothing (`clean` would strip it): between block
+            # children it made a run of its own to join, clean and find empty, ninety a page.
+            if child.tail and (run or not child.tail.isspace()):
+                run.append(child.tail)
+        flush()
+
+    def _listed(self, item, dated: tuple[str, str]) -> None:
+        """One item of a listing (see `entries`): one entry, title, lead and date together."""
+        self.close_entry()
+        self.add("entry", dated[1], self.links(item), dated[0])
+
+    def _item(self, li) -> None:
+        nested = [c for c in li if c.tag in ("ul", "ol", "table", "dl")]
+        if nested:
+            own = _copy(li)
+            for c in list(own):
+                if c.tag in ("ul", "ol", "table", "dl"):
+                    drop(c)
+            self.block("item", _text(own), self.links(own))
+            for c in nested:
+                self.walk(c)
+        else:
+            self.block("item", _text(li), self.links(li))
+
+    def _table(self, table) -> None:
+        self.close_entry()
+        rows = [tr for tr in table.iter("tr") if _owner_table(tr) is table]
+        cells_of = [[c for c in tr if c.tag in ("td", "th")] for tr in rows]
+        # A table whose cells hold paragraphs, lists or tables lays out a page; it is no table.
+        if any(c in self.blocky for cells in cells_of for c in cells):
+            for cells in cells_of:
+                for c in cells:
+                    self.walk(c)
+            return
+        for tr, cells in zip(rows, cells_of):
+            texts = [_text(c) for c in cells]
+            if not any(texts):
+                continue
+            first = self.reader.leading_date(texts[0]) if texts else None
+            if first and not first[1] and len(texts) > 1:
+                self.block("entry", " | ".join(t for t in texts[1:] if t), self.links(tr), first[0])
+            else:
+                self.block("row", " | ".join(texts), self.links(tr))
+
+    def _dl(self, dl) -> None:
+        self.close_entry()
+        term: str | None = None
+        for child in dl.iter("dt", "dd"):
+            text = _text(child)
+            if child.tag == "dt":
+                term = text
+                continue
+            dated = self.reader.leading_date(term or "")
+            if dated and not dated[1]:
+                self.block("entry", text, self.links(child), dated[0])
+            else:
+                self.block("item", f"{term}: {text}" if term else text, self.links(child))
+
+    def finish(self) -> list[Section]:
+        self.close_entry()
+        return [
+            Section(path, tuple(blocks))
+            for i, (path, blocks) in enumerate(self.sections)
+            if path or blocks or i
+        ]
+
+
+def _owner_table(tr):
+    for a in tr.iterancestors():
+        if a.tag == "table":
+            return a
+    return None
+
+
+def _copy(el):
+    dup = deepcopy(el)
+    dup.tail = None
+    return dup
+
+
+def _is_bold(el, text: str | None = None) -> bool:
+    """Whole text (`_text(el)`, when known) inside <strong>/<b>: a pseudo-heading or date label."""
+    bold = "".join(t for b in el.iter("strong", "b") for t in b.itertext())
+    return bool(bold.strip()) and clean(bold) == (_text(el) if text is None else text)
+
+

@@ -1,0 +1,108 @@
+"""Volatile lines: "Updated on: 2011.03.31", "Number of views (4099)", today's date. They are
+recorded as the document's metadata, never compared as content.
+
+Words of every language docwatch knows apply on every page: a German "Stand:" line is
+volatile on an English page too.
+"""
+
+from __future__ import annotations
+
+import re
+
+from ..locales import all_volatile_words, alternation as _alt
+from ..reading import Reader
+from ..text import clean
+
+UPDATED_WORDS, COUNTER_WORDS = all_volatile_words("updated"), all_volatile_words("views")
+_COMMENTS, _VISITORS = all_volatile_words("comments"), all_volatile_words("visitors")
+UPDATED_RE = re.compile(
+    rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
+    r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*(.{0,60}?)[\s\W]*$", re.IGNORECASE)
+# What may stand beside the date in an updated line: connectives and a clock time.
+_UPDATED_REST_RE = re.compile(
+    r"\b(?:\d{1,2}[:.]\d{2}(?::\d{2})?|on|am|um|at|à|le|o|d\.|val\.|uhr|h|godz\.|plkst\.|,|-)\b\.?",
+    re.IGNORECASE)
+
+
+def _hints(phrases) -> frozenset[str]:
+    """The first word of each phrase (and its plural): a line with none of them is not one."""
+    first = {p.split()[0].rstrip(":") for p in phrases}
+    return frozenset(first | {w + "s" for w in first})
+
+
+_HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
+UPDATED_HINTS = _hints(UPDATED_WORDS)
+COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS)
+# Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
+COUNTERS = (
+    ("views", re.compile(
+        rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:times|kartų|kartus|mal|fois|razy))?"
+        rf"|(\d[\d\s,.]*)\s*(?:{_alt(COUNTER_WORDS)})\b", re.IGNORECASE)),
+    ("comments", re.compile(rf"(?:{_alt(_COMMENTS)})\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
+    # "Visitors: 12", and labels of several such words: "Visitors today: 12", "Besucher heute: 3".
+    ("visitors", re.compile(
+        rf"(?:(?:{_alt(_VISITORS + COUNTER_WORDS)})s?\s*){{1,3}}[:\-]?\s*(\d[\d\s,.]*)",
+        re.IGNORECASE)),
+)
+_DIGIT_RE = re.compile(r"\d")
+
+
+def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
+    """Whether a line is volatile; if so, what it says goes to `metadata`."""
+    # Every volatile line holds a figure: a count, a date or a time.
+    if len(text) > 100 or not _DIGIT_RE.search(text):
+        return False
+    if reader.is_today_line(text):
+        metadata["date"] = text
+        return True
+    words = set(_HINT_WORD_RE.findall(text.casefold()))
+    if not words.isdisjoint(UPDATED_HINTS) and (when := updated_line(text, reader)):
+        metadata["updated"] = when
+        return True
+    if words.isdisjoint(COUNTER_HINTS):
+        return False
+    rest, found = text, {}
+    for name, pattern in COUNTERS:
+        if matches := list(pattern.finditer(rest)):
+            found[name] = clean(next(g for g in matches[-1].groups() if g is not None))
+            rest = pattern.sub("", rest)
+    if found and not any(ch.isalnum() for ch in rest):
+        metadata.update(found)
+        return True
+    return False
+
+
+def page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
+    """An "Updated on" line is worth recording even where it sits in the footer."""
+    text = "\n".join(root.itertext())
+    low = text.lower()
+    if len(low) != len(text):  # a rare letter whose lower case is longer: go line by line
+        low = text = "\n".join(line.lower() for line in text.split("\n"))
+    # str.find over the whole page is far cheaper than a regex tried at every line start.
+    for word in reader.updated_words:
+        at = low.find(word)
+        while at >= 0:
+            end = text.find("\n", at)
+            end = len(text) if end < 0 else end
+            line = text[text.rfind("\n", 0, at) + 1:end].strip()
+            if 6 < len(line) <= 100 and (when := updated_line(line, reader)):
+                metadata.setdefault("updated", when)
+                return
+            at = low.find(word, end)
+
+
+def updated_line(line: str, reader: Reader) -> str | None:
+    """The date of an "Updated on …" line ("Atnaujinta: 2023-07-03", "Zuletzt aktualisiert am
+    19.11.2025 um 07:56 Uhr"); None when the line says more than that."""
+    m = UPDATED_RE.match(line)
+    if not m:
+        return None
+    when = clean(m.group(1))
+    rest = when
+    for d in reversed(list(reader.dates(when))):
+        rest = rest[:d.start()] + " " + rest[d.end():]
+    if rest == when and not re.match(r"\d", when):
+        return None  # no date: "Updated guidance for schools"
+    # Beside the date only connectives and a clock time: "am … um 07:56 Uhr".
+    return None if re.search(r"[^\W\d_]{2,}", _UPDATED_REST_RE.sub(" ", rest)) else when
+
