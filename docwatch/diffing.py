@@ -91,6 +91,7 @@ class _Found:
     old_k: int | None = None  # the passage's place (from 1) in the old section, if it had one
     new_k: int | None = None  # ... and in the new section
     href: str | None = None  # a link added or removed
+    keyed: bool = False  # a record's change: matched by its key, never re-read from words
     leftover: bool = False  # a passage removed or added outside entries: it may have moved
 
 
@@ -174,12 +175,22 @@ def _diff_blocks(order: int, o: Section, n: Section, out: list, leftovers: list,
     path = list(n.path)
     old_entries = [(k, b) for k, b in enumerate(o.blocks, 1) if b.date]
     new_entries = [(k, b) for k, b in enumerate(n.blocks, 1) if b.date]
-    old_plain = [(k, b) for k, b in enumerate(o.blocks, 1) if not b.date]
-    new_plain = [(k, b) for k, b in enumerate(n.blocks, 1) if not b.date]
+    old_records = [(k, b) for k, b in enumerate(o.blocks, 1) if b.key and not b.date]
+    new_records = [(k, b) for k, b in enumerate(n.blocks, 1) if b.key and not b.date]
+    old_plain = [(k, b) for k, b in enumerate(o.blocks, 1) if not b.date and not b.key]
+    new_plain = [(k, b) for k, b in enumerate(n.blocks, 1) if not b.date and not b.key]
 
     found: list[_Found] = []
     for (ko, bo), (kn, bn) in _pair_entries(old_entries, new_entries, found, order, path, rd):
         _compare(order, (ko, kn), path + [bn.date], bo, bn, found, rd)
+    columns = _columns(n.blocks)
+    for (ko, bo), (kn, bn) in _pair_records(old_records, new_records, found, order, path):
+        mark = len(found)
+        _compare(order, (ko, kn), path + [record_name(bn)], bo, bn, found, rd)
+        for f in found[mark:]:
+            f.keyed = True
+            if f.href is None:
+                f.change.locator = _changed_columns(bo.text, bn.text, columns)
     for (ko, bo), (kn, bn) in _align(old_plain, new_plain, found, order, path):
         _compare(order, (ko, kn), path, bo, bn, found, rd)
     if found:
@@ -200,6 +211,10 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
         c = f.change
         if f.href is not None:
             verdict[id(f)] = "drop" if w.link_kept(f.href) else "keep"
+        elif f.keyed:  # a record stands by its key; only the same words moved are no change
+            intact = (w.new_intact(f.new_k - 1) if c.kind == "added" else
+                      w.old_intact(f.old_k - 1) if c.kind == "removed" else False)
+            verdict[id(f)] = "drop" if intact else "keep"
         elif c.kind == "removed":
             continue  # judged once the rebuilt passages are known
         elif c.kind == "added" and w.new_wholly_new(f.new_k - 1):
@@ -274,6 +289,48 @@ def _pair_entries(old, new, out, order, path, rd: Reader):
         out.append(_whole(order, k, path + [b.date], "added", b.text, entry=True, block=b,
                           date=rd.iso(b.date)))
     return pairs
+
+
+def _pair_records(old, new, out, order, path):
+    """Records pair by their key; a key gone is a removed entry, a new key a new one."""
+    by_key = {fold(b.key): (k, b) for k, b in new}
+    pairs = []
+    for k, b in old:
+        if (twin := by_key.pop(fold(b.key), None)) is not None:
+            pairs.append(((k, b), twin))
+        else:
+            out.append(_whole(order, k, path + [record_name(b)], "removed", b.text, entry=True,
+                              block=b, keyed=True))
+    for k, b in by_key.values():
+        out.append(_whole(order, k, path + [record_name(b)], "added", b.text, entry=True,
+                          block=b, keyed=True))
+    return pairs
+
+
+def record_name(b: Block) -> str:
+    """A record as an analyst names it: its key and its title ("118-3 · Request for leave")."""
+    cells = [c for c in b.text.split(" | ") if c and fold(c) != fold(b.key or "")]
+    title = next((c for c in cells if any(ch.isalpha() for ch in c)), "")
+    if len(title) > 60:
+        title = title[:59].rstrip() + "…"
+    return f"{b.key} · {title}" if title else b.key or ""
+
+
+def _columns(blocks: Sequence[Block]) -> list[str]:
+    """The names of a table's columns: its header row, the row before its first record."""
+    last = None
+    for b in blocks:
+        if b.key and b.kind == "row":
+            return last.text.split(" | ") if last is not None else []
+        last = b if b.kind == "row" else None
+    return []
+
+
+def _changed_columns(old: str, new: str, columns: list[str]) -> str | None:
+    a, b = old.split(" | "), new.split(" | ")
+    if len(a) != len(b) or len(columns) != len(b):
+        return None
+    return ", ".join(name for name, x, y in zip(columns, a, b) if x != y) or None
 
 
 def _block_key(b: Block) -> str:
@@ -392,13 +449,13 @@ def _link(order, position, path, block: Block, href: str, op: str, date: str | N
 
 
 def _locator(block: Block | None, position: int) -> str | None:
-    if block is None or block.date or position == 0:
+    if block is None or block.date or block.key or position == 0:
         return None
     return f"{LOCATOR.get(block.kind, '¶')}{position}"
 
 
 def _whole(order, position, path, kind, text, *, entry=False, block=None, date=None,
-           leftover=False) -> _Found:
+           leftover=False, keyed=False) -> _Found:
     added = kind == "added"
     if entry:
         category, significance = ("new_entry", 0.9) if added else ("removed_entry", 0.8)
@@ -412,7 +469,7 @@ def _whole(order, position, path, kind, text, *, entry=False, block=None, date=N
         [["+" if added else "-", text]], [], significance, True,
         locator=_locator(block, position), date=date,
     ), old_k=None if added else position, new_k=position if added else None,
-        leftover=leftover)
+        leftover=leftover, keyed=keyed)
 
 
 def _modified(order, position, path, old, new, rd: Reader, *, block=None, heading=False,

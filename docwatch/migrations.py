@@ -275,13 +275,14 @@ FTS = (  # (table, columns, where the text is read from)
 _quote = json.encoder.encode_basestring
 
 
-def passage_hash(kind: str, date: str | None, text: str, links: list[str] | tuple[str, ...]
-                 ) -> str:
-    """sha256 of `json.dumps([kind, date, text, links], ensure_ascii=False)`, written out
-    directly: the same bytes, without an encoder object per call (a first snapshot hashes
-    every passage of the page, and json.dumps was a fifth of its write)."""
+def passage_hash(kind: str, date: str | None, text: str, links: list[str] | tuple[str, ...],
+                 key: str | None = None) -> str:
+    """sha256 of `json.dumps([kind, date, text, links], ensure_ascii=False)` (a record's key
+    appended when it has one), written out directly: the same bytes, without an encoder object
+    per call (a first snapshot hashes every passage of the page, and json.dumps was a fifth of
+    its write)."""
     raw = (f"[{_quote(kind)}, {'null' if date is None else _quote(date)}, {_quote(text)}, "
-           f"[{', '.join(map(_quote, links))}]]")
+           f"[{', '.join(map(_quote, links))}]{'' if key is None else ', ' + _quote(key)}]")
     return hashlib.sha256(raw.encode()).hexdigest()
 
 
@@ -390,6 +391,12 @@ DROP TRIGGER IF EXISTS passages_ai;
 """
 
 
+#: Records (rows and items with an identifier of their own) are matched by their key.
+V9 = """
+ALTER TABLE passages ADD COLUMN key TEXT;  -- records: the identifier ("118-3"), else NULL
+"""
+
+
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
 STEPS: list[Step] = [
@@ -401,6 +408,7 @@ STEPS: list[Step] = [
     (6, V6, _v6_data, ""),
     (7, V7, None, ""),
     (8, V8, None, ""),
+    (9, V9, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

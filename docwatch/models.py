@@ -118,10 +118,11 @@ class NotifyTarget:
 class Block:
     """One passage of main content: a paragraph, list item, table row, dated entry or link."""
 
-    kind: str  # paragraph | item | row | entry | link
+    kind: str  # paragraph | item | row | entry | link (a keyed row or item is a record)
     text: str
     date: str | None = None  # entries: the date as written ("3-4 April 2019")
     links: tuple[str, ...] = ()
+    key: str | None = None  # records: the identifier it is matched by ("118-3", "SF-86")
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, ())}

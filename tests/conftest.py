@@ -46,6 +46,8 @@ def write_config(tmp_path: Path):
 def as_schema(conn, version: int) -> None:
     """Take back what the schemas after `version` added, so an upgrade from it can be tested
     on a database this release made (the caller commits)."""
+    if version < 9:
+        conn.execute("ALTER TABLE passages DROP COLUMN key")
     if version < 8:
         conn.execute("CREATE TRIGGER IF NOT EXISTS passages_ai AFTER INSERT ON passages BEGIN "
                      "INSERT INTO passages_fts (rowid, text) VALUES (new.id, new.text); END")

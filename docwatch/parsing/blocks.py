@@ -12,6 +12,7 @@ from ..reading import Reader
 from ..text import clean
 from .entries import repeated_entries
 from .links import normalize_url
+from .records import key_column, list_keys
 from .root import drop
 from .volatile import volatile
 
@@ -83,14 +84,15 @@ class Builder:
         self.stack.append((level, text))
         self.sections.append((tuple(t for _, t in self.stack), []))
 
-    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None):
+    def add(self, kind: str, text: str, links: tuple[str, ...] = (), date: str | None = None,
+            key: str | None = None):
         for pattern in self.ignore:
             text = clean(pattern.sub("", text))
         if not text and not links:
             return
-        if kind != "entry" and self._volatile(text):
+        if kind != "entry" and not key and self._volatile(text):
             return
-        self.sections[-1][1].append(Block(kind, text, date, links))
+        self.sections[-1][1].append(Block(kind, text, date, links, key))
 
     def _volatile(self, text: str) -> bool:
         return volatile(text, self.reader, self.metadata)
@@ -131,9 +133,12 @@ class Builder:
         self.entry = None
         self.add("entry", "\n".join(texts), tuple(links), date)
 
-    def block(self, kind: str, text: str, links: tuple[str, ...], date: str | None = None):
+    def block(self, kind: str, text: str, links: tuple[str, ...], date: str | None = None, *,
+              key: str | None = None):
         self.close_entry()
-        self.add(kind if date or kind != "item" else self._kind(text, links, kind), text, links, date)
+        if not (date or key or kind != "item"):
+            kind = self._kind(text, links, kind)
+        self.add(kind, text, links, date, key=key)
 
     @staticmethod
     def _kind(text: str, links: tuple[str, ...], default: str = "paragraph") -> str:
@@ -162,9 +167,12 @@ class Builder:
         elif tag in ("ul", "ol"):
             self.close_entry()
             listing = repeated_entries(el, self.reader, _text)
+            keyed = {} if listing else _keyed_items(el)
             for li in el:
                 if li in listing:
                     self._listed(li, listing[li])
+                elif li in keyed:
+                    self.block("item", _text(li), self.links(li), key=keyed[li])
                 elif li.tag == "li":
                     self._item(li)
                 else:
@@ -240,15 +248,21 @@ class Builder:
                 for c in cells:
                     self.walk(c)
             return
-        for tr, cells in zip(rows, cells_of):
-            texts = [_text(c) for c in cells]
-            if not any(texts):
-                continue
-            first = self.reader.leading_date(texts[0]) if texts else None
-            if first and not first[1] and len(texts) > 1:
-                self.block("entry", " | ".join(t for t in texts[1:] if t), self.links(tr), first[0])
+        read = [(tr, [_text(c) for c in cells]) for tr, cells in zip(rows, cells_of)]
+        read = [(tr, texts) for tr, texts in read if any(texts)]
+        dated = [bool(texts and len(texts) > 1 and (first := self.reader.leading_date(texts[0]))
+                      and not first[1]) for _, texts in read]
+        header = read[0][1] if read and _is_header(read[0][0]) else None
+        plain = [texts for (_, texts), d in zip(read, dated) if not d and texts is not header]
+        key = key_column(plain, self.reader)
+        for (tr, texts), is_entry in zip(read, dated):
+            if is_entry:
+                date = self.reader.leading_date(texts[0])[0]
+                self.block("entry", " | ".join(t for t in texts[1:] if t), self.links(tr), date)
             else:
-                self.block("row", " | ".join(texts), self.links(tr))
+                record = key is not None and texts is not header and key < len(texts)
+                self.block("row", " | ".join(texts), self.links(tr),
+                           key=texts[key] if record else None)
 
     def _dl(self, dl) -> None:
         self.close_entry()
@@ -271,6 +285,21 @@ class Builder:
             for i, (path, blocks) in enumerate(self.sections)
             if path or blocks or i
         ]
+
+
+def _keyed_items(listing) -> dict:
+    """{item: key} for a list whose items each start with a code of their own (see records)."""
+    items = [li for li in listing if li.tag == "li"]
+    if any(c.tag in ("ul", "ol", "table", "dl") for li in items for c in li):
+        return {}
+    keys = list_keys([_text(li) for li in items])
+    return dict(zip(items, keys)) if keys else {}
+
+
+def _is_header(tr) -> bool:
+    """A table's first row that names its columns: header cells, or inside <thead>."""
+    cells = [c for c in tr if c.tag in ("td", "th")]
+    return bool(cells) and (all(c.tag == "th" for c in cells) or tr.getparent().tag == "thead")
 
 
 def _owner_table(tr):

@@ -54,9 +54,9 @@ class Queries:
             f"SELECT id, path, passages FROM sections WHERE id IN ({marks})", layout)}
         wanted = {pid for i in layout for pid in json.loads(stored[i][1])}
         marks = ",".join("?" * len(wanted))
-        blocks = {r[0]: Block(r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")))
+        blocks = {r[0]: Block(r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")), r[5])
                   for r in self.db.execute(
-                      f"SELECT id, kind, text, date, links FROM passages WHERE id IN ({marks})",
+                      f"SELECT id, kind, text, date, links, key FROM passages WHERE id IN ({marks})",
                       list(wanted))}
         sections = tuple(
             Section(tuple(json.loads(stored[i][0])),

@@ -113,13 +113,14 @@ class Writes:
         # The version before this one is the one whose sections are still current. A source's
         # first version has none, nor any passages: three queries fewer for each new page.
         current = [] if previous_id is None else self.db.execute(
-            """SELECT passages.id, passages.kind, passages.text, passages.date, passages.links
+            """SELECT passages.id, passages.kind, passages.text, passages.date, passages.links,
+                      passages.key
                FROM sections, json_each(sections.passages) p
                JOIN passages ON passages.id = p.value
                WHERE sections.source_id = ? AND sections.valid_to IS NULL""", [source_id]).fetchall()
-        old = {text: pid for pid, _, text, _, _ in current}
-        known = {Block(kind, text, date, tuple(json.loads(links)) if links else ()): pid
-                 for pid, kind, text, date, links in current}
+        old = {text: pid for pid, _, text, _, _, _ in current}
+        known = {Block(kind, text, date, tuple(json.loads(links)) if links else (), key): pid
+                 for pid, kind, text, date, links, key in current}
         new = self._write_sections(source_id, snapshot_id, doc, known, first=previous_id is None)
         return [self._insert("changes", _change_row(c, source_id, snapshot_id, previous_id, at,
                                                     old, new)) for c in changes]
@@ -191,7 +192,7 @@ class Writes:
         for section in doc.sections:
             for b in section.blocks:
                 if b not in known and b not in wanted:
-                    wanted[b] = migrations.passage_hash(b.kind, b.date, b.text, b.links)
+                    wanted[b] = migrations.passage_hash(b.kind, b.date, b.text, b.links, b.key)
         if not wanted:
             return
         ids = {} if first else dict(self.db.execute(
@@ -206,13 +207,14 @@ class Writes:
                         "SELECT coalesce(max(id), 0) + 1 FROM passages").fetchone()[0]
                 ids[digest], next_id = next_id, next_id + 1
                 rows.append((ids[digest], source_id, digest, b.kind, b.date, b.text,
-                             json.dumps(list(b.links), ensure_ascii=False) if b.links else None))
+                             json.dumps(list(b.links), ensure_ascii=False) if b.links else None,
+                             b.key))
             known[b] = ids[digest]
         if not rows:
             return
         self.db.conn.executemany(
-            "INSERT INTO passages (id, source_id, hash, kind, date, text, links) "
-            "VALUES (?, ?, ?, ?, ?, ?, ?)", rows)
+            "INSERT INTO passages (id, source_id, hash, kind, date, text, links, key) "
+            "VALUES (?, ?, ?, ?, ?, ?, ?, ?)", rows)
         # Full-text indexed when the transaction commits, all its checks' passages at once
         # (schema 8 dropped the per-row trigger: a fifth of a first snapshot's write time).
         self._unindexed.update(row[0] for row in rows)

@@ -1,0 +1,91 @@
+"""Tables and lists of records are matched by their key, never by how alike their rows read:
+a new key is one new entry, a key gone one removed entry, a changed cell is typed by its
+column, a re-sorted table is silent. Checked as a diff and through the real pipeline."""
+
+from __future__ import annotations
+
+from pytest_httpserver import HTTPServer
+
+from docwatch.diffing import diff
+from docwatch.fetch import Fetcher
+from docwatch.models import Source
+from docwatch.parsing import parse
+from docwatch.pipeline import check
+from docwatch.store import Store
+
+FORMS = [("118-1", "Application for employment", "3/1/2009"),
+         ("118-2", "Request for leave", "6/15/2011"),
+         ("118-3", "Request for leave without pay", "6/15/2011"),
+         ("214", "Statement of service", "1/4/2015"),
+         ("SF-86", "Questionnaire for national security positions", "11/2/2017"),
+         ("DD-1351", "Travel voucher", "5/5/2020")]
+
+
+def _forms_page(forms) -> bytes:
+    rows = "".join(f"<tr><td>{n}</td><td>{t}</td><td>{d}</td></tr>" for n, t, d in forms)
+    return ("<html><body><nav><a href='/'>Home</a></nav><main><h1>Personnel forms</h1>"
+            "<p>Forms in use by the department.</p><table><thead><tr><th>Number</th>"
+            f"<th>Title</th><th>Edition date</th></tr></thead><tbody>{rows}</tbody></table>"
+            "</main></body></html>").encode()
+
+
+def _revised(forms):
+    """A row added between look-alikes, one removed, a date revised, a title reworded, and
+    the table sorted by title instead of number."""
+    out = list(forms)
+    out.insert(3, ("118-4", "Request for leave with pay", "6/15/2011"))
+    out = [f for f in out if f[0] != "214"]
+    out = [(n, t, "5/12/2024") if n == "118-1" else
+           (n, "Voucher for travel expenses" if n == "DD-1351" else t, d) for n, t, d in out]
+    return sorted(out, key=lambda f: f[1])
+
+
+def _typed(changes):
+    return sorted((c.category, c.section[-1], c.locator) for c in changes if c.alert)
+
+
+def test_a_table_of_forms_is_matched_by_number():
+    changes = diff(parse(_forms_page(FORMS)), parse(_forms_page(_revised(FORMS))))
+    assert _typed(changes) == [
+        ("new_entry", "118-4 · Request for leave with pay", None),
+        ("removed_entry", "214 · Statement of service", None),
+        ("revised_figure", "118-1 · Application for employment", "Edition date"),
+        ("text_edit", "DD-1351 · Voucher for travel expenses", "Title"),
+    ]
+    [figure] = [c for c in changes if c.category == "revised_figure"]
+    assert figure.figures[0]["old"] == "3/1/2009" and figure.figures[0]["new"] == "5/12/2024"
+
+
+def test_a_re_sorted_table_of_records_is_silent():
+    resorted = sorted(FORMS, key=lambda f: f[1])
+    assert diff(parse(_forms_page(FORMS)), parse(_forms_page(resorted))) == []
+
+
+def test_a_list_of_laws_keyed_by_code_pairs_by_code():
+    laws = ["XIII-1021 Law on the Organisation of the National Defence System",
+            "XIII-1022 Law on Military Service", "XIII-1187 Law on Cyber Security",
+            "XIV-515 Law on Civil Protection"]
+
+    def page(items):
+        return ("<html><body><main><h1>Laws</h1><ul>" + "".join(f"<li>{x}</li>" for x in items)
+                + "</ul></main></body></html>").encode()
+
+    added = laws[:2] + ["XIII-1023 Law on Military Service of Reservists"] + laws[2:]
+    [change] = [c for c in diff(parse(page(laws)), parse(page(added))) if c.alert]
+    assert change.category == "new_entry"
+    assert change.section[-1].startswith("XIII-1023")
+
+
+def test_records_keep_their_keys_through_the_store(httpserver: HTTPServer, tmp_path):
+    source = Source("forms", httpserver.url_for("/forms"))
+    with Fetcher() as http, Store(tmp_path / "forms.db") as store:
+        for forms in (FORMS, _revised(FORMS)):
+            httpserver.clear()
+            httpserver.expect_request("/forms").respond_with_data(
+                _forms_page(forms), content_type="text/html; charset=utf-8")
+            result = check(source, store, fetcher=http)
+            assert result.ok, result.error
+        assert _typed(result.changes) == _typed(
+            diff(parse(_forms_page(FORMS)), parse(_forms_page(_revised(FORMS)))))
+        keys = {r[0] for r in store.db.execute("SELECT key FROM passages WHERE key IS NOT NULL")}
+        assert {"118-1", "118-4", "SF-86", "214"} <= keys
