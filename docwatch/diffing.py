@@ -206,7 +206,7 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
     passage that holds them shows exactly those words."""
     w = Witness(o.blocks, n.blocks, _link_key)
     rebuild: set[int] = set()  # new passages re-read from the words
-    verdict: dict[int, str] = {}  # id(found) -> keep | drop | rebuild
+    verdict: dict[int, str] = {}  # id(found) -> keep | minor | drop | rebuild
     for f in found:
         c = f.change
         if f.href is not None:
@@ -217,7 +217,7 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
             verdict[id(f)] = "drop" if intact else "keep"
         elif c.kind == "removed":
             continue  # judged once the rebuilt passages are known
-        elif c.kind == "added" and w.new_wholly_new(f.new_k - 1):
+        elif w.new_wholly_new(f.new_k - 1):  # holds no old words: as it was found
             verdict[id(f)] = "keep"
         elif c.kind == "modified" and w.holds_exactly(f.new_k - 1, f.old_k - 1):
             # Paired as the witness pairs it: words the layout merely repeats make it minor.
@@ -227,16 +227,19 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
         else:
             verdict[id(f)] = "rebuild"
             rebuild.add(f.new_k - 1)
+
+    def accounted(k: int) -> bool:  # old passage k's words are kept or shown by a rebuilt one
+        return w.old_intact(k, links=False) or not w.old_wholly_gone(k) and w.covers(k, rebuild)
+
     kept: list[_Found] = []
     done: set[int] = set()
     for f in found:
         v = verdict.get(id(f))
-        if v is None:  # a passage removed
-            k = f.old_k - 1
-            gone = w.old_wholly_gone(k) or not w.links_kept(o.blocks[k])
-            if gone or not (w.old_intact(k) or w.covers(k, rebuild)):
+        if v is None:  # a passage removed: no change if its words and links are all kept
+            if not (accounted(f.old_k - 1) and w.links_kept(o.blocks[f.old_k - 1])):
                 kept.append(f)
-        elif v == "keep":
+            continue
+        if v == "keep":
             kept.append(f)
         elif v == "minor":
             f.change.category, f.change.figures, f.change.significance = "minor_edit", [], 0.05
@@ -245,6 +248,14 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
             done.add(f.new_k - 1)
             if (again := _reread(w, f.new_k, n.blocks[f.new_k - 1], order, path, rd)):
                 kept.append(again)
+        if v in ("drop", "rebuild") and f.change.kind == "modified" and f.old_k \
+                and not accounted(f.old_k - 1) and -f.old_k not in done:
+            # The passage it was paired with holds other words now: this one was removed.
+            done.add(-f.old_k)
+            b = o.blocks[f.old_k - 1]
+            kept.append(_whole(order, f.old_k, path + [b.date] if b.date else path, "removed",
+                               b.text, entry=bool(b.date), block=b, date=rd.iso(b.date)
+                               if b.date else None, leftover=not b.date))
     return kept
 
 
@@ -440,10 +451,11 @@ def _link_name(href: str) -> str:
 def _link(order, position, path, block: Block, href: str, op: str, date: str | None) -> _Found:
     removed = op == "-"
     text = block.text
+    name = _link_name(href)  # a link as an analyst reads it, never its raw URL
     return _Found(order, position, Change(
         path, "modified", "content_removed" if removed else "content_added",
-        f"{text} <{href}>" if removed else text, text if removed else f"{text} <{href}>",
-        [["=", text], [op, f" <{href}>"]], [], 0.5, True, locator=_locator(block, position),
+        f"{text} <{name}>" if removed else text, text if removed else f"{text} <{name}>",
+        [["=", text], [op, f" <{name}>"]], [], 0.5, True, locator=_locator(block, position),
         date=date,
     ), href=href)
 

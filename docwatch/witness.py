@@ -9,17 +9,21 @@ whatever block it now stands in. `diffing` asks it of every block-level change.
 
 from __future__ import annotations
 
+import functools
+import re
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from .models import Block
-from .text import fold, is_word, tokens
+from .text import fold
 
 #: Past this many words on either side of an unequal stretch, difflib's popular-word
 #: heuristic is let in: a whole page rewritten stays fast, at worst a few alerts more.
 _EXACT_LIMIT = 4000
+KEPT_SHARE = 0.5  # of its words an old passage keeps when it was re-cut or edited
+_STRAY_RUN = 2  # words: an equal run this short beside a rewrite is a coincidence
 _DUPLICATE_REACH = 4  # a layout repeating a number ("2023 · 11 July 2023") within this many words
 
 
@@ -39,17 +43,13 @@ class _Stream:
         s = cls()
         for k, b in enumerate(blocks):
             start = len(s.keys)
-            shown: list[str] = []
-            for tok in tokens(full_text(b)):
-                if is_word(tok):
-                    s.keys.append(fold(tok))
-                    shown.append(tok)
-                elif shown:
-                    shown[-1] += tok  # punctuation and spacing travel with the word before
+            keys, shown = _words(full_text(b))
+            s.keys.extend(keys)
             s.shown.extend(shown)
-            s.block.extend([k] * len(shown))
+            s.block.extend([k] * len(keys))
             s.spans.append((start, len(s.keys)))
-            s.links.update(map(link_key, b.links))
+            if b.links:
+                s.links.update(map(link_key, b.links))
         s.kept = [False] * len(s.keys)
         return s
 
@@ -63,6 +63,55 @@ class _Stream:
     def touched(self, k: int) -> bool:
         a, b = self.spans[k]
         return any(self.kept[a:b])
+
+
+def _matched(old: _Stream, a1: int, a2: int, new: _Stream, b1: int, b2: int, *, breaks: bool,
+             ) -> tuple[list[tuple[int, int]], list[tuple[str, list[int]]]]:
+    """The (old, new) words a difflib alignment keeps, and the words it only adds or drops."""
+    if breaks:
+        a, a_at = _with_breaks(old, a1, a2)
+        b, b_at = _with_breaks(new, b1, b2)
+    else:
+        a, a_at = old.keys[a1:a2], list(range(a1, a2))
+        b, b_at = new.keys[b1:b2], list(range(b1, b2))
+    big = max(len(a), len(b)) > _EXACT_LIMIT
+    ops = SequenceMatcher(None, a, b, autojunk=big).get_opcodes()
+    kept = [(i, j) for k, (tag, i1, i2, j1, j2) in enumerate(ops)
+            if tag == "equal" and not _stray(ops, k)
+            for i, j in zip(a_at[i1:i2], b_at[j1:j2]) if i is not None and j is not None]
+    alone = [(tag, [x for x in (a_at[i1:i2] if tag == "delete" else b_at[j1:j2])
+                    if x is not None])
+             for tag, i1, i2, j1, j2 in ops if tag in ("insert", "delete")]
+    return kept, alone
+
+
+def _stray(ops: list, k: int) -> bool:
+    """An equal run of a word or two between rewritten stretches ("the", "and" in text that
+    was replaced): a coincidence, not words kept."""
+    _, i1, i2, _, _ = ops[k]
+    if i2 - i1 > _STRAY_RUN:
+        return False
+    around = [ops[x] for x in (k - 1, k + 1) if 0 <= x < len(ops)]
+    return any(max(o[2] - o[1], o[4] - o[3]) > 2 * _STRAY_RUN for o in around)
+
+
+def _with_breaks(s: _Stream, lo: int, hi: int) -> tuple[list[str], list[int | None]]:
+    """Words `lo`…`hi` of a stream with a break token between blocks, and where each was."""
+    seq: list[str] = []
+    at: list[int | None] = []
+    k = s.block[lo]
+    while True:
+        a, b = s.spans[k]
+        a, b = max(a, lo), min(b, hi)
+        if a < b:
+            if seq:
+                seq.append("\x00")
+                at.append(None)
+            seq.extend(s.keys[a:b])
+            at.extend(range(a, b))
+        if b >= hi:
+            return seq, at
+        k += 1
 
 
 def _anchors(a: list, b: list) -> list[tuple[int, int]]:
@@ -99,6 +148,22 @@ def longest_increasing(seq: list[int]) -> list[int]:
     return out[::-1]
 
 
+_WORD_RE = re.compile(r"\w+(?:[.,'’]\w+)*")
+
+
+@functools.lru_cache(maxsize=32768)  # a page's passages come back check after check
+def _words(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """A passage's words: their keys (as `fold` compares them) and their display text, each
+    with the spacing and punctuation that follow it."""
+    found = list(_WORD_RE.finditer(text))
+    ends = [m.start() for m in found[1:]] + [len(text)]
+    shown = tuple(text[m.start():end] for m, end in zip(found, ends))
+    keys = fold("\x00".join(m.group() for m in found)).split("\x00") if found else []
+    if len(keys) != len(shown):  # folding made or took a separator: word by word then
+        keys = [fold(m.group()) for m in found]
+    return tuple(keys), shown
+
+
 def full_text(b: Block) -> str:
     """A passage as the reader sees it: an entry's date is part of its words."""
     return f"{b.date} {b.text}" if b.date else b.text
@@ -108,11 +173,24 @@ class Witness:
     """The word-level alignment of one section's old and new blocks."""
 
     def __init__(self, old: Sequence[Block], new: Sequence[Block], link_key=lambda h: h):
-        self.old_blocks, self.new_blocks = old, new
+        # Passages the same at the start and at the end of both are words kept as they are:
+        # only the stretch between them is read word by word (block indexes stay the
+        # section's; `head` is how many passages were left out before it).
+        head = 0
+        while head < min(len(old), len(new)) and old[head] == new[head]:
+            head += 1
+        tail = 0
+        while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
+            tail += 1
+        self.head = head
+        self.old_blocks, self.new_blocks = old[head:len(old) - tail], new[head:len(new) - tail]
         self.link_key = link_key
-        self.old, self.new = _Stream.of(old, link_key), _Stream.of(new, link_key)
-        self.to_new: dict[int, int] = {}  # kept old word -> the new word it is
+        self.old = _Stream.of(self.old_blocks, link_key)
+        self.new = _Stream.of(self.new_blocks, link_key)
+        self.to_new: dict[int, int] = {}  # kept old word -> the new word it is...
+        self.anchored: dict[int, int] = {}  # ...or, for an anchor, old block -> new block
         self._align()
+        self._forget_slight()
         self._attached = self._attach()
 
     # alignment --------------------------------------------------------------------------
@@ -125,10 +203,11 @@ class Witness:
         for i, j in [*_anchors(ka, kb), (len(ka), len(kb))]:
             self._align_words(self._start(self.old, i0), self._start(self.old, i),
                               self._start(self.new, j0), self._start(self.new, j))
-            if i < len(ka):
-                oa, ob = self.old.spans[i][0], self.new.spans[j][0]
-                for t in range(len(ka[i])):
-                    self._keep(oa + t, ob + t)
+            if i < len(ka):  # an anchor: all its words kept, block for block
+                (oa, oz), (na, nz) = self.old.spans[i], self.new.spans[j]
+                self.old.kept[oa:oz] = [True] * (oz - oa)
+                self.new.kept[na:nz] = [True] * (nz - na)
+                self.anchored[i] = j
             i0, j0 = i + 1, j + 1
 
     @staticmethod
@@ -140,20 +219,38 @@ class Witness:
         self.to_new[i] = j
 
     def _align_words(self, a1: int, a2: int, b1: int, b2: int) -> None:
-        a, b = self.old.keys[a1:a2], self.new.keys[b1:b2]
-        big = max(len(a), len(b)) > _EXACT_LIMIT
-        ops = SequenceMatcher(None, a, b, autojunk=big).get_opcodes()
-        for tag, i1, i2, j1, j2 in ops:
-            if tag == "equal":
-                for t in range(i2 - i1):
-                    self._keep(a1 + i1 + t, b1 + j1 + t)
-        for tag, i1, i2, j1, j2 in ops:
-            if tag == "insert":
-                self._duplicates(self.new, range(b1 + j1, b1 + j2))
-            elif tag == "delete":
-                self._duplicates(self.old, range(a1 + i1, a1 + i2))
+        if a1 == a2 or b1 == b2:  # nothing to align: words only added, or only dropped
+            if a1 != a2 or b1 != b2:
+                self._duplicates(*((self.old, list(range(a1, a2))) if a1 != a2 else
+                                   (self.new, list(range(b1, b2)))))
+            return
+        # Block breaks are tokens of the alignment too: of two equally long matches, the one
+        # that keeps passages whole wins ("A A A | A A A" against "B A A | A A A"). Where
+        # that leaves words on both sides, the words alone may match more: merged passages
+        # of repeated words.
+        kept, ops = _matched(self.old, a1, a2, self.new, b1, b2, breaks=True)
+        one_each = self.old.block[a1] == self.old.block[a2 - 1] and \
+            self.new.block[b1] == self.new.block[b2 - 1]  # no breaks: the same alignment
+        if not one_each and min(a2 - a1, b2 - b1) > len(kept):
+            more, plain = _matched(self.old, a1, a2, self.new, b1, b2, breaks=False)
+            if len(more) > len(kept):
+                kept, ops = more, plain
+        for i, j in kept:
+            self._keep(i, j)
+        for tag, words in ops:
+            self._duplicates(self.old if tag == "delete" else self.new, words)
 
-    def _duplicates(self, s: _Stream, words: range) -> None:
+    def _forget_slight(self) -> None:
+        """An old passage that kept less than half its words was rewritten, not re-cut: the
+        few words it shares with the new text (a name, a phrase) are no longer its own."""
+        for lo, hi in self.old.spans:
+            kept = sum(self.old.kept[lo:hi])
+            if 0 < kept < KEPT_SHARE * (hi - lo):
+                for i in range(lo, hi):
+                    if self.old.kept[i]:
+                        self.old.kept[i] = self.new.kept[self.to_new.pop(i)] = False
+
+    def _duplicates(self, s: _Stream, words: list[int]) -> None:
         """Numbers a layout merely repeats beside themselves (a stray year in a date cell, a
         footnote number): not words added or removed."""
         if not all(s.keys[w].isdigit() for w in words):
@@ -169,7 +266,8 @@ class Witness:
     def _attach(self) -> dict[int, list[int]]:
         """Per new block, the old words it holds now: the kept ones, and the dropped words of
         an old block whose other words it took (a wholly removed old block stays apart)."""
-        out: dict[int, list[int]] = {}
+        out: dict[int, list[int]] = {j: list(range(*self.old.spans[i]))
+                                     for i, j in self.anchored.items()}
         for i, j in self.to_new.items():
             out.setdefault(self.new.block[j], []).append(i)
         for k, (lo, hi) in enumerate(self.old.spans):
@@ -186,7 +284,16 @@ class Witness:
             words.sort()
         return out
 
-    # questions --------------------------------------------------------------------------
+    # questions: blocks by their index in the section, from 0; a block left out at either
+    # end (the same on both sides) is all words kept ----------------------------------------
+    def _old(self, k: int) -> int | None:
+        k -= self.head
+        return k if 0 <= k < len(self.old_blocks) else None
+
+    def _new(self, k: int) -> int | None:
+        k -= self.head
+        return k if 0 <= k < len(self.new_blocks) else None
+
     def links_kept(self, b: Block) -> bool:
         """Each of the block's links is on the page's other side as often as before."""
         return all(self.old.links[key] == self.new.links[key]
@@ -196,29 +303,37 @@ class Witness:
         key = self.link_key(href)
         return self.old.links[key] == self.new.links[key]
 
-    def old_intact(self, k: int) -> bool:
-        """Every word of old block `k` is still in the section, in order."""
-        return self.old.intact(k) and self.links_kept(self.old_blocks[k])
+    def old_intact(self, k: int, *, links: bool = True) -> bool:
+        """Every word of old block `k` (and each of its links) is still in the section."""
+        if (k := self._old(k)) is None:
+            return True
+        return self.old.intact(k) and (not links or self.links_kept(self.old_blocks[k]))
 
     def old_wholly_gone(self, k: int) -> bool:
-        return not self.old.touched(k)
+        return (k := self._old(k)) is not None and not self.old.touched(k)
 
     def new_intact(self, k: int) -> bool:
         """Every word of new block `k` was in the section, and it took no dropped word."""
+        if (k := self._new(k)) is None:
+            return True
         return (self.new.intact(k) and self.links_kept(self.new_blocks[k])
                 and all(self.old.kept[i] for i in self._attached.get(k, ())))
 
     def new_wholly_new(self, k: int) -> bool:
-        return k not in self._attached
+        return (k := self._new(k)) is not None and k not in self._attached
 
     def holds_exactly(self, new_k: int, old_k: int) -> bool:
         """New block `new_k` holds the words of old block `old_k` and no other old words."""
-        lo, hi = self.old.spans[old_k]
-        return self._attached.get(new_k, []) == list(range(lo, hi))
+        n, o = self._new(new_k), self._old(old_k)
+        if n is None or o is None:
+            return n is None and o is None and new_k - len(self.new_blocks) == old_k - len(
+                self.old_blocks)
+        lo, hi = self.old.spans[o]
+        return self._attached.get(n, []) == list(range(lo, hi))
 
     def before(self, new_k: int) -> str:
         """The old text of the words new block `new_k` holds now, in their old order."""
-        words = self._attached.get(new_k, [])
+        words = self._attached.get(self._new(new_k), [])
         out, last_block = [], None
         for i in words:
             if last_block is not None and self.old.block[i] != last_block \
@@ -230,7 +345,9 @@ class Witness:
 
     def covers(self, old_k: int, rebuilt: set[int]) -> bool:
         """Every dropped word of old block `old_k` is held by one of the `rebuilt` new blocks."""
-        lo, hi = self.old.spans[old_k]
+        if (o := self._old(old_k)) is None:
+            return True
+        lo, hi = self.old.spans[o]
         dropped = {i for i in range(lo, hi) if not self.old.kept[i]}
-        held = {i for k in rebuilt for i in self._attached.get(k, ()) if i in dropped}
+        held = {i for k in rebuilt for i in self._attached.get(self._new(k), ()) if i in dropped}
         return dropped == held

@@ -14,7 +14,7 @@ from .entries import repeated_entries
 from .links import normalize_url
 from .records import key_column, list_keys
 from .root import drop
-from .volatile import volatile
+from .volatile import heading_part, volatile
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
 BLOCK_TAGS = frozenset(
@@ -75,6 +75,9 @@ class Builder:
     # sections ---------------------------------------------------------------------------
     def heading(self, level: int, text: str) -> None:
         self.close_entry()
+        text, when = heading_part(text, self.reader)
+        if when:  # "(updated 4/2/2024)" names no section: it is the section's metadata
+            self.metadata[f"updated › {text}"] = when
         if not text or (self.stack and self.stack[-1][1] == text):
             return  # the title repeated as a heading is one heading
         if not self.stack and not any(b for _, b in self.sections[1:]):
@@ -103,8 +106,10 @@ class Builder:
         """A paragraph's text; `bold` says whether all of it is bold, asked only of a short
         one that could be a pseudo-heading (most paragraphs are read without it)."""
         if not text:
-            if links:
-                self.add("link", "", links)
+            # A link with no visible text (an image, an empty anchor) is named by its file,
+            # or not at all: an empty passage is nothing an analyst could read.
+            if links and (name := _file_name(links)):
+                self.add("link", name, links)
             return
         dated = self.reader.leading_date(text)
         if dated and not dated[1]:
@@ -182,7 +187,7 @@ class Builder:
         elif tag == "dl":
             self._dl(el)
         elif el not in self.blocky:
-            text = _text(el)
+            text = _text(el) or _label(el)
             self.paragraph(text, self.links(el), lambda: _is_bold(el, text))
         else:
             self._mixed(el)
@@ -196,6 +201,8 @@ class Builder:
                 return
             text = clean("".join(p if isinstance(p, str) else "".join(p.itertext()) for p in run))
             links = tuple(h for p in run if not isinstance(p, str) for h in self.links(p))
+            if not text and links:
+                text = next(filter(None, (_label(p) for p in run if not isinstance(p, str))), "")
             if text or links:
                 self.paragraph(text, links, lambda: all(
                     isinstance(p, str) and not p.strip() or not isinstance(p, str) and _is_bold(p)
@@ -294,6 +301,24 @@ def _keyed_items(listing) -> dict:
         return {}
     keys = list_keys([_text(li) for li in items])
     return dict(zip(items, keys)) if keys else {}
+
+
+def _label(el) -> str:
+    """What names a link that shows no text: its title, an image's alt text, an ARIA label."""
+    for e in el.iter("a", "img"):
+        if name := clean(e.get("title") or e.get("aria-label") or e.get("alt") or ""):
+            return name
+    return ""
+
+
+def _file_name(links: tuple[str, ...]) -> str:
+    """The file a link points at, when it names one ("strategija.pdf"), else ""."""
+    last = links[0].split("?", 1)[0].rstrip("/").rsplit("/", 1)[-1]
+    stem, dot, ext = last.rpartition(".")
+    return last if dot and stem and ext.lower() not in _PAGE_EXTENSIONS else ""
+
+
+_PAGE_EXTENSIONS = frozenset("html htm php asp aspx jsp cfm shtml".split())
 
 
 def _is_header(tr) -> bool:

@@ -56,13 +56,33 @@ def main_content(root, rules: ParseRules, metadata: dict[str, str]):
     for el in body.iter("main", "article", "*"):
         if el.tag == "main" or el.get("role") == "main":
             if weights.get(el, (0, 0))[0] >= 0.3 * total:
-                return _widen_to_h1(el, weights)
-    return _widen_to_h1(_densest(body, weights, total), weights)
+                return _widen_to_links(_widen_to_h1(el, weights), body, weights, metadata)
+    node = _widen_to_h1(_densest(body, weights, total), weights)
+    return _widen_to_links(node, body, weights, metadata)
+
+
+MIN_PROSE = 200  # characters of non-link text below which a root is a heading and links
+
+
+def _widen_to_links(node, body, weights: dict, metadata: dict[str, str]):
+    """A root with almost no text of its own that leaves most of the page's visible text
+    (links included) outside is too narrow: a documents index is a heading and a list of
+    links, and all of it is content. Widened to the container holding most of it."""
+    text, linked = weights.get(node, (0, 0))
+    page = sum(weights.get(body, (0, 0)))
+    if node is body or text >= MIN_PROSE or text + linked >= 0.5 * page:
+        return node
+    for ancestor in node.iterancestors():
+        if sum(weights.get(ancestor, (0, 0))) >= 0.5 * page or ancestor is body:
+            metadata["content_rule"] = ("little text but links: the links beside it kept "
+                                        "as content")
+            return ancestor
+    return node
 
 
 #: Containers that are content themselves: a chronology table that grows to most of the
 #: page's text is still one part of the page, not the page.
-_NEVER_ROOT = frozenset("ul ol li dl dt dd pre blockquote p".split())
+_NEVER_ROOT = frozenset("ul ol li dl dt dd pre blockquote p h1 h2 h3 h4 h5 h6".split())
 _TABLE_PARTS = frozenset("table thead tbody tfoot tr td th".split())
 _LAYOUT_BLOCKS = ("p", "div", "table", "ul", "ol", "h1", "h2", "h3", "h4")
 
@@ -101,17 +121,18 @@ def _select(root, selector: str) -> list:
     return CSSSelector(selector, translator="html")(root)
 
 
-def drop(el) -> None:
-    """Remove an element but keep its tail text, which belongs to the parent."""
+def drop(el, gap: str = " ") -> None:
+    """Remove an element but keep its tail text, which belongs to the parent (after `gap`:
+    the words either side of a dropped block were apart, those of a dropped mark were not)."""
     parent = el.getparent()
     if parent is None:
         return
     if el.tail and el.tail.strip():
         prev = el.getprevious()
         if prev is not None:
-            prev.tail = (prev.tail or "") + " " + el.tail
+            prev.tail = (prev.tail or "") + gap + el.tail
         else:
-            parent.text = (parent.text or "") + " " + el.tail
+            parent.text = (parent.text or "") + gap + el.tail
     parent.remove(el)
 
 
@@ -120,6 +141,8 @@ def _drop_noise(body) -> None:
     doomed = [el for el in body.iter(*NOISE_TAGS, "header", etree.Comment,
                                      etree.ProcessingInstruction)
               if el.tag != "header" or not _inside(el, ("main", "article"))]
+    for mark in [el for el in body.iter("sup") if _footnote_mark(el)]:
+        drop(mark, gap="")
     for el in body.iter():
         attrib = el.attrib if isinstance(el.tag, str) else None
         if attrib and (
@@ -131,6 +154,21 @@ def _drop_noise(body) -> None:
             doomed.append(el)
     for el in doomed:
         drop(el)
+
+
+_FOOTNOTE_MARK_RE = re.compile(r"\[?(?:\d{1,3}|[*†‡§¶#a-z])\]?\)?")
+_UNIT_BEFORE_RE = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,2}$")  # "m²", "km³": a power, no mark
+
+
+def _footnote_mark(sup) -> bool:
+    """A footnote mark ("2023¹", "members*", "[3]"): a reference beside the words, not words;
+    a layout shows it in one place and not in the next."""
+    text = "".join(sup.itertext()).strip()
+    if not _FOOTNOTE_MARK_RE.fullmatch(text):
+        return False
+    prev = sup.getprevious()
+    before = (prev.tail if prev is not None else sup.getparent().text) or ""
+    return not _UNIT_BEFORE_RE.search(before)
 
 
 def _inside(el, tags: tuple[str, ...]) -> bool:

@@ -45,19 +45,33 @@ COUNTERS = (
         re.IGNORECASE)),
 )
 _DIGIT_RE = re.compile(r"\d")
+MAX_UPDATED_LINE = 200
+# The words an updated line opens with, and a connective: "Last updated on", "Stand:".
+UPDATED_HEAD_RE = re.compile(
+    rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
+    r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*", re.IGNORECASE)
+_CLOCK_RE = re.compile(r"(?:\s*,?\s*(?:at|um|o|à|val\.|godz\.|plkst\.)?\s*)"
+                       r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*(?:Uhr|h|val\.))?", re.IGNORECASE)
+# A heading's volatile part: "(updated 4/2/2024)", "– as of 2 April 2024", "[Stand: 02.04.2024]".
+_AS_OF = ("as of", "as at", "stand", "stan na", "état au", "à jour au", "būklė", "stāvoklis uz")
+HEADING_PART_RE = re.compile(
+    rf"\s*(?:[(\[]\s*|\s[-–—,]\s*)(?P<words>(?:{_alt(UPDATED_WORDS + _AS_OF)})\b:?)"
+    r"[^()\[\]]*[)\]]?\s*$", re.IGNORECASE)
 
 
 def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     """Whether a line is volatile; if so, what it says goes to `metadata`."""
     # Every volatile line holds a figure: a count, a date or a time.
-    if len(text) > 100 or not _DIGIT_RE.search(text):
+    if len(text) > MAX_UPDATED_LINE or not _DIGIT_RE.search(text):
         return False
-    if reader.is_today_line(text):
-        metadata["date"] = text
-        return True
     words = set(_HINT_WORD_RE.findall(text.casefold()))
     if not words.isdisjoint(UPDATED_HINTS) and (when := updated_line(text, reader)):
         metadata["updated"] = when
+        return True
+    if len(text) > 100:
+        return False
+    if reader.is_today_line(text):
+        metadata["date"] = text
         return True
     if words.isdisjoint(COUNTER_HINTS):
         return False
@@ -70,6 +84,26 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
         metadata.update(found)
         return True
     return False
+
+
+def _date_first(rest: str, reader: Reader) -> str | None:
+    """The date (and clock time) `rest` opens with, after connectives at most."""
+    d = next(reader.dates(rest), None)
+    if d is None or _UPDATED_REST_RE.sub(" ", rest[:d.start()]).strip(" :-–—,.("):
+        return None
+    time = _CLOCK_RE.match(rest, d.end())
+    return clean(rest[d.start():time.end() if time else d.end()])
+
+
+def heading_part(heading: str, reader: Reader) -> tuple[str, str | None]:
+    """A heading without its volatile part, and that part's date: "Forms 500–999 (updated
+    4/2/2024)" is ("Forms 500–999", "4/2/2024"); the part names no section."""
+    m = HEADING_PART_RE.search(heading)
+    if not m or not m.start() or not _DIGIT_RE.search(m.group()):
+        return heading, None
+    rest = heading[m.end("words"):]
+    when = _date_first(rest, reader) or clean(rest.strip(" :)]"))
+    return clean(heading[:m.start()]), when
 
 
 def page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
@@ -85,7 +119,7 @@ def page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
             end = text.find("\n", at)
             end = len(text) if end < 0 else end
             line = text[text.rfind("\n", 0, at) + 1:end].strip()
-            if 6 < len(line) <= 100 and (when := updated_line(line, reader)):
+            if 6 < len(line) <= MAX_UPDATED_LINE and (when := updated_line(line, reader)):
                 metadata.setdefault("updated", when)
                 return
             at = low.find(word, end)
@@ -93,9 +127,15 @@ def page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
 
 def updated_line(line: str, reader: Reader) -> str | None:
     """The date of an "Updated on …" line ("Atnaujinta: 2023-07-03", "Zuletzt aktualisiert am
-    19.11.2025 um 07:56 Uhr"); None when the line says more than that."""
+    19.11.2025 um 07:56 Uhr"); None when it is not one ("Updated guidance for schools").
+
+    A line that opens with the words and a date is one whatever follows the date ("Last
+    updated 3 March 2025 at 14:05, latest changes: Visas; Contacts"): what a site lists as
+    changed is the site's own log, not the page's content."""
+    if (m := UPDATED_HEAD_RE.match(line)) and (when := _date_first(line[m.end():], reader)):
+        return when
     m = UPDATED_RE.match(line)
-    if not m:
+    if not m or len(line) > 100:
         return None
     when = clean(m.group(1))
     rest = when

@@ -1,0 +1,124 @@
+"""Volatile parts and near-empty content: an "(updated DATE)" in a heading, an updated line
+that lists what changed, a page that is a heading and a list of links, a link with no text,
+a footnote mark a layout shows in one place only."""
+
+from __future__ import annotations
+
+from docwatch.diffing import diff
+from docwatch.parsing import parse
+
+from . import pdfs
+from .conftest import run_cli
+from .servers import Response, Server
+
+
+def _page(body: str, lang: str = "en") -> bytes:
+    return (f"<html lang='{lang}'><body><nav><a href='/'>Home</a> <a href='/en'>EN</a></nav>"
+            f"<main><h1>Personnel forms</h1>{body}</main><footer>© 2025</footer></body>"
+            "</html>").encode()
+
+
+def _alerts(old: bytes, new: bytes):
+    return [c for c in diff(parse(old), parse(new)) if c.alert]
+
+
+FORMS = ("<h2>Forms 500–999 {part}</h2><p>Forms for leave, pay and travel are listed below "
+         "and can be filed online.</p><p>{rule}</p>")
+RULE = "Paper forms are accepted until 31 December 2025."
+
+
+def test_a_dated_part_of_a_heading_names_no_section():
+    old = _page(FORMS.format(part="(updated 4/2/2024)", rule=RULE))
+    new = _page(FORMS.format(part="(updated 4/9/2024)", rule=RULE))
+    assert diff(parse(old), parse(new)) == []
+    doc = parse(new)
+    assert doc.sections[-1].heading == "Forms 500–999"
+    assert doc.metadata["updated › Forms 500–999"] == "4/9/2024"
+    edited = _page(FORMS.format(part="(updated 4/16/2024)", rule=RULE.replace("2025", "2026")))
+    [alert] = _alerts(new, edited)
+    assert alert.category == "revised_figure" and alert.section[-1] == "Forms 500–999"
+
+
+def test_the_volatile_part_of_a_heading_in_other_languages():
+    for lang, old, new in [("de", "Kontakte (Stand: 02.04.2024)", "Kontakte (Stand: 09.04.2024)"),
+                           ("lt", "Formos (atnaujinta 2024-04-02)", "Formos (atnaujinta 2024-04-09)"),
+                           ("en", "Visas – as of 2 April 2024", "Visas – as of 9 April 2024")]:
+        a = _page(f"<h2>{old}</h2><p>{RULE}</p>", lang)
+        b = _page(f"<h2>{new}</h2><p>{RULE}</p>", lang)
+        assert diff(parse(a), parse(b)) == [], (lang, old)
+
+
+def test_updated_lines_that_list_the_changes_are_metadata():
+    lines = [
+        ("en", "Last updated 3 March 2025 at 14:05, latest changes: Visas; Contacts",
+         "Last updated 11 March 2025 at 09:30, latest changes: Consular fees"),
+        ("lt", "Atnaujinta 2025-03-03 14:05, pakeista: Vizos; Kontaktai",
+         "Atnaujinta 2025-03-11 09:30, pakeista: Konsuliniai mokesčiai"),
+        ("de", "Zuletzt aktualisiert am 03.03.2025 14:05, Änderungen: Visa; Kontakte",
+         "Zuletzt aktualisiert am 11.03.2025 09:30, Änderungen: Gebühren"),
+    ]
+    for lang, old, new in lines:
+        a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
+        assert diff(parse(a), parse(b)) == [], old
+        assert parse(b).metadata["updated"].startswith(("11", "2025-03-11")), new
+    # a line that only opens with the word is content
+    doc = parse(_page("<p>Updated guidance for schools was published by the ministry.</p>"))
+    assert "Updated guidance" in doc.sections[-1].text
+
+
+def _index(*docs: tuple[str, str]) -> bytes:
+    items = "".join(f"<li><a href='/files/{f}'>{t}</a></li>" for f, t in docs)
+    return ("<html lang='lt'><body><header><a href='/'>Ministerija</a></header><nav><ul>"
+            "<li><a href='/apie'>Apie</a></li><li><a href='/naujienos'>Naujienos</a></li></ul>"
+            f"</nav><div class='content'><h1>Strateginiai dokumentai</h1><ul>{items}</ul></div>"
+            "<footer>© Ministerija</footer></body></html>").encode()
+
+
+DOCS = [("strategija.pdf", "Nacionalinio saugumo strategija"), ("doktrina.pdf", "Karinė doktrina")]
+
+
+def test_a_documents_index_is_content_and_a_new_link_is_one_alert():
+    doc = parse(_index(*DOCS))
+    assert [b.text for s in doc.sections for b in s.blocks] == [t for _, t in DOCS]
+    [alert] = _alerts(_index(*DOCS), _index(*DOCS, ("programa.pdf", "Gynybos programa")))
+    assert alert.new_text == "Gynybos programa"
+
+
+def test_documents_true_watches_the_files_a_documents_index_lists(tmp_path, write_config):
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/docs", _index(DOCS[0]))
+        site.put("/files/strategija.pdf", Response(pdfs.strategy(1),
+                                                   headers={"Content-Type": "application/pdf"}))
+        site.put("/files/doktrina.pdf", Response(pdfs.hyphenated(),
+                                                 headers={"Content-Type": "application/pdf"}))
+        config = write_config(f'[[source]]\nname = "docs"\nurl = "{site.url("/docs")}"\n'
+                              'documents = true\n')
+        first = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
+        assert first.returncode == 0, first.stderr
+        assert site.count("/files/strategija.pdf") == 1
+        site.put("/docs", _index(*DOCS))
+        second = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
+        assert second.returncode == 0, second.stderr
+        assert site.count("/files/doktrina.pdf") == 1
+        assert second.stdout.count("NEW ENTRY") == 1, second.stdout
+
+
+def test_a_link_with_no_text_is_named_by_its_file_or_not_reported():
+    base = "<p>The strategy was adopted in 2021.</p>"
+    empty = base + "<p><a href='/gallery/photo-12'><img src='/p.jpg'></a></p>"
+    assert _alerts(_page(base), _page(empty)) == []
+    titled = base + "<p><a href='/files/annex.pdf'><img src='/i.png' alt=''></a></p>"
+    [alert] = _alerts(_page(base), _page(titled))
+    assert alert.new_text == "annex.pdf"
+    alt = base + "<p><a href='/gallery/12'><img src='/p.jpg' alt='Signing ceremony'></a></p>"
+    [alert] = _alerts(_page(base), _page(alt))
+    assert alert.new_text == "Signing ceremony"
+
+
+def test_a_footnote_mark_shown_in_one_layout_only_is_no_change():
+    a = _page("<p>Allies agreed to spend 2 % of GDP on defence by 2024.</p>")
+    b = _page("<p>Allies agreed to spend 2 % of GDP on defence by 2024<sup>1</sup>.</p>")
+    assert _alerts(a, b) == []
+    area = parse(_page("<p>The training area covers 120 km<sup>2</sup> of forest.</p>"))
+    assert "120 km2" in area.sections[-1].text
