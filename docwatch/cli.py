@@ -166,7 +166,7 @@ def fetch_cmd(settings: Settings, once: bool, verbose: bool, timings: bool,
     with interruptible() as stop, bar(tally, enabled=terminal) as add:
         results = check_all(chosen, store, targets=config.notify, settings=config.fetch,
                             tz=config.timezone, on_result=add, stop=stop, timings=spent)
-    _report(results, store, quiet=terminal and not verbose)
+    _report(results, store, quiet=terminal and not verbose, explain=verbose)
     store.checkpoint()
     click.echo(tally.summary(interrupted=stop.is_set()))
     if timings:
@@ -177,12 +177,16 @@ def fetch_cmd(settings: Settings, once: bool, verbose: bool, timings: bool,
         sys.exit(EXIT_FAILED)
 
 
-def _report(results: list[CheckResult], store, *, quiet: bool = False) -> None:
+def _report(results: list[CheckResult], store, *, quiet: bool = False,
+            explain: bool = False) -> None:
     """Each result: failures on stderr, alerts rendered; `quiet` leaves out pages with nothing
-    to tell."""
+    to tell; `explain` says which rule chose a page's content when the usual one did not."""
     from . import render
 
     for r in _with_documents(results):
+        if explain and r.ok:
+            for rule in _content_rules(store, r):
+                click.echo(f"{r.source}: content: {rule}")
         if not r.ok:
             click.echo(f"docwatch: {r.source}: {r.error} [{r.error_kind}]", err=True)
         elif r.alerts:
@@ -193,6 +197,16 @@ def _report(results: list[CheckResult], store, *, quiet: bool = False) -> None:
             _print_alert(title + note, body)
         elif not quiet:
             click.echo(f"{r.source}: {_NO_ALERT.get(r.status, r.status)}".format(n=len(r.changes)))
+
+
+def _content_rules(store, r: CheckResult) -> list[str]:
+    """Why the page's content is what it is, where the usual rule did not decide it."""
+    try:
+        info = store.snapshot_info(r.snapshot_id or store.snapshot_at(r.source))
+    except DocwatchError:  # a store error: no snapshot to explain
+        return []
+    metadata = json.loads(info["metadata"] or "{}")
+    return [metadata[k] for k in ("content_selector", "content_rule") if k in metadata]
 
 
 def _with_documents(results: list[CheckResult]):

@@ -18,7 +18,7 @@ from Levenshtein import ratio
 
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
 from .reading import Reader, reader as reader_for
-from .text import fold, is_word, tokens
+from .text import common_ends, fold, is_word, tokens
 from .witness import Witness, full_text, longest_increasing
 
 PAIR_RATIO = 0.5  # passages at least this similar are one passage edited
@@ -512,12 +512,7 @@ def _word_ops(a: list[str], b: list[str]):
 
     # An edit touches a few words of a long passage: match the common head and tail directly
     # and leave difflib (quadratic in repeated tokens such as spaces) only the middle.
-    head = 0
-    while head < min(len(a), len(b)) and a[head] == b[head]:
-        head += 1
-    tail = 0
-    while tail < min(len(a), len(b)) - head and a[-1 - tail] == b[-1 - tail]:
-        tail += 1
+    head, tail = common_ends(a, b)
     put("=", "".join(a[:head]))
     mid_a, mid_b = a[head:len(a) - tail], b[head:len(b) - tail]
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, mid_a, mid_b, autojunk=False).get_opcodes():

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 
 _QUOTES = {"‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"',
            "«": '"', "»": '"', "–": "-", "—": "-"}
@@ -28,6 +29,18 @@ def fold(text: str) -> str:
 def tokens(text: str) -> list[str]:
     """Split text into word, whitespace and symbol tokens for the word diff."""
     return _TOKEN_RE.findall(text)
+
+
+def common_ends(a: Sequence, b: Sequence) -> tuple[int, int]:
+    """How many items `a` and `b` share at their start, and then at their end."""
+    most = min(len(a), len(b))
+    head = 0
+    while head < most and a[head] == b[head]:
+        head += 1
+    tail = 0
+    while tail < most - head and a[-1 - tail] == b[-1 - tail]:
+        tail += 1
+    return head, tail
 
 
 def is_word(token: str) -> bool:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 from .models import Block
-from .text import fold
+from .text import common_ends, fold
 
 #: Past this many words on either side of an unequal stretch, difflib's popular-word
 #: heuristic is let in: a whole page rewritten stays fast, at worst a few alerts more.
@@ -176,12 +176,7 @@ class Witness:
         # Passages the same at the start and at the end of both are words kept as they are:
         # only the stretch between them is read word by word (block indexes stay the
         # section's; `head` is how many passages were left out before it).
-        head = 0
-        while head < min(len(old), len(new)) and old[head] == new[head]:
-            head += 1
-        tail = 0
-        while tail < min(len(old), len(new)) - head and old[-1 - tail] == new[-1 - tail]:
-            tail += 1
+        head, tail = common_ends(old, new)
         self.head = head
         self.old_blocks, self.new_blocks = old[head:len(old) - tail], new[head:len(new) - tail]
         self.link_key = link_key

@@ -64,6 +64,9 @@ def test_updated_lines_that_list_the_changes_are_metadata():
     # a line that only opens with the word is content
     doc = parse(_page("<p>Updated guidance for schools was published by the ministry.</p>"))
     assert "Updated guidance" in doc.sections[-1].text
+    news = ("Updated 3 March 2025: the ministry changed the rules of conscription for the "
+            "coming year, and more reservists will be called up for training in the spring.")
+    assert news in parse(_page(f"<p>{news}</p>")).sections[-1].text
 
 
 def _index(*docs: tuple[str, str]) -> bytes:
@@ -84,10 +87,18 @@ def test_a_documents_index_is_content_and_a_new_link_is_one_alert():
     assert alert.new_text == "Gynybos programa"
 
 
+def _bare_index(*docs: tuple[str, str]) -> bytes:
+    """A documents index without headings: a title line and a block of links."""
+    items = "".join(f"<div class='doc'><a href='/files/{f}'>{t}</a></div>" for f, t in docs)
+    return ("<html lang='lt'><body><div class='top'><a href='/'>Ministerija</a></div>"
+            "<div class='title'>Strateginiai dokumentai</div>"
+            f"<div class='documents'>{items}</div></body></html>").encode()
+
+
 def test_documents_true_watches_the_files_a_documents_index_lists(tmp_path, write_config):
     db = tmp_path / "w.db"
     with Server() as site:
-        site.put("/docs", _index(DOCS[0]))
+        site.put("/docs", _bare_index(DOCS[0]))
         site.put("/files/strategija.pdf", Response(pdfs.strategy(1),
                                                    headers={"Content-Type": "application/pdf"}))
         site.put("/files/doktrina.pdf", Response(pdfs.hyphenated(),
@@ -97,11 +108,13 @@ def test_documents_true_watches_the_files_a_documents_index_lists(tmp_path, writ
         first = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
         assert first.returncode == 0, first.stderr
         assert site.count("/files/strategija.pdf") == 1
-        site.put("/docs", _index(*DOCS))
+        site.put("/docs", _bare_index(*DOCS))
         second = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
         assert second.returncode == 0, second.stderr
         assert site.count("/files/doktrina.pdf") == 1
         assert second.stdout.count("NEW ENTRY") == 1, second.stdout
+        explained = run_cli("--db", str(db), "--config", str(config), "fetch", "--once", "-v")
+        assert "docs: content: little text but links" in explained.stdout, explained.stdout
 
 
 def test_a_link_with_no_text_is_named_by_its_file_or_not_reported():

@@ -46,6 +46,7 @@ COUNTERS = (
 )
 _DIGIT_RE = re.compile(r"\d")
 MAX_UPDATED_LINE = 200
+MAX_UPDATED_REST = 100  # characters after the date: a list of what changed, not a news item
 # The words an updated line opens with, and a connective: "Last updated on", "Stand:".
 UPDATED_HEAD_RE = re.compile(
     rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
@@ -132,7 +133,8 @@ def updated_line(line: str, reader: Reader) -> str | None:
     A line that opens with the words and a date is one whatever follows the date ("Last
     updated 3 March 2025 at 14:05, latest changes: Visas; Contacts"): what a site lists as
     changed is the site's own log, not the page's content."""
-    if (m := UPDATED_HEAD_RE.match(line)) and (when := _date_first(line[m.end():], reader)):
+    if (m := UPDATED_HEAD_RE.match(line)) and (when := _date_first(line[m.end():], reader)) \
+            and len(line) - m.end() - len(when) <= MAX_UPDATED_REST:
         return when
     m = UPDATED_RE.match(line)
     if not m or len(line) > 100:
