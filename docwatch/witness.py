@@ -29,17 +29,16 @@ _DUPLICATE_REACH = 4  # a layout repeating a number ("2023 · 11 July 2023") wit
 
 @dataclass
 class _Stream:
-    """A section's words in order: each word's key, its display text and its block."""
+    """Blocks' words in order: each word's key, its display text and its block."""
 
     keys: list[str] = field(default_factory=list)
     shown: list[str] = field(default_factory=list)
     block: list[int] = field(default_factory=list)
     spans: list[tuple[int, int]] = field(default_factory=list)  # per block: [start, end)
     kept: list[bool] = field(default_factory=list)
-    links: Counter = field(default_factory=Counter)
 
     @classmethod
-    def of(cls, blocks: Sequence[Block], link_key) -> _Stream:
+    def of(cls, blocks: Sequence[Block]) -> _Stream:
         s = cls()
         for k, b in enumerate(blocks):
             start = len(s.keys)
@@ -48,13 +47,8 @@ class _Stream:
             s.shown.extend(shown)
             s.block.extend([k] * len(keys))
             s.spans.append((start, len(s.keys)))
-            if b.links:
-                s.links.update(map(link_key, b.links))
         s.kept = [False] * len(s.keys)
         return s
-
-    def block_keys(self) -> list[tuple[str, ...]]:
-        return [tuple(self.keys[a:b]) for a, b in self.spans]
 
     def intact(self, k: int) -> bool:
         a, b = self.spans[k]
@@ -114,14 +108,15 @@ def _with_breaks(s: _Stream, lo: int, hi: int) -> tuple[list[str], list[int | No
         k += 1
 
 
-def _anchors(a: list, b: list) -> list[tuple[int, int]]:
+def _anchors(a: Sequence, b: Sequence) -> list[tuple[int, int]]:
     """Pairs (i, j) of items found exactly once in `a` and once in `b`, the longest run of
     them that keeps its order."""
-    count_a, count_b = Counter(a), Counter(b)
-    once_b = {x: j for j, x in enumerate(b) if count_b[x] == 1}
-    both = [(i, once_b[x]) for i, x in enumerate(a) if x and count_a[x] == 1 and x in once_b]
+    ha, hb = list(map(hash, a)), list(map(hash, b))  # a block hashes its fields each time
+    count_a, count_b = Counter(ha), Counter(hb)
+    once_b = {x: j for j, x in enumerate(hb) if count_b[x] == 1}
+    both = [(i, once_b[x]) for i, x in enumerate(ha) if count_a[x] == 1 and x in once_b]
     keep = set(longest_increasing([j for _, j in both]))
-    return [(i, j) for i, j in both if j in keep]
+    return [(i, j) for i, j in both if j in keep and a[i] == b[j]]
 
 
 def longest_increasing(seq: list[int]) -> list[int]:
@@ -170,44 +165,107 @@ def full_text(b: Block) -> str:
 
 
 class Witness:
-    """The word-level alignment of one section's old and new blocks."""
+    """The word-level alignment of one section's old and new blocks.
+
+    Blocks found unchanged once on each side, in the same order (and those alike at both ends),
+    anchor it, as in a patience diff: their words are kept as they are, and words never wander
+    from one news item to its look-alike. Only the stretches between anchors (`_Gap`) are read
+    word by word, so a long register with one row changed costs a few rows' words. Blocks are
+    named by their index in the section, from 0.
+    """
 
     def __init__(self, old: Sequence[Block], new: Sequence[Block], link_key=lambda h: h):
-        # Passages the same at the start and at the end of both are words kept as they are:
-        # only the stretch between them is read word by word (block indexes stay the
-        # section's; `head` is how many passages were left out before it).
-        head, tail = common_ends(old, new)
-        self.head = head
-        self.old_blocks, self.new_blocks = old[head:len(old) - tail], new[head:len(new) - tail]
+        self.old_blocks, self.new_blocks = old, new
         self.link_key = link_key
-        self.old = _Stream.of(self.old_blocks, link_key)
-        self.new = _Stream.of(self.new_blocks, link_key)
-        self.to_new: dict[int, int] = {}  # kept old word -> the new word it is...
-        self.anchored: dict[int, int] = {}  # ...or, for an anchor, old block -> new block
-        self._align()
-        self._forget_slight()
-        self._attached = self._attach()
-
-    # alignment --------------------------------------------------------------------------
-    def _align(self) -> None:
-        # Blocks found once on each side, in the same order, anchor the alignment (as in a
-        # patience diff): words never wander from one news item to its look-alike. The words
-        # between anchors are aligned one by one.
-        ka, kb = self.old.block_keys(), self.new.block_keys()
+        self.old_links = Counter(link_key(h) for b in old for h in b.links)
+        self.new_links = Counter(link_key(h) for b in new for h in b.links)
+        head, tail = common_ends(old, new)
+        middle = _anchors(old[head:len(old) - tail], new[head:len(new) - tail])
+        anchors = ([(k, k) for k in range(head)]
+                   + [(i + head, j + head) for i, j in middle]
+                   + [(len(old) - tail + t, len(new) - tail + t) for t in range(tail)])
+        self.twin = dict(anchors)  # old block -> the same new block
+        self.twin_new = {j: i for i, j in anchors}
+        self.old_gap: dict[int, tuple[_Gap, int]] = {}  # block -> (its gap, its index there)
+        self.new_gap: dict[int, tuple[_Gap, int]] = {}
         i0 = j0 = 0
-        for i, j in [*_anchors(ka, kb), (len(ka), len(kb))]:
-            self._align_words(self._start(self.old, i0), self._start(self.old, i),
-                              self._start(self.new, j0), self._start(self.new, j))
-            if i < len(ka):  # an anchor: all its words kept, block for block
-                (oa, oz), (na, nz) = self.old.spans[i], self.new.spans[j]
-                self.old.kept[oa:oz] = [True] * (oz - oa)
-                self.new.kept[na:nz] = [True] * (nz - na)
-                self.anchored[i] = j
+        for i, j in [*anchors, (len(old), len(new))]:
+            if i > i0 or j > j0:
+                gap = _Gap(old[i0:i], new[j0:j])
+                self.old_gap.update((i0 + k, (gap, k)) for k in range(i - i0))
+                self.new_gap.update((j0 + k, (gap, k)) for k in range(j - j0))
             i0, j0 = i + 1, j + 1
 
-    @staticmethod
-    def _start(s: _Stream, k: int) -> int:
-        return s.spans[k][0] if k < len(s.spans) else len(s.keys)
+    def links_kept(self, b: Block) -> bool:
+        """Each of the block's links is on the page's other side as often as before."""
+        return all(map(self.link_kept, b.links))
+
+    def link_kept(self, href: str) -> bool:
+        key = self.link_key(href)
+        return self.old_links[key] == self.new_links[key]
+
+    def old_intact(self, k: int, *, links: bool = True) -> bool:
+        """Every word of old block `k` (and each of its links) is still in the section."""
+        if k in self.twin:
+            return True
+        gap, at = self.old_gap[k]
+        return gap.old.intact(at) and (not links or self.links_kept(self.old_blocks[k]))
+
+    def old_wholly_gone(self, k: int) -> bool:
+        if k in self.twin:
+            return False
+        gap, at = self.old_gap[k]
+        return not gap.old.touched(at)
+
+    def new_intact(self, k: int) -> bool:
+        """Every word of new block `k` was in the section, and it took no dropped word."""
+        if k in self.twin_new:
+            return True
+        gap, at = self.new_gap[k]
+        return (gap.new.intact(at) and self.links_kept(self.new_blocks[k])
+                and all(gap.old.kept[i] for i in gap.attached.get(at, ())))
+
+    def new_wholly_new(self, k: int) -> bool:
+        if k in self.twin_new:
+            return False
+        gap, at = self.new_gap[k]
+        return at not in gap.attached
+
+    def holds_exactly(self, new_k: int, old_k: int) -> bool:
+        """New block `new_k` holds the words of old block `old_k` and no other old words."""
+        if old_k in self.twin or new_k in self.twin_new:
+            return self.twin.get(old_k) == new_k
+        (gap, n), (other, o) = self.new_gap[new_k], self.old_gap[old_k]
+        return gap is other and gap.attached.get(n, []) == list(range(*gap.old.spans[o]))
+
+    def before(self, new_k: int) -> str:
+        """The old text of the words new block `new_k` holds now, in their old order."""
+        if new_k in self.twin_new:
+            return full_text(self.old_blocks[self.twin_new[new_k]])
+        gap, at = self.new_gap[new_k]
+        return gap.before(at)
+
+    def covers(self, old_k: int, rebuilt: set[int]) -> bool:
+        """Every dropped word of old block `old_k` is held by one of the `rebuilt` new blocks."""
+        if old_k in self.twin:
+            return True
+        gap, at = self.old_gap[old_k]
+        lo, hi = gap.old.spans[at]
+        dropped = {i for i in range(lo, hi) if not gap.old.kept[i]}
+        held = {i for k in rebuilt if (g := self.new_gap.get(k)) and g[0] is gap
+                for i in gap.attached.get(g[1], ()) if i in dropped}
+        return dropped == held
+
+
+class _Gap:
+    """A stretch of old blocks and new blocks between two anchors, aligned word by word."""
+
+    def __init__(self, old: Sequence[Block], new: Sequence[Block]):
+        self.old, self.new = _Stream.of(old), _Stream.of(new)
+        self.to_new: dict[int, int] = {}  # kept old word -> the new word it is
+        self._align_words(0, len(self.old.keys), 0, len(self.new.keys))
+        self._forget_slight()
+        self.attached = self._attach()
 
     def _keep(self, i: int, j: int) -> None:
         self.old.kept[i] = self.new.kept[j] = True
@@ -245,7 +303,8 @@ class Witness:
                     if self.old.kept[i]:
                         self.old.kept[i] = self.new.kept[self.to_new.pop(i)] = False
 
-    def _duplicates(self, s: _Stream, words: list[int]) -> None:
+    @staticmethod
+    def _duplicates(s: _Stream, words: list[int]) -> None:
         """Numbers a layout merely repeats beside themselves (a stray year in a date cell, a
         footnote number): not words added or removed."""
         if not all(s.keys[w].isdigit() for w in words):
@@ -261,8 +320,7 @@ class Witness:
     def _attach(self) -> dict[int, list[int]]:
         """Per new block, the old words it holds now: the kept ones, and the dropped words of
         an old block whose other words it took (a wholly removed old block stays apart)."""
-        out: dict[int, list[int]] = {j: list(range(*self.old.spans[i]))
-                                     for i, j in self.anchored.items()}
+        out: dict[int, list[int]] = {}
         for i, j in self.to_new.items():
             out.setdefault(self.new.block[j], []).append(i)
         for k, (lo, hi) in enumerate(self.old.spans):
@@ -279,70 +337,12 @@ class Witness:
             words.sort()
         return out
 
-    # questions: blocks by their index in the section, from 0; a block left out at either
-    # end (the same on both sides) is all words kept ----------------------------------------
-    def _old(self, k: int) -> int | None:
-        k -= self.head
-        return k if 0 <= k < len(self.old_blocks) else None
-
-    def _new(self, k: int) -> int | None:
-        k -= self.head
-        return k if 0 <= k < len(self.new_blocks) else None
-
-    def links_kept(self, b: Block) -> bool:
-        """Each of the block's links is on the page's other side as often as before."""
-        return all(self.old.links[key] == self.new.links[key]
-                   for key in map(self.link_key, b.links))
-
-    def link_kept(self, href: str) -> bool:
-        key = self.link_key(href)
-        return self.old.links[key] == self.new.links[key]
-
-    def old_intact(self, k: int, *, links: bool = True) -> bool:
-        """Every word of old block `k` (and each of its links) is still in the section."""
-        if (k := self._old(k)) is None:
-            return True
-        return self.old.intact(k) and (not links or self.links_kept(self.old_blocks[k]))
-
-    def old_wholly_gone(self, k: int) -> bool:
-        return (k := self._old(k)) is not None and not self.old.touched(k)
-
-    def new_intact(self, k: int) -> bool:
-        """Every word of new block `k` was in the section, and it took no dropped word."""
-        if (k := self._new(k)) is None:
-            return True
-        return (self.new.intact(k) and self.links_kept(self.new_blocks[k])
-                and all(self.old.kept[i] for i in self._attached.get(k, ())))
-
-    def new_wholly_new(self, k: int) -> bool:
-        return (k := self._new(k)) is not None and k not in self._attached
-
-    def holds_exactly(self, new_k: int, old_k: int) -> bool:
-        """New block `new_k` holds the words of old block `old_k` and no other old words."""
-        n, o = self._new(new_k), self._old(old_k)
-        if n is None or o is None:
-            return n is None and o is None and new_k - len(self.new_blocks) == old_k - len(
-                self.old_blocks)
-        lo, hi = self.old.spans[o]
-        return self._attached.get(n, []) == list(range(lo, hi))
-
-    def before(self, new_k: int) -> str:
-        """The old text of the words new block `new_k` holds now, in their old order."""
-        words = self._attached.get(self._new(new_k), [])
+    def before(self, at: int) -> str:
         out, last_block = [], None
-        for i in words:
+        for i in self.attached.get(at, []):
             if last_block is not None and self.old.block[i] != last_block \
                     and not out[-1][-1:].isspace():
                 out[-1] += " "
             out.append(self.old.shown[i])
             last_block = self.old.block[i]
         return "".join(out).strip()
-
-    def covers(self, old_k: int, rebuilt: set[int]) -> bool:
-        """Every dropped word of old block `old_k` is held by one of the `rebuilt` new blocks."""
-        if (o := self._old(old_k)) is None:
-            return True
-        lo, hi = self.old.spans[o]
-        dropped = {i for i in range(lo, hi) if not self.old.kept[i]}
-        held = {i for k in rebuilt for i in self._attached.get(self._new(k), ()) if i in dropped}
-        return dropped == held
