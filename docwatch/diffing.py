@@ -66,6 +66,39 @@ def diff(
     return changes
 
 
+COLLAPSE_SHARE = 0.2  # of the stored version's text: less is not the page
+COLLAPSE_FLOOR = 200  # characters a stored version needs before a collapse can be told
+_WORD_RE = re.compile(r"[^\W\d_]{3,}")
+
+
+def text_size(doc: Document) -> int:
+    """Characters of the document's passages (its headings and metadata aside)."""
+    return sum(len(b.text) for s in doc.sections for b in s.blocks)
+
+
+def collapsed(old: Document, new: Document) -> bool:
+    """Whether `new` is not the page `old` was: its text collapsed to a small part of the
+    stored version's (an empty body, a "Loading…" placeholder, a rate-limit or error page, a
+    consent wall), or to under half of it in words the page never had. Judged by the page's
+    own history, not by phrases in one language."""
+    before, after = text_size(old), text_size(new)
+    if before < COLLAPSE_FLOOR or after >= before / 2:
+        return False
+    if after < COLLAPSE_SHARE * before:
+        return True
+    words = set(_WORD_RE.findall(fold(new.text)))
+    known = set(_WORD_RE.findall(fold(old.text)))
+    return len(words & known) < 0.3 * len(words)
+
+
+def content_removed(old: Document, new: Document, source: str | None = None) -> Change:
+    """One change for a collapse that persisted: the page's content is gone (not one
+    REMOVED per section). Recorded; the analyst hears of it as a status event."""
+    now = new.text.strip() or "(no text)"
+    return Change([], "removed", "content_removed", old.text, now, [["-", old.text], ["+", now]],
+                  [], 0.9, False, source=source, locator="the whole page")
+
+
 def _once(changes) -> list[Change]:
     """One change, one record: the same edit in a block the page repeats (an FAQ shown as an
     overview and as an accordion) is kept once, its locator naming the other places."""

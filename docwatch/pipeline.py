@@ -158,25 +158,47 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
     # wait for the GIL on the process's one serial path.
     old = store.document(prev.snapshot_id) if prev and prev.parsed_with == parsed_with else None
     try:
-        doc, changes, cpu = _thinking().submit(_understand, source, fetched, prev, old,
-                                               store).result()
+        doc, changes, cpu, before = _thinking().submit(_understand, source, fetched, prev, old,
+                                                       store).result()
     except ParseError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
     timings = {"fetch": fetched.elapsed, **cpu}
+    gone: list[Message] = []
+    if before is not None and diffing.collapsed(before, doc):
+        # Not the page: a placeholder, an error or rate-limit page served with 200, a consent
+        # wall. Held as a failed check; only a collapse that persists becomes the version.
+        persists = state.last_kind == "placeholder" and \
+            state.failures + 1 >= fetcher.settings.failing_after
+        if not persists:
+            return seen("error", error_kind="placeholder", http_status=fetched.status_code,
+                        error=f"the page's text collapsed to {diffing.text_size(doc):,} "
+                              f"characters from {diffing.text_size(before):,}: a placeholder, "
+                              "an error or consent page; held until it persists")
+        changes = [diffing.content_removed(before, doc, source.name)]
+        gone = _status_message(source, targets, "content_removed",
+                               f"{fetcher.settings.failing_after} checks in a row read "
+                               f"{diffing.text_size(doc):,} characters where it had "
+                               f"{diffing.text_size(before):,}")
+    elif not any(b for s in doc.sections for b in s.blocks):
+        return seen("error", error_kind="empty", http_status=fetched.status_code,
+                    error="no readable text in the page's main content (nothing to watch)")
     documents = (_documents(source, doc, store, fetcher=fetcher, targets=targets, clock=clock,
                             tz=tz) if source.documents else [])
     if prev and documents:
         changes = announce(changes, documents, source)
     result = "new" if not prev else "changed" if changes else "noise_only"
-    return seen(result, fetched=fetched, doc=doc, changes=changes,
-                parsed_with=parsed_with, documents=[d for _, _, d in documents],
-                outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
+    obs = seen(result, fetched=fetched, doc=doc, changes=changes,
+               parsed_with=parsed_with, documents=[d for _, _, d in documents],
+               outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
+    obs.messages += gone
+    return obs
 
 
 def _understand(source: Source, fetched: Fetched, prev: Previous | None, old: Document | None,
-                store: Store) -> tuple[Document, list[Change], dict[str, float]]:
+                store: Store) -> tuple[Document, list[Change], dict[str, float], Document | None]:
     """The page parsed, its changes since `prev` (whose stored sections are `old` when they
-    were parsed as today's parser would) and the CPU each took, on the parse thread."""
+    were parsed as today's parser would), the CPU each took, and the previous version, on the
+    parse thread."""
     t_parse = time.thread_time()
     doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
                 rules=source.rules, language=fetched.content_language)
@@ -185,7 +207,7 @@ def _understand(source: Source, fetched: Fetched, prev: Previous | None, old: Do
     if prev:
         old = old if old is not None else _reparse(store, source, prev.snapshot_id)
         changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
-    return doc, changes, {"parse": t_diff - t_parse, "diff": time.thread_time() - t_diff}
+    return doc, changes, {"parse": t_diff - t_parse, "diff": time.thread_time() - t_diff}, old
 
 
 MAX_DOCUMENTS = 25  # linked documents watched per page: beyond, a page is a listing, not a text
@@ -223,6 +245,12 @@ def _status_events(source: Source, state: SourceState, targets: tuple[NotifyTarg
         detail = f"checked fine again after {failures} failed check(s)"
     if not event:
         return []
+    return _status_message(source, targets, event, detail)
+
+
+def _status_message(source: Source, targets: tuple[NotifyTarget, ...], event: str,
+                    detail: str) -> list[Message]:
+    """A status event, logged, and composed for the channels that want it."""
     log.info("%s: %s", source.name, event, extra={"event": f"source_{event}",
                                                     "source": source.name})
     channels = tuple((t.key, t.shown_as) for t in targets if t.wants_status(source.name))

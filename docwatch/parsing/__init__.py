@@ -31,7 +31,7 @@ from ..reading import reader
 from ..text import clean
 from .blocks import Builder, mark_breaks
 from .links import normalize_url
-from .root import main_content
+from .root import main_content, scripted_app
 from .volatile import page_metadata, updated_line
 
 __all__ = ["parse", "fingerprint", "normalize_url", "updated_line"]
@@ -98,11 +98,15 @@ def parse(
     builder = Builder(url, [re.compile(p) for p in rules.ignore], reader(lang))
     builder.metadata.update(extra)
     page_metadata(root, builder.metadata, builder.reader)
+    app = scripted_app(root)  # asked before scripts are dropped as noise
     content = main_content(root, rules, builder.metadata)
     if content is not None:
         builder.blocky = mark_breaks(content)
         builder.walk(content)
     sections = builder.finish()
+    if app and not any(s.blocks for s in sections):
+        raise ParseError("the page's text is drawn by JavaScript (an empty app shell): add "
+                         'render = "browser" to its [[source]]', "needs_browser")
     # The page's <h1> heads every section path: that is the document's title.
     h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
     return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata,

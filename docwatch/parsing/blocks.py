@@ -75,6 +75,9 @@ class Builder:
     # sections ---------------------------------------------------------------------------
     def heading(self, level: int, text: str) -> None:
         self.close_entry()
+        if level > 1 and (dated := self.reader.leading_date(text)) and not dated[1]:
+            self.entry = [dated[0], [], []]  # "<h3>3 March 2025</h3><p>…": an entry's date
+            return
         text, when = heading_part(text, self.reader)
         if when:  # "(updated 4/2/2024)" names no section: it is the section's metadata
             self.metadata[f"updated › {text}"] = when

@@ -80,6 +80,17 @@ def _widen_to_links(node, body, weights: dict, metadata: dict[str, str]):
     return node
 
 
+# Where script-drawn front ends mount themselves: React, Vue, Angular, Next, Nuxt, Svelte.
+_APP_ROOT_XPATH = etree.XPath(
+    "//*[@id='root' or @id='app' or @id='__next' or @id='__nuxt' or @id='svelte' "
+    "or @ng-app or @ng-version or @data-reactroot or @data-v-app or local-name()='app-root']")
+
+
+def scripted_app(root) -> bool:
+    """Whether the page is a script-drawn app: scripts and an element they mount into."""
+    return root.find(".//script") is not None and bool(_APP_ROOT_XPATH(root))
+
+
 #: Containers that are content themselves: a chronology table that grows to most of the
 #: page's text is still one part of the page, not the page.
 _NEVER_ROOT = frozenset("ul ol li dl dt dd pre blockquote p h1 h2 h3 h4 h5 h6".split())
