@@ -30,7 +30,7 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
-                "robots", "lang", "documents"}
+                "robots", "lang", "documents", "render"}
 _NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest"}
 DIGESTS = ("immediate", "hourly", "daily")
 
@@ -134,9 +134,9 @@ def _fetch(where: str, raw: Any) -> FetchSettings:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         default = fields[key].default
-        if key == "user_agent":
+        if key in ("user_agent", "browser"):
             if not isinstance(value, str) or not value.strip():
-                raise ConfigError(f"{at}: user_agent: must be a non-empty string")
+                raise ConfigError(f"{at}: {key}: must be a non-empty string")
             values[key] = value
         elif key == "max_bytes":
             if not isinstance(value, int) or value < 1024 or isinstance(value, bool):
@@ -235,6 +235,9 @@ def _source(where: str, i: int, raw: Any) -> Source:
         documents = None
     elif not isinstance(documents, str) or not documents.strip():
         raise ConfigError(f"{at}: documents: true, false, or a file name pattern such as '*.pdf'")
+    render = _str(at, raw, "render")
+    if render not in (None, "browser"):
+        raise ConfigError(f"{at}: render: {render!r}: the one way to render a page is 'browser'")
     lang = _str(at, raw, "lang")
     if lang is not None and not known_language(lang):
         raise ConfigError(f"{at}: lang: {lang!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
@@ -242,6 +245,7 @@ def _source(where: str, i: int, raw: Any) -> Source:
         name=name, url=url, every=every if every or cron else "6h", cron=cron,
         rules=ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore), lang=lang),
         alert=dict(alert), timeout=float(timeout), robots=robots, documents=documents,
+        render=render,
     )
 
 

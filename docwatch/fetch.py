@@ -41,6 +41,7 @@ _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xm
 _MAYBE_PDF = ("application/octet-stream", "binary/octet-stream")  # servers label PDFs so too
 _ACCEPTED = _HTML_TYPES + PDF_TYPES + _MAYBE_PDF
 DEADLINE_TIMEOUTS = 3  # a check's deadline, retries and backoff included, in page timeouts
+MAX_DEFAULT_DEADLINE = 60.0  # ...and at most this: a stalled server holds a run a minute at most
 RETRYABLE = {"connect", "timeout", "truncated", "protocol"}
 RETRY_STATUS = {429, 503}
 # Bot-protection and WAF pages served with 200 (or 403/503) instead of the page; looked for
@@ -79,10 +80,28 @@ class Fetcher:
         self._robots_reading: dict[str, threading.Lock] = {}
         self._robots_read: dict[str, tuple[float, str | None]] = {}  # for the store
         self._lock = threading.Lock()
+        self._browser = None  # started on the first page that needs one
 
     def close(self) -> None:
         self.stopping.set()
         self.transport.close()
+        if self._browser is not None:
+            self._browser.close()
+
+    def deadline(self, timeout: float) -> float:
+        """Seconds a whole check may take, retries and a browser's rendering included."""
+        return self.settings.check_deadline or min(DEADLINE_TIMEOUTS * timeout,
+                                                    MAX_DEFAULT_DEADLINE)
+
+    def render(self, url: str, *, timeout: float) -> str:
+        """The page as a browser shows it once its scripts have drawn it (see `browser`)."""
+        with self._lock:
+            if self._browser is None:
+                from .browser import Browser
+
+                self._browser = Browser(self.settings.browser, pages=self.settings.browser_pages,
+                                        user_agent=self.user_agent)
+        return self._browser.render(url, timeout=timeout)
 
     def __enter__(self) -> Fetcher:
         return self
@@ -102,7 +121,7 @@ class Fetcher:
         if last_modified:
             headers["If-Modified-Since"] = last_modified
         host = self._host(parts.netloc.lower())
-        allowed = self.settings.check_deadline or DEADLINE_TIMEOUTS * timeout
+        allowed = self.deadline(timeout)
         deadline = None  # from the first attempt's start: waiting our turn at a site is no fault
         for attempt in range(self.settings.retries + 1):
             try:

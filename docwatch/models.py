@@ -46,6 +46,7 @@ class Source:
     robots: bool = True  # respect the site's robots.txt
     documents: str | None = None  # watch the documents it links to whose file name matches
     parent: str | None = None  # a linked document: the page that links to it
+    render: str | None = None  # "browser": its text is drawn by JavaScript, render it first
 
 
 @dataclass(frozen=True)
@@ -61,8 +62,11 @@ class FetchSettings:
     max_retry_after: float = 120.0  # a longer Retry-After fails the check instead of waiting
     max_bytes: int = 10 * 1024 * 1024
     failing_after: int = 3  # failed checks in a row that raise one "source failing" alert
-    check_deadline: float = 0.0  # seconds for a whole check, retries included; 0: 3 × timeout
+    check_deadline: float = 0.0  # seconds for a whole check, retries included; 0: 3 × timeout,
+    #                              at most 60 s
     processes: int = 0  # worker processes for many sources; 0: one per CPU, at most 4
+    browser: str | None = None  # Chromium for `render = "browser"`; default: see `browser`
+    browser_pages: int = 4  # pages rendered at once in a process
 
     def worker_processes(self) -> int:
         return self.processes or min(os.cpu_count() or 1, 4)

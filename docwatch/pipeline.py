@@ -30,6 +30,7 @@ from .models import (Block, Change, CheckResult, Document, Fetched, FetchSetting
                      SourceState)
 from .documents import announce, document_sources, linked_documents
 from .parsing import fingerprint, parse
+from .pdf import is_pdf
 from .store import StaleObservation, Store, StoreError, StoreThread, body_hash
 from .times import now_iso
 
@@ -144,6 +145,12 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
         )
     except FetchError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
+    if source.render and fetched.status_code != 304 and not is_pdf(fetched.body,
+                                                                   fetched.content_type):
+        try:
+            fetched = _rendered(source, fetched, fetcher)
+        except FetchError as e:
+            return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
     if prev and (fetched.status_code == 304 or body_hash(fetched.body) == prev.content_hash):
         # Not modified, or the very same bytes: nothing to parse, and the body is stored.
         # Its documents may have changed all the same: their links are in the stored version.
@@ -192,6 +199,15 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
                outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
     obs.messages += gone
     return obs
+
+
+def _rendered(source: Source, fetched: Fetched, fetcher: Fetcher) -> Fetched:
+    """The page as a browser draws it, within what is left of the check's deadline."""
+    t0 = time.monotonic()
+    left = fetcher.deadline(source.timeout) - fetched.elapsed
+    html = fetcher.render(fetched.final_url, timeout=max(1.0, min(source.timeout, left)))
+    return replace(fetched, body=html.encode("utf-8"), content_type="text/html; charset=utf-8",
+                   elapsed=fetched.elapsed + time.monotonic() - t0)
 
 
 def _understand(source: Source, fetched: Fetched, prev: Previous | None, old: Document | None,

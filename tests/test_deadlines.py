@@ -90,3 +90,14 @@ def test_check_deadline_is_configurable_and_cuts_retries_short(tmp_path, write_c
     assert result.returncode == 1 and took < 6, took
     assert attempts == 2  # 2 s, a 0.5 s wait, then 0.5 s left: no third attempt
     assert "2 attempt(s) within the check's 3 s" in result.stderr
+
+
+def test_a_default_check_deadline_is_at_most_a_minute():
+    from docwatch.fetch import Fetcher
+    from docwatch.models import FetchSettings
+
+    with Fetcher() as fetcher:
+        assert fetcher.deadline(5) == 15  # three timeouts...
+        assert fetcher.deadline(30) == 60  # ...but a stalled server holds a run a minute at most
+    with Fetcher(FetchSettings(check_deadline=90)) as fetcher:
+        assert fetcher.deadline(30) == 90  # unless the config says otherwise

@@ -2,7 +2,8 @@
 served with 200 and a consent wall, between real versions of a page of our own making. They
 are held as failed checks; alerts come exactly on the real changes; a collapse that persists
 becomes the version with one status event, never one REMOVED per section. And a page drawn by
-JavaScript is `needs_browser`, never an empty snapshot."""
+JavaScript is `needs_browser`, never an empty snapshot, and one to be rendered without a
+browser is one line saying how to install it."""
 
 from __future__ import annotations
 
@@ -119,3 +120,20 @@ def test_a_page_drawn_by_javascript_is_needs_browser_and_no_snapshot(tmp_path, w
     assert kind == "needs_browser"
     listed = run_cli("--db", str(db), "--config", str(config), "sources")
     assert "needs_browser" in listed.stdout
+
+
+def test_no_browser_is_one_line_and_nothing_recorded(tmp_path, write_config):
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/app", Response(APP_SHELL, headers={"Content-Type": "text/html"}))
+        config = write_config('[fetch]\nbrowser = "/nonexistent/chromium"\n\n[[source]]\n'
+                              f'name = "portal"\nurl = "{site.url("/app")}"\n'
+                              'render = "browser"\n')
+        out = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
+    assert out.returncode == 1
+    [line] = out.stderr.splitlines()
+    assert line.startswith("docwatch: portal: ") and line.endswith("[browser]"), line
+    assert "apt-get install chromium" in line and "Traceback" not in out.stderr
+    with Store(db) as store:
+        assert store.count("snapshots") == 0
+        assert [r[0] for r in store.db.execute("SELECT error_kind FROM fetches")] == ["browser"]

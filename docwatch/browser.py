@@ -1,0 +1,136 @@
+"""Pages drawn by JavaScript, rendered in headless Chromium driven by Playwright.
+
+A source with `render = "browser"` is fetched as any page (so a 304 still skips everything),
+then loaded in a browser until its network goes quiet, and the DOM its scripts built goes
+through the same parser, store and alerts as any page. One browser per process, started by
+the first page that needs it and reused; at most `pages` pages render at once; images, fonts
+and media are never loaded. Playwright never downloads a browser here: docwatch uses the
+system's Chromium (Debian's `chromium` package), or the one `[fetch] browser` or the
+environment variable DOCWATCH_CHROMIUM names.
+
+Playwright's API is asynchronous and bound to one event loop: the browser lives in a thread
+of its own running that loop, and check threads hand it pages to render.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import threading
+
+from .errors import FetchError
+
+CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+INSTALL = ("install Chromium (Debian: apt-get install chromium) or name it in [fetch] browser "
+           "or DOCWATCH_CHROMIUM")
+NEVER_LOADED = frozenset({"image", "font", "media"})
+
+
+def find_chromium(configured: str | None = None) -> str | None:
+    """The Chromium to use: the configured one, else the environment's, else the system's."""
+    named = configured or os.environ.get("DOCWATCH_CHROMIUM")
+    if named:
+        return named
+    return next((path for path in CANDIDATES if os.path.exists(path)), None)
+
+
+class Browser:
+    """One headless Chromium, shared by a process's checks."""
+
+    def __init__(self, executable: str | None = None, *, pages: int = 4,
+                 user_agent: str | None = None):
+        self.executable = find_chromium(executable)
+        self.pages = pages
+        self.user_agent = user_agent
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True,
+                                        name="docwatch-browser")
+        self._thread.start()
+        self._ready: asyncio.Future | None = None  # the start, shared by the first renders
+        self._playwright = self._browser = self._context = None
+
+    def render(self, url: str, *, timeout: float) -> str:
+        """The page's HTML once its network has been quiet; `FetchError` says why not:
+        `browser` (none, or it failed) or `timeout`."""
+        job = asyncio.run_coroutine_threadsafe(self._render(url, timeout), self._loop)
+        try:
+            return job.result(timeout + 30)  # the start and the page's own timeout inside
+        except TimeoutError:
+            job.cancel()
+            raise FetchError("timeout", f"the browser did not answer within {timeout:g} s") \
+                from None
+
+    def close(self) -> None:
+        if not self._loop.is_running():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(15)
+        except Exception:  # noqa: BLE001 - a browser that will not close is ended with us
+            pass
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(5)
+
+    # in the browser's thread --------------------------------------------------------------
+    async def _render(self, url: str, timeout: float) -> str:
+        if self._ready is None or (self._ready.done() and self._ready.exception() is None
+                                   and not self._browser.is_connected()):
+            self._ready = asyncio.ensure_future(self._start())  # first use, or after a crash
+        await asyncio.shield(self._ready)
+        from playwright.async_api import Error, TimeoutError as PageTimeout
+
+        async with self._slots:
+            page = await self._context.new_page()
+            try:
+                await page.route("**/*", _skip_heavy)
+                await page.goto(url, wait_until="networkidle", timeout=timeout * 1000)
+                return await page.content()
+            except PageTimeout:
+                raise FetchError("timeout", f"the page's scripts kept its network busy past "
+                                            f"{timeout:g} s: it never finished drawing") from None
+            except Error as e:
+                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+                raise FetchError("browser", f"the browser could not load the page: {reason}") \
+                    from None
+            finally:
+                try:
+                    await page.close()
+                except Error:
+                    pass  # the browser went away with it
+
+    async def _start(self) -> None:
+        try:
+            from playwright.async_api import Error, async_playwright
+        except ImportError:
+            raise FetchError("browser", 'rendering pages needs Playwright: pip install '
+                                        '"docwatch[browser]", then ' + INSTALL) from None
+        if not self.executable or not os.path.exists(self.executable):
+            where = f"at {self.executable}" if self.executable else "on this machine"
+            raise FetchError("browser", f"no Chromium {where}: {INSTALL}")
+        try:
+            self._playwright = await async_playwright().start()
+            self._browser = await self._playwright.chromium.launch(
+                executable_path=self.executable, args=ARGS, headless=True)
+            self._context = await self._browser.new_context(
+                user_agent=self.user_agent, service_workers="block")
+        except Error as e:
+            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
+            raise FetchError("browser", f"Chromium ({self.executable}) did not start: {reason}; "
+                                        + INSTALL) from None
+        self._slots = asyncio.Semaphore(self.pages)
+
+    async def _stop(self) -> None:
+        for thing, how in ((self._browser, "close"), (self._playwright, "stop")):
+            if thing is not None:
+                try:
+                    await getattr(thing, how)()
+                except Exception:  # noqa: BLE001 - already gone
+                    pass
+
+
+async def _skip_heavy(route) -> None:
+    if route.request.resource_type in NEVER_LOADED:
+        await route.abort()
+    else:
+        await route.continue_()

@@ -1,0 +1,118 @@
+"""Pages drawn by JavaScript, rendered in a real headless Chromium driven by Playwright, served
+on 127.0.0.1: an app shell whose text a script writes, a script that fetches its data from a
+JSON endpoint, a script that never lets the network rest, and no browser at all. Real CLI,
+real server, real database."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import sqlite3
+import subprocess
+import time
+
+import pytest
+
+from docwatch.browser import find_chromium
+
+from .conftest import run_cli
+from .servers import Response, Server
+
+if importlib.util.find_spec("playwright") is None or not os.path.exists(find_chromium() or ""):
+    pytest.skip("no Chromium for the browser tests: apt-get install chromium (and pip install "
+                "playwright), or set DOCWATCH_CHROMIUM", allow_module_level=True)
+
+HTML = {"Content-Type": "text/html; charset=utf-8"}
+EVENTS = [{"date": "2025 m. kovo 3 d.", "text": "Ministras susitiko su Lenkijos gynybos ministru."},
+          {"date": "2025 m. vasario 12 d.", "text": "Prasidėjo pratybos Pabradės poligone."}]
+
+
+def _shell(script: str) -> bytes:
+    """An app shell as a React or Vue build serves it: a mount point and a script."""
+    return ("<!doctype html><html lang='lt'><head><title>Naujienos</title></head><body>"
+            "<div id='root'></div><script>" + script + "</script></body></html>").encode()
+
+
+def _drawing(events) -> bytes:
+    """The shell with its data inline, written into the page after load."""
+    return _shell("const events = " + json.dumps(events, ensure_ascii=False) + ";"
+                  "setTimeout(() => { document.getElementById('root').innerHTML = "
+                  "'<main><h1>Ministerijos naujienos</h1><h2>Renginiai</h2>' + events.map(e => "
+                  "'<p><strong>' + e.date + '</strong></p><p>' + e.text + '</p>').join('') + "
+                  "'</main>'; }, 50);")
+
+
+FETCHING = _shell(
+    "fetch('/api/events.json').then(r => r.json()).then(events => {"
+    "document.getElementById('root').innerHTML = '<main><h1>Ministerijos naujienos</h1>"
+    "<h2>Renginiai</h2><ul>' + events.map(e => '<li>' + e.date + ' ' + e.text + '</li>')"
+    ".join('') + '</ul></main>'; });")
+
+
+def _config(write_config, site: Server, path: str, extra: str = "", fetch: str = "") -> str:
+    return write_config(f"{fetch}[[source]]\nname = \"app\"\nurl = \"{site.url(path)}\"\n"
+                        f"render = \"browser\"\nrobots = false\n{extra}")
+
+
+def _fetch(db, config) -> subprocess.CompletedProcess:
+    return run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
+
+
+def test_an_app_shell_is_read_as_its_script_draws_it(tmp_path, write_config):
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/news", Response(_drawing(EVENTS), headers=HTML))
+        config = _config(write_config, site, "/news")
+        first = _fetch(db, config)
+        assert first.returncode == 0, first.stderr
+        assert "app: first snapshot recorded" in first.stdout
+        new = {"date": "2025 m. balandžio 7 d.", "text": "Seimas priėmė karo tarnybos pakeitimus."}
+        site.put("/news", Response(_drawing([new, *EVENTS]), headers=HTML))
+        second = _fetch(db, config)
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("NEW ENTRY") == 1, second.stdout
+    assert "Renginiai › 2025 m. balandžio 7 d." in second.stdout
+    assert "Seimas priėmė karo tarnybos pakeitimus." in second.stdout
+    rows = sqlite3.connect(db).execute(
+        "SELECT kind, date FROM passages WHERE date IS NOT NULL ORDER BY id").fetchall()
+    assert rows == [("entry", "2025 m. kovo 3 d."), ("entry", "2025 m. vasario 12 d."),
+                    ("entry", "2025 m. balandžio 7 d.")]
+
+
+def test_a_script_that_fetches_its_data_from_a_json_endpoint(tmp_path, write_config):
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/news", Response(FETCHING, headers=HTML))
+        site.put("/api/events.json", Response(json.dumps(EVENTS).encode(),
+                                              headers={"Content-Type": "application/json"}))
+        config = _config(write_config, site, "/news")
+        assert _fetch(db, config).returncode == 0
+        site.put("/api/events.json", Response(json.dumps(EVENTS[:1]).encode(),
+                                              headers={"Content-Type": "application/json"}))
+        second = _fetch(db, config)
+        assert site.count("/api/events.json") == 2
+    assert second.returncode == 0, second.stderr
+    assert second.stdout.count("REMOVED") == 1, second.stdout
+    assert "Prasidėjo pratybos Pabradės poligone." in second.stdout
+
+
+def test_a_script_that_never_lets_the_network_rest_ends_within_the_deadline(
+        tmp_path, write_config):
+    db = tmp_path / "w.db"
+    with Server() as site:
+        def never(handler) -> None:  # a long poll that is never answered
+            site.closing.wait(300)
+
+        site.put("/news", Response(_shell("fetch('/api/poll');"), headers=HTML))
+        site.put("/api/poll", Response(raw=never))
+        config = _config(write_config, site, "/news", "timeout = 3\n")
+        started = time.monotonic()
+        out = _fetch(db, config)
+        took = time.monotonic() - started
+    assert out.returncode == 1
+    assert took < 20, took
+    [line] = out.stderr.splitlines()
+    assert line.startswith("docwatch: app: ") and line.endswith("[timeout]"), line
+    assert sqlite3.connect(db).execute(
+        "SELECT result, error_kind FROM fetches").fetchall() == [("error", "timeout")]
