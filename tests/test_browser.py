@@ -68,8 +68,15 @@ def test_an_app_shell_is_read_as_its_script_draws_it(tmp_path, write_config):
         assert first.returncode == 0, first.stderr
         assert "app: first snapshot recorded" in first.stdout
         new = {"date": "2025 m. balandžio 7 d.", "text": "Seimas priėmė karo tarnybos pakeitimus."}
-        site.put("/news", Response(_drawing([new, *EVENTS]), headers=HTML))
+        site.put("/news", Response(_drawing([new, *EVENTS]), headers={**HTML, "ETag": '"v2"'}))
         second = _fetch(db, config)
+        # the server says 304 (not modified): the browser is not started for it
+        asked = site.count("/news")
+        site.put("/news", Response(b"", 304, headers={"ETag": '"v2"'}))
+        third = _fetch(db, config)
+        assert site.count("/news") == asked + 1  # the conditional GET alone
+        assert third.returncode == 0 and "app: no change" in third.stdout, third.stdout
+        assert site.headers["/news"][-1].get("If-None-Match") == '"v2"'
     assert second.returncode == 0, second.stderr
     assert second.stdout.count("NEW ENTRY") == 1, second.stdout
     assert "Renginiai › 2025 m. balandžio 7 d." in second.stdout
