@@ -51,10 +51,11 @@ class Browser:
         self._ready: asyncio.Future | None = None  # the start, shared by the first renders
         self._playwright = self._browser = self._context = None
 
-    def render(self, url: str, *, timeout: float) -> str:
+    def render(self, url: str, *, timeout: float, headers: dict[str, str] | None = None) -> str:
         """The page's HTML once its network has been quiet; `FetchError` says why not:
         `browser` (none, or it failed) or `timeout`."""
-        job = asyncio.run_coroutine_threadsafe(self._render(url, timeout), self._loop)
+        job = asyncio.run_coroutine_threadsafe(self._render(url, timeout, headers or {}),
+                                               self._loop)
         try:
             return job.result(timeout + 30)  # the start and the page's own timeout inside
         except TimeoutError:
@@ -73,7 +74,7 @@ class Browser:
         self._thread.join(5)
 
     # in the browser's thread --------------------------------------------------------------
-    async def _render(self, url: str, timeout: float) -> str:
+    async def _render(self, url: str, timeout: float, headers: dict[str, str]) -> str:
         if self._ready is None or (self._ready.done() and self._ready.exception() is None
                                    and not self._browser.is_connected()):
             self._ready = asyncio.ensure_future(self._start())  # first use, or after a crash
@@ -84,6 +85,8 @@ class Browser:
             page = await self._context.new_page()
             try:
                 await page.route("**/*", _skip_heavy)
+                if headers:
+                    await page.set_extra_http_headers(headers)
                 await page.goto(url, wait_until="networkidle", timeout=timeout * 1000)
                 return await page.content()
             except PageTimeout:

@@ -307,6 +307,47 @@ def _print_json(changes: list[dict]) -> None:
     click.echo(json.dumps({"changes": changes}, ensure_ascii=False, indent=1))
 
 
+@cli.command("import")
+@click.argument("tool", type=click.Choice(["urlwatch", "changedetection"]))
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--dry-run", is_flag=True,
+              help="Print the [[source]] tables (secrets masked) and write nothing.")
+@click.pass_obj
+def import_cmd(settings: Settings, tool: str, path: Path, dry_run: bool) -> None:
+    """Add the pages urlwatch or changedetection.io watches to the config.
+
+    PATH is urlwatch's urls.yaml, or changedetection.io's datastore folder, its
+    url-watches.json or the backup ZIP its UI downloads. Each job becomes a [[source]] table
+    appended to the config (--config, default ./docwatch.toml, made if missing), never a
+    second source of a name or URL already there; what does not carry over is listed job by
+    job, with why. A malformed file is one line and exit 2, and nothing is written.
+    """
+    import tomllib
+
+    from .config import parse_config
+    from .importing import fit, plan, read, report, toml
+
+    imported = read(tool, path)
+    config = Path(settings.config or "docwatch.toml")
+    before = config.read_text(encoding="utf-8") if config.exists() else ""
+    if before:
+        settings.load_config()  # a broken config stops the import, as it stops every command
+    existing = tomllib.loads(before).get("source", []) if before else []
+    adding, notes = plan(imported, existing)
+    skipped = imported.skipped + fit(adding, parse_config)
+    click.echo(report(adding, skipped, notes, dry_run=dry_run))
+    if dry_run or not adding:
+        click.echo(f"# {len(adding)} source(s) to add to {config}, {len(skipped)} job(s) not "
+                   f"imported{' (dry run: nothing written)' if dry_run else ''}")
+        return
+    text = toml(adding)
+    parse_config(tomllib.loads(before + "\n" + text), config)  # the whole file still loads
+    with config.open("a", encoding="utf-8") as out:
+        out.write(("\n" if before and not before.endswith("\n\n") else "")
+                  + f"# imported from {imported.tool} ({path.name})\n" + text)
+    click.echo(f"# {len(adding)} source(s) added to {config}, {len(skipped)} job(s) not imported")
+
+
 @cli.command("feed")
 @click.option("-o", "--output", type=click.Path(dir_okay=False), help="Write to FILE (default stdout).")
 @click.option("--source", "-s", help="Only this source.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -30,8 +30,8 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
-                "robots", "lang", "documents", "render"}
-_NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest"}
+                "robots", "lang", "documents", "render", "headers", "tags"}
+_NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest", "tags"}
 DIGESTS = ("immediate", "hourly", "daily")
 
 
@@ -110,7 +110,8 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     raw_notify = data.get("notify", [])
     if not isinstance(raw_notify, list):
         raise ConfigError(f"{where}: notify: must be [[notify]] tables")
-    notify = [_notify(where, i, n, names) for i, n in enumerate(raw_notify)]
+    notify = [_tagged(where, i, _notify(where, i, n, names), sources)
+              for i, n in enumerate(raw_notify)]
     seen: dict[str, int] = {}
     for i, target in enumerate(notify):
         if target.key in seen:
@@ -235,6 +236,12 @@ def _source(where: str, i: int, raw: Any) -> Source:
         documents = None
     elif not isinstance(documents, str) or not documents.strip():
         raise ConfigError(f"{at}: documents: true, false, or a file name pattern such as '*.pdf'")
+    headers = raw.get("headers", {})
+    if not isinstance(headers, dict) or not all(
+            isinstance(k, str) and re.fullmatch(r"[!#$%&'*+.^_`|~0-9A-Za-z-]+", k)
+            and isinstance(v, str) and "\n" not in v for k, v in headers.items()):
+        raise ConfigError(f"{at}: headers: must map header names to strings")
+    tags = _strings(at, raw, "tags")
     render = _str(at, raw, "render")
     if render not in (None, "browser"):
         raise ConfigError(f"{at}: render: {render!r}: the one way to render a page is 'browser'")
@@ -245,7 +252,7 @@ def _source(where: str, i: int, raw: Any) -> Source:
         name=name, url=url, every=every if every or cron else "6h", cron=cron,
         rules=ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore), lang=lang),
         alert=dict(alert), timeout=float(timeout), robots=robots, documents=documents,
-        render=render,
+        render=render, headers=tuple(headers.items()), tags=tuple(tags),
     )
 
 
@@ -278,7 +285,20 @@ def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
     digest = _str(at, raw, "digest") or "immediate"
     if digest not in DIGESTS:
         raise ConfigError(f"{at}: digest: must be one of {', '.join(DIGESTS)}")
-    return NotifyTarget(url, tuple(sources), tuple(categories), float(floor), digest, name)
+    tags = _strings(at, raw, "tags")
+    return NotifyTarget(url, tuple(sources), tuple(categories), float(floor), digest, name,
+                        tuple(tags))
+
+
+def _tagged(where: str, i: int, target: NotifyTarget, sources: list[Source]) -> NotifyTarget:
+    """A channel filtered by tags carries the sources with those tags among its `sources`."""
+    if not target.tags:
+        return target
+    tagged = [s.name for s in sources if set(s.tags) & set(target.tags)]
+    if not tagged:
+        raise ConfigError(f"{where}: notify[{i}]: tags: no source is tagged "
+                          + " or ".join(repr(t) for t in target.tags))
+    return replace(target, sources=tuple(dict.fromkeys([*target.sources, *tagged])))
 
 
 def _str(at: str, raw: dict, key: str, *, required: bool = False) -> str | None:
@@ -302,6 +322,18 @@ def _strings(at: str, raw: dict, key: str) -> list[str]:
 
 
 def _check_selector(at: str, key: str, selector: str) -> None:
+    """A CSS selector, or an XPath expression written `xpath:…` (or starting with `/`)."""
+    from .parsing.root import xpath_of
+
+    if (path := xpath_of(selector)) is not None:
+        from lxml import etree
+
+        try:
+            etree.XPath(path)
+        except etree.XPathSyntaxError as e:
+            raise ConfigError(f"{at}: {key}: {selector!r} is not an XPath expression: {e}") \
+                from None
+        return
     from cssselect import GenericTranslator, SelectorError
 
     try:

@@ -93,7 +93,8 @@ class Fetcher:
         return self.settings.check_deadline or min(DEADLINE_TIMEOUTS * timeout,
                                                     MAX_DEFAULT_DEADLINE)
 
-    def render(self, url: str, *, timeout: float) -> str:
+    def render(self, url: str, *, timeout: float, headers: tuple[tuple[str, str], ...] = (),
+               ) -> str:
         """The page as a browser shows it once its scripts have drawn it (see `browser`)."""
         with self._lock:
             if self._browser is None:
@@ -101,7 +102,7 @@ class Fetcher:
 
                 self._browser = Browser(self.settings.browser, pages=self.settings.browser_pages,
                                         user_agent=self.user_agent)
-        return self._browser.render(url, timeout=timeout)
+        return self._browser.render(url, timeout=timeout, headers=dict(headers))
 
     def __enter__(self) -> Fetcher:
         return self
@@ -110,12 +111,13 @@ class Fetcher:
         self.close()
 
     def get(self, url: str, *, timeout: float = 30.0, etag: str | None = None,
-            last_modified: str | None = None, robots: bool = True) -> Fetched:
+            last_modified: str | None = None, robots: bool = True,
+            headers: tuple[tuple[str, str], ...] = ()) -> Fetched:
         """GET a page (a 304 comes back with an empty body); `FetchError` says why not."""
         parts = urlsplit(url)
         if robots and not self._allowed(parts, url, timeout):
             raise FetchError("robots", "robots.txt disallows this page (set robots = false to override)")
-        headers = {}
+        headers = dict(headers)  # a source's own (an Authorization, an Accept-Language)
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:

@@ -47,6 +47,8 @@ class Source:
     documents: str | None = None  # watch the documents it links to whose file name matches
     parent: str | None = None  # a linked document: the page that links to it
     render: str | None = None  # "browser": its text is drawn by JavaScript, render it first
+    headers: tuple[tuple[str, str], ...] = ()  # sent with each request (may hold secrets)
+    tags: tuple[str, ...] = ()  # for people and for [[notify]] tags filters
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,7 @@ class NotifyTarget:
     min_significance: float = 0.0
     digest: str = "immediate"
     name: str | None = None  # how the channel is stored and shown (its URL may hold secrets)
+    tags: tuple[str, ...] = ()  # its sources include those tagged so (expanded at load)
 
     @property
     def key(self) -> str:

@@ -140,7 +140,7 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
 
     try:
         fetched = fetcher.get(
-            source.url, timeout=source.timeout, robots=source.robots,
+            source.url, timeout=source.timeout, robots=source.robots, headers=source.headers,
             etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
         )
     except FetchError as e:
@@ -205,7 +205,8 @@ def _rendered(source: Source, fetched: Fetched, fetcher: Fetcher) -> Fetched:
     """The page as a browser draws it, within what is left of the check's deadline."""
     t0 = time.monotonic()
     left = fetcher.deadline(source.timeout) - fetched.elapsed
-    html = fetcher.render(fetched.final_url, timeout=max(1.0, min(source.timeout, left)))
+    html = fetcher.render(fetched.final_url, timeout=max(1.0, min(source.timeout, left)),
+                          headers=source.headers)
     return replace(fetched, body=html.encode("utf-8"), content_type="text/html; charset=utf-8",
                    elapsed=fetched.elapsed + time.monotonic() - t0)
 

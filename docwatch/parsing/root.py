@@ -126,7 +126,19 @@ def _headings(el) -> int:
     return sum(1 for _ in el.iter("h1", "h2", "h3"))
 
 
+def xpath_of(selector: str) -> str | None:
+    """The XPath expression a selector is (`xpath://div[@id='main']`, `//div`), else None."""
+    if selector.startswith("xpath:"):
+        return selector[len("xpath:"):]
+    return selector if selector.startswith(("/", "(")) else None
+
+
 def _select(root, selector: str) -> list:
+    """Elements a CSS selector (or an XPath expression, `xpath:…`) picks."""
+    if (path := xpath_of(selector)) is not None:
+        found = etree.XPath(path)(root)
+        return [el for el in found if isinstance(el, etree._Element)] if isinstance(found, list) \
+            else []
     from lxml.cssselect import CSSSelector  # noqa: PLC0415 - cssselect is only needed here
 
     return CSSSelector(selector, translator="html")(root)
