@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import shutil
-import sqlite3
 import tomllib
 import zipfile
 from pathlib import Path

@@ -135,3 +135,13 @@ def test_a_footnote_mark_shown_in_one_layout_only_is_no_change():
     assert _alerts(a, b) == []
     area = parse(_page("<p>The training area covers 120 km<sup>2</sup> of forest.</p>"))
     assert "120 km2" in area.sections[-1].text
+
+
+def test_counters_with_their_label_in_each_language_are_metadata():
+    for lang, line in [("fr", "Nombre de vues : {n}"), ("pl", "Liczba odsłon: {n}"),
+                       ("de", "Anzahl der Aufrufe: {n}"), ("lv", "Apmeklējumu skaits: {n}"),
+                       ("lt", "Lankytojų skaičius: {n}")]:
+        a = _page(f"<p>{RULE}</p><p>{line.format(n=1260)}</p>", lang)
+        b = _page(f"<p>{RULE}</p><p>{line.format(n=1273)}</p>", lang)
+        assert diff(parse(a), parse(b)) == [], line
+        assert parse(b).metadata["views"] == "1273", line

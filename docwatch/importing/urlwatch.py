@@ -27,6 +27,8 @@ def read(path: Path) -> Imported:
         docs = list(yaml.safe_load_all(path.read_text(encoding="utf-8")))
     except OSError as e:
         raise ImportFault(f"{path}: cannot read it: {e.strerror or e}") from None
+    except UnicodeDecodeError:
+        raise ImportFault(f"{path}: not urlwatch's urls.yaml: not UTF-8 text") from None
     except yaml.YAMLError as e:
         where = getattr(e, "problem_mark", None)
         at = f" (line {where.line + 1})" if where else ""
