@@ -24,36 +24,48 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "views": ("number of views", "page views", "views", "hits", "viewed", "visitors",
                      "visits"),
            "comments": ("comments",),
-           "visitors": ("total", "today", "now", "online", "visitor")},
+           "visitors": ("total", "today", "now", "online", "visitor"),
+           "today": ("today is", "printed on", "printed", "date printed"),
+           "shares": ("shares", "share", "likes", "like", "tweets", "tweet")},
     "lt": {"updated": ("paskutinį kartą atnaujinta", "atnaujinta", "atnaujinimo data",
                        "paskutinis atnaujinimas", "redaguota", "keista"),
            "views": ("peržiūrų skaičius", "lankytojų skaičius", "peržiūros", "peržiūrų",
                      "peržiūrėta", "lankytojų", "lankytojai"),
            "comments": ("komentarai",),
-           "visitors": ("lankytojų", "šiandien", "viso", "dabar")},
+           "visitors": ("lankytojų", "šiandien", "viso", "dabar"),
+           "today": ("šiandien yra", "spausdinta", "atspausdinta"),
+           "shares": ("dalintis", "pasidalinti", "pasidalino", "patinka")},
     "de": {"updated": ("zuletzt aktualisiert", "aktualisiert", "letzte änderung",
                        "zuletzt geändert", "geändert", "stand:"),
            "views": ("anzahl der aufrufe", "anzahl der zugriffe", "aufrufe", "zugriffe",
                      "seitenaufrufe", "besucher"),
            "comments": ("kommentare",),
-           "visitors": ("heute", "gesamt", "insgesamt", "online")},
+           "visitors": ("heute", "gesamt", "insgesamt", "online"),
+           "today": ("heute ist", "gedruckt am", "druckdatum"),
+           "shares": ("teilen", "geteilt", "gefällt mir")},
     "fr": {"updated": ("dernière mise à jour", "mis à jour", "mise à jour", "modifié",
                        "actualisé"),
            "views": ("nombre de vues", "nombre de visites", "nombre de consultations", "vues",
                      "consultations", "visiteurs", "lectures", "visites"),
            "comments": ("commentaires",),
-           "visitors": ("aujourd'hui", "total", "en ligne")},
+           "visitors": ("aujourd'hui", "total", "en ligne"),
+           "today": ("nous sommes le", "imprimé le"),
+           "shares": ("partages", "partager", "j'aime")},
     "pl": {"updated": ("ostatnia aktualizacja", "zaktualizowano", "aktualizacja",
                        "data modyfikacji", "zmodyfikowano", "data aktualizacji"),
            "views": ("liczba odsłon", "liczba wyświetleń", "wyświetleń", "wyświetlenia", "odsłon",
                      "odsłony", "liczba odwiedzin"),
            "comments": ("komentarze",),
-           "visitors": ("dzisiaj", "dziś", "łącznie", "online")},
+           "visitors": ("dzisiaj", "dziś", "łącznie", "online"),
+           "today": ("dzisiaj jest", "dziś jest", "wydrukowano", "data wydruku"),
+           "shares": ("udostępnij", "udostępnienia", "lubię to")},
     "lv": {"updated": ("pēdējās izmaiņas", "atjaunināts", "atjaunots", "labots",
                        "aktualizēts"),
            "views": ("skatījumu skaits", "skatījumi", "apmeklējumu skaits", "apmeklējumi",
                      "skatīts"),
-           "visitors": ("šodien", "kopā", "tiešsaistē")},
+           "visitors": ("šodien", "kopā", "tiešsaistē"),
+           "today": ("šodien ir", "izdrukāts"),
+           "shares": ("dalīties", "patīk")},
 }
 #: Per-cent words CLDR's "{0} percent" units do not list ("proc." is how Lithuanian and
 #: Polish abbreviate it).
@@ -81,7 +93,8 @@ class Language:
     sizes: dict[str, str]  # folded byte unit → canonical unit
     percent: tuple[str, ...]
     clock_words: tuple[str, ...]  # "Uhr": a word after a clock time, from the "H" pattern
-    today: tuple[str, ...]  # "heute", "šiandien": CLDR's relative day 0
+    today: tuple[str, ...]  # "heute", "šiandien": CLDR's relative day 0, and "printed on"
+    ago: tuple[str, ...]  # "prieš {0} valandas" as regex sources: CLDR's past relative times
     updated_words: tuple[str, ...]
     counter_words: tuple[str, ...]
 
@@ -124,7 +137,9 @@ def language(code: str) -> Language:
         percent=tuple(sorted({_fold(w) for w in _unit_words(loc, "concentr-percent")}
                              | set(PERCENT_EXTRA) | {"%"}, key=len, reverse=True)),
         clock_words=tuple(_clock_words(loc)),
-        today=tuple(_fold(w) for w in _today(loc)),
+        today=tuple(sorted({_fold(w) for w in _today(loc)} | set(words.get("today", ())),
+                           key=len, reverse=True)),
+        ago=tuple(_ago(loc)),
         updated_words=words.get("updated", ()),
         counter_words=words.get("views", ()),
     )
@@ -272,6 +287,23 @@ def _clock_words(loc: Locale) -> list[str]:
                     if (t := m.group()).startswith("'") and len(t) > 2]
     out += _unit_words(loc, "duration-hour", "short")  # "val.", "Std.", "h"
     return sorted({w for w in out if w and "/" not in w}, key=len, reverse=True)
+
+
+_TIME_UNITS = ("second", "minute", "hour", "day", "week", "month", "year")
+
+
+def _ago(loc: Locale) -> list[str]:
+    """Regex sources of how the language says a time past ("3 hours ago", "prieš 3 valandas",
+    "vor 3 Stunden", "il y a 3 h", "yesterday"), from CLDR's relative date fields."""
+    fields = loc._data["date_fields"]
+    out: set[str] = set()
+    for unit in _TIME_UNITS:
+        for width in ("", "-short", "-narrow"):
+            field = fields.get(unit + width, {})
+            for pattern in field.get("past", {}).values():
+                source = re.escape(_fold(pattern)).replace(r"\{0\}", r"\d+")
+                out.add(re.sub(r"(?:\\ |\s|\u00a0|\\\xa0)+", r"\\s*", source))
+    return sorted(out, key=len, reverse=True)
 
 
 def _today(loc: Locale) -> list[str]:

@@ -75,6 +75,12 @@ class Reader:
         self.date_re = re.compile(
             rf"(?<![\w.])(?=\d|{'|'.join(map(re.escape, starts))})(?:{body})(?![\w])",
             re.VERBOSE | re.IGNORECASE)
+        # "3 hours ago", "prieš 3 valandas", "yesterday": a time relative to the check's own
+        self.ago_re = re.compile(
+            rf"(?<!\w)(?:{'|'.join(sorted({a for lang in self.langs for a in lang.ago}, key=len, reverse=True))})(?!\w)",
+            re.IGNORECASE)
+        self.ago_hints = frozenset(w for lang in self.langs for a in lang.ago
+                                   for w in re.findall(r"[^\W\d_]{2,}", a.replace(r"\s", " ")))
         self._weekday_re = re.compile(
             rf"(?<!\w)(?:{_alt({w for lang in self.langs for w in lang.weekdays})})(?!\w)",
             re.IGNORECASE)

@@ -145,3 +145,21 @@ def test_counters_with_their_label_in_each_language_are_metadata():
         b = _page(f"<p>{RULE}</p><p>{line.format(n=1273)}</p>", lang)
         assert diff(parse(a), parse(b)) == [], line
         assert parse(b).metadata["views"] == "1273", line
+
+
+def test_relative_times_share_counts_and_print_dates_are_metadata():
+    pairs = [("en", "Posted 3 hours ago", "Posted 5 hours ago"),
+             ("lt", "Paskelbta prieš 3 valandas", "Paskelbta prieš 2 dienas"),
+             ("de", "vor 3 Stunden", "vor 5 Stunden"),
+             ("pl", "3 godziny temu", "5 godzin temu"),
+             ("fr", "il y a 3 heures", "il y a 2 jours"),
+             ("en", "Share (12)", "Share (15)"),
+             ("lt", "Dalintis: 4", "Dalintis: 9"),
+             ("en", "Printed on 5 December 2025", "Printed on 6 December 2025"),
+             ("en", "Today is Friday, 5 December 2025", "Today is Saturday, 6 December 2025")]
+    for lang, old, new in pairs:
+        a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
+        assert diff(parse(a), parse(b)) == [], old
+    # a sentence that says when something happened is content
+    news = "The minister visited Kyiv 3 days ago and met the president."
+    assert news in parse(_page(f"<p>{news}</p>")).sections[-1].text

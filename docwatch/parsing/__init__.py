@@ -31,7 +31,7 @@ from ..reading import reader
 from ..text import clean
 from .blocks import Builder, mark_breaks
 from .links import normalize_url
-from .root import main_content, scripted_app
+from .root import app_root, main_content
 from .volatile import page_metadata, updated_line
 
 __all__ = ["parse", "fingerprint", "normalize_url", "updated_line"]
@@ -98,13 +98,13 @@ def parse(
     builder = Builder(url, [re.compile(p) for p in rules.ignore], reader(lang))
     builder.metadata.update(extra)
     page_metadata(root, builder.metadata, builder.reader)
-    app = scripted_app(root)  # asked before scripts are dropped as noise
+    scripted = root.find(".//script") is not None  # asked before scripts are dropped as noise
     content = main_content(root, rules, builder.metadata)
     if content is not None:
         builder.blocky = mark_breaks(content)
         builder.walk(content)
     sections = builder.finish()
-    if app and not any(s.blocks for s in sections):
+    if scripted and not any(s.blocks for s in sections) and app_root(root):
         raise ParseError("the page's text is drawn by JavaScript (an empty app shell): add "
                          'render = "browser" to its [[source]]', "needs_browser")
     # The page's <h1> heads every section path: that is the document's title.

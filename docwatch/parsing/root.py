@@ -86,9 +86,9 @@ _APP_ROOT_XPATH = etree.XPath(
     "or @ng-app or @ng-version or @data-reactroot or @data-v-app or local-name()='app-root']")
 
 
-def scripted_app(root) -> bool:
-    """Whether the page is a script-drawn app: scripts and an element they mount into."""
-    return root.find(".//script") is not None and bool(_APP_ROOT_XPATH(root))
+def app_root(root) -> bool:
+    """Whether the page has an element a script-drawn front end mounts into."""
+    return bool(_APP_ROOT_XPATH(root))
 
 
 #: Containers that are content themselves: a chronology table that grows to most of the

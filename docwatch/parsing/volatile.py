@@ -11,10 +11,11 @@ import re
 
 from ..locales import all_volatile_words, alternation as _alt
 from ..reading import Reader
-from ..text import clean
+from ..text import clean, fold
 
 UPDATED_WORDS, COUNTER_WORDS = all_volatile_words("updated"), all_volatile_words("views")
 _COMMENTS, _VISITORS = all_volatile_words("comments"), all_volatile_words("visitors")
+_SHARES = all_volatile_words("shares")
 UPDATED_RE = re.compile(
     rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
     r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*(.{0,60}?)[\s\W]*$", re.IGNORECASE)
@@ -32,13 +33,16 @@ def _hints(phrases) -> frozenset[str]:
 
 _HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 UPDATED_HINTS = _hints(UPDATED_WORDS)
-COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS)
+COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES)
 # Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
 COUNTERS = (
     ("views", re.compile(
         rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:times|kartų|kartus|mal|fois|razy))?"
         rf"|(\d[\d\s,.]*)\s*(?:{_alt(COUNTER_WORDS)})\b", re.IGNORECASE)),
     ("comments", re.compile(rf"(?:{_alt(_COMMENTS)})\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
+    # A share widget's count: "Share (12)", "Dalintis: 4", "12 Likes".
+    ("shares", re.compile(rf"(?:{_alt(_SHARES)})\s*[:(]\s*(\d+)\)?|(\d+)\s*(?:{_alt(_SHARES)})\b",
+                          re.IGNORECASE)),
     # "Visitors: 12", and labels of several such words: "Visitors today: 12", "Besucher heute: 3".
     ("visitors", re.compile(
         rf"(?:(?:{_alt(_VISITORS + COUNTER_WORDS)})s?\s*){{1,3}}[:\-]?\s*(\d[\d\s,.]*)",
@@ -46,6 +50,8 @@ COUNTERS = (
 )
 _DIGIT_RE = re.compile(r"\d")
 MAX_UPDATED_LINE = 200
+MAX_AGE_LINE = 60  # "Posted 3 hours ago": a short line
+MAX_AGE_WORDS = 2  # words beside the relative time ("Posted", "Paskelbta", "Updated")
 MAX_UPDATED_REST = 100  # characters after the date: a list of what changed, not a news item
 # The words an updated line opens with, and a connective: "Last updated on", "Stand:".
 UPDATED_HEAD_RE = re.compile(
@@ -62,10 +68,14 @@ HEADING_PART_RE = re.compile(
 
 def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     """Whether a line is volatile; if so, what it says goes to `metadata`."""
-    # Every volatile line holds a figure: a count, a date or a time.
+    # Every volatile line holds a figure: a count, a date, a time or an age.
     if len(text) > MAX_UPDATED_LINE or not _DIGIT_RE.search(text):
         return False
     words = set(_HINT_WORD_RE.findall(text.casefold()))
+    if len(text) <= MAX_AGE_LINE and not words.isdisjoint(reader.ago_hints) \
+            and (age := _age(text, reader)):
+        metadata["age"] = age
+        return True
     if not words.isdisjoint(UPDATED_HINTS) and (when := updated_line(text, reader)):
         metadata["updated"] = when
         return True
@@ -85,6 +95,19 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
         metadata.update(found)
         return True
     return False
+
+
+def _age(text: str, reader: Reader) -> str | None:
+    """A time relative to the check ("Posted 3 hours ago", "Paskelbta prieš 2 dienas",
+    "vor 3 Stunden"), with at most two words beside it."""
+    folded = fold(text)
+    found = reader.ago_re.findall(folded)
+    if not found:
+        return None
+    rest = reader.ago_re.sub(" ", folded)
+    if _DIGIT_RE.search(rest) or len(_HINT_WORD_RE.findall(rest)) > MAX_AGE_WORDS:
+        return None
+    return found[0]
 
 
 def _date_first(rest: str, reader: Reader) -> str | None:
