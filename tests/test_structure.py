@@ -212,3 +212,15 @@ def test_a_counter_labelled_with_several_words_is_noise(label):
 
     assert diff(parse(page(1)), parse(page(2))) == []
     assert label not in parse(page(1)).text
+
+
+def test_a_heading_that_is_a_date_opens_an_entry_unless_a_list_follows_it():
+    from docwatch.parsing import parse
+
+    doc = parse(b"<main><h1>Log</h1><h3>4 December 2025</h3><p>The council met.</p>"
+                b"<h3>5 December 2025</h3><ul><li>Item one of the day</li><li>Item two</li></ul>"
+                b"</main>")
+    entry, section = doc.sections
+    assert [(b.kind, b.date, b.text) for b in entry.blocks] == [
+        ("entry", "4 December 2025", "The council met.")]
+    assert section.path == ("Log", "5 December 2025") and len(section.blocks) == 2

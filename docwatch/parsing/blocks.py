@@ -68,15 +68,18 @@ class Builder:
         self.metadata: dict[str, str] = {}
         self.stack: list[tuple[int, str]] = []
         self.sections: list[tuple[tuple[str, ...], list[Block]]] = [((), [])]
-        self.entry: list | None = None  # [date, [texts], [links]] while an entry is open
+        self.entry: list | None = None  # [date, [texts], [links], heading level] while open
         self.top_level = 0
         self.blocky: set = set()  # elements with a block element inside (see mark_breaks)
 
     # sections ---------------------------------------------------------------------------
-    def heading(self, level: int, text: str) -> None:
+    def heading(self, level: int, text: str, *, dated_entry: bool = True) -> None:
+        """A heading; one that is only a date opens an entry (`dated_entry`), unless what
+        follows it is no paragraph (see `close_entry`)."""
         self.close_entry()
-        if level > 1 and (dated := self.reader.leading_date(text)) and not dated[1]:
-            self.entry = [dated[0], [], []]  # "<h3>3 March 2025</h3><p>…": an entry's date
+        if dated_entry and level > 1 and (dated := self.reader.leading_date(text)) \
+                and not dated[1]:
+            self.entry = [dated[0], [], [], level]  # "<h3>3 March 2025</h3><p>…": an entry
             return
         text, when = heading_part(text, self.reader)
         if when:  # "(updated 4/2/2024)" names no section: it is the section's metadata
@@ -117,7 +120,7 @@ class Builder:
         dated = self.reader.leading_date(text)
         if dated and not dated[1]:
             self.close_entry()
-            self.entry = [dated[0], [], list(links)]
+            self.entry = [dated[0], [], list(links), 0]
             return
         if dated and len(dated[1]) > 12:
             self.close_entry()
@@ -137,8 +140,12 @@ class Builder:
     def close_entry(self) -> None:
         if self.entry is None:
             return
-        date, texts, links = self.entry
+        date, texts, links, level = self.entry
         self.entry = None
+        if level and not texts and not links:
+            # A dated heading over a list or a table, not over a paragraph: it heads them.
+            self.heading(level, date, dated_entry=False)
+            return
         self.add("entry", "\n".join(texts), tuple(links), date)
 
     def block(self, kind: str, text: str, links: tuple[str, ...], date: str | None = None, *,
