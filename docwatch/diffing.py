@@ -269,8 +269,12 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
     for f in found:
         v = verdict.get(id(f))
         if v is None:  # a passage removed: no change if its words and links are all kept
-            if not (accounted(f.old_k - 1) and w.links_kept(o.blocks[f.old_k - 1])):
+            b = o.blocks[f.old_k - 1]
+            if not accounted(f.old_k - 1):
                 kept.append(f)
+            else:  # its words live on; a link of it that did not is a link removed
+                kept += [_link(order, f.old_k, path, b, href, "-", None) for href in
+                         dict.fromkeys(b.links) if not w.link_kept(href)]
             continue
         if v == "keep":
             kept.append(f)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import functools
 import re
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from difflib import SequenceMatcher
@@ -22,7 +22,8 @@ from .text import common_ends, fold
 #: Past this many words on either side of an unequal stretch, difflib's popular-word
 #: heuristic is let in: a whole page rewritten stays fast, at worst a few alerts more.
 _EXACT_LIMIT = 4000
-KEPT_SHARE = 0.5  # of its words an old passage keeps when it was re-cut or edited
+KEPT_SHARE = 0.5  # of either passage's words, shared when one was re-cut or edited into the other...
+KEPT_RUN = 8  # ...or as many words in a row
 _STRAY_RUN = 2  # words: an equal run this short beside a rewrite is a coincidence
 _DUPLICATE_REACH = 4  # a layout repeating a number ("2023 · 11 July 2023") within this many words
 
@@ -87,6 +88,15 @@ def _stray(ops: list, k: int) -> bool:
         return False
     around = [ops[x] for x in (k - 1, k + 1) if 0 <= x < len(ops)]
     return any(max(o[2] - o[1], o[4] - o[3]) > 2 * _STRAY_RUN for o in around)
+
+
+def _longest_run(words: list[int]) -> int:
+    """The longest run of consecutive word numbers in a sorted list."""
+    best = run = 0
+    for k, w in enumerate(words):
+        run = run + 1 if k and w == words[k - 1] + 1 else 1
+        best = max(best, run)
+    return best
 
 
 def _with_breaks(s: _Stream, lo: int, hi: int) -> tuple[list[str], list[int | None]]:
@@ -294,14 +304,18 @@ class _Gap:
             self._duplicates(self.old if tag == "delete" else self.new, words)
 
     def _forget_slight(self) -> None:
-        """An old passage that kept less than half its words was rewritten, not re-cut: the
-        few words it shares with the new text (a name, a phrase) are no longer its own."""
-        for lo, hi in self.old.spans:
-            kept = sum(self.old.kept[lo:hi])
-            if 0 < kept < KEPT_SHARE * (hi - lo):
-                for i in range(lo, hi):
-                    if self.old.kept[i]:
-                        self.old.kept[i] = self.new.kept[self.to_new.pop(i)] = False
+        """Words an old passage shares with a new one that holds few of either's words, none
+        of them in a long run, are a coincidence of a rewrite ("the impacts of climate
+        change" in a paragraph and in a new list item), not text kept: forgotten."""
+        shared: dict[tuple[int, int], list[int]] = defaultdict(list)
+        for i, j in self.to_new.items():
+            shared[(self.old.block[i], self.new.block[j])].append(i)
+        for (old, new), words in shared.items():
+            (olo, ohi), (nlo, nhi) = self.old.spans[old], self.new.spans[new]
+            if len(words) < KEPT_SHARE * (ohi - olo) and len(words) < KEPT_SHARE * (nhi - nlo) \
+                    and _longest_run(sorted(words)) < KEPT_RUN:
+                for i in words:
+                    self.old.kept[i] = self.new.kept[self.to_new.pop(i)] = False
 
     @staticmethod
     def _duplicates(s: _Stream, words: list[int]) -> None:

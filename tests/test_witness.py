@@ -149,3 +149,19 @@ def test_one_word_changed_is_exactly_one_alert_holding_it(content, cut, data):
                      _page("<h2>Record</h2>" + _layout(edited, cut)))
     assert len(alerts) == 1
     assert ["+", words[at]] in alerts[0].diff or words[at] in (alerts[0].new_text or "")
+
+
+def test_a_paragraph_cut_short_before_new_items_that_share_its_phrases_is_one_edit():
+    lead = "Federal agencies prepare the nation for the impacts of climate change."
+    old = _page(f"<p>{lead} These activities are coordinated by the research program, which "
+                "works to advance the science on climate change and its impacts on society, "
+                "now and in the future.</p>")
+    new = _page(f"<p>{lead} These activities are guided by:</p><ul><li>The plan, which calls "
+                "for the nation to cut pollution and prepare for the impacts of climate change "
+                "and its effects.</li><li>An executive order on resilience.</li></ul>")
+    for a, b in ((old, new), (new, old)):
+        kinds = sorted(c.kind for c in _alerts(a, b))
+        assert kinds.count("modified") == 1, kinds
+        assert "removed" not in kinds or b is old  # items removed going back, never the ¶
+        assert all(not (c.kind == "removed" and c.old_text.startswith(lead))
+                   for c in _alerts(a, b))
