@@ -26,9 +26,11 @@ _UPDATED_REST_RE = re.compile(
 
 
 def _hints(phrases) -> frozenset[str]:
-    """The first word of each phrase (and its plural): a line with none of them is not one."""
-    first = {p.split()[0].rstrip(":") for p in phrases}
-    return frozenset(first | {w + "s" for w in first})
+    """The last word of each phrase (and its plural): a line with none of them is not one.
+    The last, not the first: "number of views" needs "views", and "number" is in every
+    register's lines."""
+    last = {w for p in phrases for w in _HINT_WORD_RE.findall(p.split()[-1].casefold())}
+    return frozenset(last | {w + "s" for w in last})
 
 
 _HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
