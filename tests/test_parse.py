@@ -128,3 +128,16 @@ def test_control_characters_lxml_refuses_are_dropped_from_any_page(body, content
     they go, whatever the encoding, and the text around them stays."""
     doc = parse(body, content_type=content_type)
     assert [b.text for s in doc.sections for b in s.blocks] == ["Gynybos išlaidos 2,5 %"]
+
+
+def test_mojibake_is_repaired_where_it_is_and_nowhere_else():
+    from docwatch.decode import decode_html
+
+    plain = "".join(f"<p>Guidance number {k} on the programme.</p>" for k in range(300))
+    page = ("<html><head><meta charset='utf-8'></head><body>" + plain
+            + "<p>The agencyâ€™s data â€” as of today.</p><p>Ã©tÃ© à la Lietuvos RespublikÅ³</p>"
+            + plain + "</body></html>")
+    text = decode_html(page.encode())
+    assert "The agency’s data — as of today." in text
+    assert "été à la Lietuvos Respublikų" in text
+    assert text.count("Guidance number 7 on the programme.") == 2  # the rest untouched
