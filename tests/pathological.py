@@ -30,4 +30,21 @@ def table(n: int = 50_000) -> bytes:
         for k in range(n)) + "</table></body></html>").encode()
 
 
-PAGES = {"nested": nested, "one_line": one_line, "paragraphs": paragraphs, "table": table}
+def numbered(n: int = 200_000) -> bytes:
+    """200,000 short numbered paragraphs: a register, each line holding digits."""
+    return ("<html><body><h1>Register</h1>" + "".join(
+        f"<p>Entry {k}: filed under number {k * 7}.</p>" for k in range(n))
+        + "</body></html>").encode()
+
+
+def forms(n: int = 50_000) -> bytes:
+    """A 50,000-row table of forms: number, title, edition date."""
+    return ("<html><body><h1>Forms</h1><table><thead><tr><th>Number</th><th>Title</th>"
+            "<th>Edition date</th></tr></thead><tbody>" + "".join(
+                f"<tr><td>{100 + k // 10}-{k % 10}</td><td>Request for leave, form {k}</td>"
+                f"<td>{1 + k % 12}/{1 + k % 28}/20{10 + k % 15}</td></tr>" for k in range(n))
+            + "</tbody></table></body></html>").encode()
+
+
+PAGES = {"nested": nested, "one_line": one_line, "paragraphs": paragraphs, "table": table,
+         "numbered": numbered, "forms": forms}

@@ -36,10 +36,16 @@ def _hints(phrases) -> frozenset[str]:
 _HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 UPDATED_HINTS = _hints(UPDATED_WORDS)
 COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES)
+_COUNT_TAILS = ("times", "kartų", "kartus", "mal", "fois", "razy")  # "viewed 12 times"
+# Every word a counter line may hold: a line with any other word is content, whatever else
+# it says ("the share is 3.5 %"), and is never run through the counter expressions.
+COUNTER_VOCABULARY = frozenset(
+    w for p in COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES + _COUNT_TAILS
+    for w in _HINT_WORD_RE.findall(p.casefold())) | {w + "s" for w in COUNTER_HINTS}
 # Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
 COUNTERS = (
     ("views", re.compile(
-        rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:times|kartų|kartus|mal|fois|razy))?"
+        rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:{_alt(_COUNT_TAILS)}))?"
         rf"|(\d[\d\s,.]*)\s*(?:{_alt(COUNTER_WORDS)})\b", re.IGNORECASE)),
     ("comments", re.compile(rf"(?:{_alt(_COMMENTS)})\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
     # A share widget's count: "Share (12)", "Dalintis: 4", "12 Likes".
@@ -86,7 +92,7 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     if reader.is_today_line(text):
         metadata["date"] = text
         return True
-    if words.isdisjoint(COUNTER_HINTS):
+    if words.isdisjoint(COUNTER_HINTS) or not words <= COUNTER_VOCABULARY:
         return False
     rest, found = text, {}
     for name, pattern in COUNTERS:
