@@ -357,8 +357,11 @@ def _pair_records(old, new, out, order, path):
 
 def record_name(b: Block) -> str:
     """A record as an analyst names it: its key and its title ("118-3 · Request for leave")."""
-    cells = [c for c in b.text.split(" | ") if c and fold(c) != fold(b.key or "")]
+    key = b.key or ""
+    cells = [c for c in b.text.split(" | ") if c and fold(c) != fold(key)]
     title = next((c for c in cells if any(ch.isalpha() for ch in c)), "")
+    if key and title.startswith(key):  # "118-3 Request for leave", "XIII-1021: Law on …"
+        title = title[len(key):].lstrip(" :.–—-")
     if len(title) > 60:
         title = title[:59].rstrip() + "…"
     return f"{b.key} · {title}" if title else b.key or ""

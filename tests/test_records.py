@@ -89,3 +89,16 @@ def test_records_keep_their_keys_through_the_store(httpserver: HTTPServer, tmp_p
             diff(parse(_forms_page(FORMS)), parse(_forms_page(_revised(FORMS)))))
         keys = {r[0] for r in store.db.execute("SELECT key FROM passages WHERE key IS NOT NULL")}
         assert {"118-1", "118-4", "SF-86", "214"} <= keys
+
+
+def test_a_definition_list_of_codes_pairs_by_code():
+    def page(items):
+        return ("<html><body><main><h1>Laws</h1><dl>" + "".join(
+            f"<dt>{k}</dt><dd>{v}</dd>" for k, v in items) + "</dl></main></body></html>").encode()
+
+    laws = [("XIII-1021", "Law on the Organisation of the National Defence System"),
+            ("XIII-1022", "Law on Military Service"), ("XIII-1187", "Law on Cyber Security")]
+    added = laws[:1] + [("XIII-1023", "Law on Military Service of Reservists")] + laws[1:]
+    [change] = [c for c in diff(parse(page(laws)), parse(page(added))) if c.alert]
+    assert change.category == "new_entry"
+    assert change.section[-1] == "XIII-1023 · Law on Military Service of Reservists"

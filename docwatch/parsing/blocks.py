@@ -12,7 +12,7 @@ from ..reading import Reader
 from ..text import clean
 from .entries import repeated_entries
 from .links import normalize_url
-from .records import key_column, list_keys
+from .records import code_like, key_column, list_keys
 from .root import drop
 from .volatile import heading_part, volatile
 
@@ -283,6 +283,9 @@ class Builder:
 
     def _dl(self, dl) -> None:
         self.close_entry()
+        terms = [_text(dt) for dt in dl.iter("dt")]
+        keyed = key_column([[t, ""] for t in terms], self.reader) == 0 and \
+            all(map(code_like, terms))  # a register of codes: "XIII-1021", "SF-86"
         term: str | None = None
         for child in dl.iter("dt", "dd"):
             text = _text(child)
@@ -293,7 +296,8 @@ class Builder:
             if dated and not dated[1]:
                 self.block("entry", text, self.links(child), dated[0])
             else:
-                self.block("item", f"{term}: {text}" if term else text, self.links(child))
+                self.block("item", f"{term}: {text}" if term else text, self.links(child),
+                           key=term if keyed else None)
 
     def finish(self) -> list[Section]:
         self.close_entry()

@@ -37,7 +37,7 @@ def key_column(rows: list[list[str]], reader: Reader) -> int | None:
         return None
     columns = [[r[c] for r in rows] for c in range(width)]
     for c, values in enumerate(columns):
-        if _unique(values) and all(_code_like(v) for v in values) \
+        if _unique(values) and all(code_like(v) for v in values) \
                 and not _dates(values, reader) and not _running_numbers(values):
             return c
     first = columns[0]
@@ -68,7 +68,7 @@ def _unique(values: list[str]) -> bool:
     return all(folded) and len(set(folded)) == len(folded)
 
 
-def _code_like(value: str) -> bool:
+def code_like(value: str) -> bool:
     """A form number, a register code, an abbreviation: "118-3", "SF-86", "2024/117", "GDPR"."""
     value = value.strip()
     if not value or len(value) > MAX_CODE or len(value.split()) > 3:
