@@ -224,3 +224,18 @@ def test_a_heading_that_is_a_date_opens_an_entry_unless_a_list_follows_it():
     assert [(b.kind, b.date, b.text) for b in entry.blocks] == [
         ("entry", "4 December 2025", "The council met.")]
     assert section.path == ("Log", "5 December 2025") and len(section.blocks) == 2
+
+
+def test_a_table_of_contents_does_not_say_a_new_section_twice():
+    from docwatch.diffing import diff
+    from docwatch.parsing import parse
+
+    def page(sections):
+        toc = "".join(f"<li><a href='#s{k}'>{h}</a></li>" for k, h in enumerate(sections))
+        body = "".join(f"<h2 id='s{k}'>{h}</h2><p>What applicants need to know about "
+                       f"{h.lower()}.</p>" for k, h in enumerate(sections))
+        return f"<main><h1>Guidance</h1><h2>Contents</h2><ul>{toc}</ul>{body}</main>".encode()
+
+    [alert] = [c for c in diff(parse(page(["Eligibility", "How to apply"])),
+                               parse(page(["Eligibility", "Fees", "How to apply"]))) if c.alert]
+    assert alert.section[-1] == "Fees"

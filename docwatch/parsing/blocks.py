@@ -181,6 +181,8 @@ class Builder:
                 self.paragraph(text, self.links(el))
         elif tag in ("ul", "ol"):
             self.close_entry()
+            if _contents(el):
+                return  # the page's own table of contents: its headings, said twice
             listing = repeated_entries(el, self.reader, _text)
             keyed = {} if listing else _keyed_items(el)
             for li in el:
@@ -306,6 +308,21 @@ class Builder:
             for i, (path, blocks) in enumerate(self.sections)
             if path or blocks or i
         ]
+
+
+def _contents(listing) -> bool:
+    """A list of links to places in the page itself ("#section-2"), nothing else: a table
+    of contents, which repeats the page's headings (a new section would alert twice)."""
+    items = [li for li in listing if li.tag == "li"]
+    if len(items) < 2:
+        return False
+    for li in items:
+        anchors = list(li.iter("a"))
+        if not anchors or not all((a.get("href") or "").startswith("#") for a in anchors):
+            return False
+        if clean("".join(t for a in anchors for t in a.itertext())) != _text(li):
+            return False
+    return True
 
 
 def _keyed_items(listing) -> dict:
