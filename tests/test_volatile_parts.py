@@ -61,6 +61,10 @@ def test_updated_lines_that_list_the_changes_are_metadata():
         a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
         assert diff(parse(a), parse(b)) == [], old
         assert parse(b).metadata["updated"].startswith(("11", "2025-03-11")), new
+    # a line of dates, one of them the update's
+    a = _page(f"<p>{RULE}</p><p>Published 5 December 2025 | Updated 6 December 2025</p>")
+    b = _page(f"<p>{RULE}</p><p>Published 5 December 2025 | Updated 9 December 2025</p>")
+    assert diff(parse(a), parse(b)) == []
     # a line that only opens with the word is content
     doc = parse(_page("<p>Updated guidance for schools was published by the ministry.</p>"))
     assert "Updated guidance" in doc.sections[-1].text

@@ -84,7 +84,8 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
             and (age := _age(text, reader)):
         metadata["age"] = age
         return True
-    if not words.isdisjoint(UPDATED_HINTS) and (when := updated_line(text, reader)):
+    if not words.isdisjoint(UPDATED_HINTS) and (
+            when := updated_line(text, reader) or _dates_line(text, reader)):
         metadata["updated"] = when
         return True
     if len(text) > 100:
@@ -103,6 +104,26 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
         metadata.update(found)
         return True
     return False
+
+
+_PARTS_RE = re.compile(r"\s+[|·•]\s+")
+
+
+def _dates_line(text: str, reader: Reader) -> str | None:
+    """A line of dates, one of them when the page was updated: "Published 5 December 2025 |
+    Updated 6 December 2025". Its updated date, else None."""
+    parts = _PARTS_RE.split(text)
+    if len(parts) < 2:
+        return None
+    updated = [when for p in parts if (when := updated_line(p, reader))]
+    if not updated:
+        return None
+    for p in parts:
+        found = list(reader.dates(p))
+        rest = reader.date_re.sub(" ", p)
+        if not updated_line(p, reader) and (not found or len(_HINT_WORD_RE.findall(rest)) > 3):
+            return None
+    return updated[0]
 
 
 def _age(text: str, reader: Reader) -> str | None:
