@@ -238,37 +238,18 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
     cut into blocks differently is no change; where words did change, the change of the new
     passage that holds them shows exactly those words."""
     w = Witness(o.blocks, n.blocks, _link_key)
-    rebuild: set[int] = set()  # new passages re-read from the words
-    verdict: dict[int, str] = {}  # id(found) -> keep | minor | drop | rebuild
-    for f in found:
-        c = f.change
-        if f.href is not None:
-            verdict[id(f)] = "drop" if w.link_kept(f.href) else "keep"
-        elif f.keyed:  # a record stands by its key; only the same words moved are no change
-            intact = (w.new_intact(f.new_k - 1) if c.kind == "added" else
-                      w.old_intact(f.old_k - 1) if c.kind == "removed" else False)
-            verdict[id(f)] = "drop" if intact else "keep"
-        elif c.kind == "removed":
-            continue  # judged once the rebuilt passages are known
-        elif w.new_wholly_new(f.new_k - 1):  # holds no old words: as it was found
-            verdict[id(f)] = "keep"
-        elif c.kind == "modified" and w.holds_exactly(f.new_k - 1, f.old_k - 1):
-            # Paired as the witness pairs it: words the layout merely repeats make it minor.
-            verdict[id(f)] = "minor" if w.new_intact(f.new_k - 1) else "keep"
-        elif w.new_intact(f.new_k - 1):
-            verdict[id(f)] = "drop"
-        else:
-            verdict[id(f)] = "rebuild"
-            rebuild.add(f.new_k - 1)
+    verdicts = {id(f): _verdict(w, f) for f in found}
+    rebuild = {f.new_k - 1 for f in found if verdicts[id(f)] == "rebuild"}
 
     def accounted(k: int) -> bool:  # old passage k's words are kept or shown by a rebuilt one
         return w.old_intact(k, links=False) or not w.old_wholly_gone(k) and w.covers(k, rebuild)
 
     kept: list[_Found] = []
-    done: set[int] = set()
+    reread: set[int] = set()  # new passages already re-read
+    orphaned: set[int] = set()  # old passages already reported removed
     for f in found:
-        v = verdict.get(id(f))
-        if v is None:  # a passage removed: no change if its words and links are all kept
+        v = verdicts[id(f)]
+        if v == "removed":  # a passage removed: no change if its words and links are all kept
             b = o.blocks[f.old_k - 1]
             if not accounted(f.old_k - 1):
                 kept.append(f)
@@ -281,19 +262,39 @@ def _witnessed(found: list[_Found], o: Section, n: Section, order: int, path: li
         elif v == "minor":
             f.change.category, f.change.figures, f.change.significance = "minor_edit", [], 0.05
             kept.append(f)
-        elif v == "rebuild" and f.new_k - 1 not in done:
-            done.add(f.new_k - 1)
+        elif v == "rebuild" and f.new_k - 1 not in reread:
+            reread.add(f.new_k - 1)
             if (again := _reread(w, f.new_k, n.blocks[f.new_k - 1], order, path, rd)):
                 kept.append(again)
         if v in ("drop", "rebuild") and f.change.kind == "modified" and f.old_k \
-                and not accounted(f.old_k - 1) and -f.old_k not in done:
+                and not accounted(f.old_k - 1) and f.old_k not in orphaned:
             # The passage it was paired with holds other words now: this one was removed.
-            done.add(-f.old_k)
+            orphaned.add(f.old_k)
             b = o.blocks[f.old_k - 1]
             kept.append(_whole(order, f.old_k, path + [b.date] if b.date else path, "removed",
                                b.text, entry=bool(b.date), block=b, date=rd.iso(b.date)
                                if b.date else None, leftover=not b.date))
     return kept
+
+
+def _verdict(w: Witness, f: _Found) -> str:
+    """What the words say of one block-level change: keep, minor, drop, rebuild (re-read the
+    new passage against the old words it holds), or removed (judged with the rebuilt ones)."""
+    c = f.change
+    if f.href is not None:
+        return "drop" if w.link_kept(f.href) else "keep"
+    if f.keyed:  # a record stands by its key; only the same words moved are no change
+        intact = (w.new_intact(f.new_k - 1) if c.kind == "added" else
+                  w.old_intact(f.old_k - 1) if c.kind == "removed" else False)
+        return "drop" if intact else "keep"
+    if c.kind == "removed":
+        return "removed"
+    if w.new_wholly_new(f.new_k - 1):  # holds no old words: as it was found
+        return "keep"
+    if c.kind == "modified" and w.holds_exactly(f.new_k - 1, f.old_k - 1):
+        # Paired as the witness pairs it: words the layout merely repeats make it minor.
+        return "minor" if w.new_intact(f.new_k - 1) else "keep"
+    return "drop" if w.new_intact(f.new_k - 1) else "rebuild"
 
 
 def _reread(w: Witness, k: int, block: Block, order: int, path: list[str], rd: Reader,
