@@ -40,8 +40,9 @@ def test_pathological_pages_are_recorded_or_refused_with_their_kind(tmp_path, wr
     conn = sqlite3.connect(db)
     results = dict(conn.execute("SELECT source, result FROM check_log"))
     assert results == {"nested": "error", "one_line": "new", "paragraphs": "new",
-                       "table": "new", "fine": "new"}
+                       "table": "new", "numbered": "new", "forms": "new", "fine": "new"}
     passages = dict(conn.execute("SELECT sources.name, count(*) FROM passages JOIN sources "
                                  "ON sources.id = passages.source_id GROUP BY 1"))
     assert passages["paragraphs"] == 200_000 and passages["table"] == 50_000
+    assert passages["numbered"] == 200_000 and passages["forms"] == 50_001  # and its header
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
