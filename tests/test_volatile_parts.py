@@ -65,6 +65,11 @@ def test_updated_lines_that_list_the_changes_are_metadata():
     a = _page(f"<p>{RULE}</p><p>Published 5 December 2025 | Updated 6 December 2025</p>")
     b = _page(f"<p>{RULE}</p><p>Published 5 December 2025 | Updated 9 December 2025</p>")
     assert diff(parse(a), parse(b)) == []
+    a = _page(f"<p>{RULE}</p><p>Publicēts: 05.12.2025. Atjaunināts: 06.12.2025.</p>", "lv")
+    b = _page(f"<p>{RULE}</p><p>Publicēts: 05.12.2025. Atjaunināts: 07.12.2025. 10:00</p>", "lv")
+    assert diff(parse(a), parse(b)) == []
+    listed = "Defence Strategy, revised 3 March 2025"  # a document's revision: content
+    assert listed in parse(_page(f"<p>{listed}</p>")).sections[-1].text
     # a line that only opens with the word is content
     doc = parse(_page("<p>Updated guidance for schools was published by the ministry.</p>"))
     assert "Updated guidance" in doc.sections[-1].text

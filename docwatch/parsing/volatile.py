@@ -106,24 +106,28 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     return False
 
 
-_PARTS_RE = re.compile(r"\s+[|·•]\s+")
+# The words a line of dates may hold beside its dates: labels and connectives, no others.
+DATE_LABELS = frozenset(
+    w for p in UPDATED_WORDS + all_volatile_words("published")
+    for w in _HINT_WORD_RE.findall(p.casefold())) | {
+    "on", "at", "am", "um", "uhr", "le", "à", "o", "val", "godz", "plkst", "and", "und", "et"}
+_TIME_RE = re.compile(r"\b\d{1,2}(?:[:.]\d{2}(?::\d{2})?|h\d{2})\b")
+MAX_DATES_LINE_WORDS = 5  # "Publicēts: 05.12.2025. Atjaunināts: 07.12.2025." holds two
 
 
 def _dates_line(text: str, reader: Reader) -> str | None:
-    """A line of dates, one of them when the page was updated: "Published 5 December 2025 |
-    Updated 6 December 2025". Its updated date, else None."""
-    parts = _PARTS_RE.split(text)
-    if len(parts) < 2:
+    """A line of dates with their labels, one of them when the page was updated: "Published
+    5 December 2025 | Updated 6 December 2025", "Publicēts: 05.12.2025. Atjaunināts:
+    07.12.2025. 10:00". Its last date, else None."""
+    dates = [m.group() for m in reader.dates(text)]
+    if not dates or len(text) > MAX_UPDATED_LINE:
         return None
-    updated = [when for p in parts if (when := updated_line(p, reader))]
-    if not updated:
+    rest = _TIME_RE.sub(" ", reader.date_re.sub(" ", text))
+    words = _HINT_WORD_RE.findall(rest.casefold())
+    if _DIGIT_RE.search(rest) or len(words) > MAX_DATES_LINE_WORDS \
+            or not DATE_LABELS.issuperset(words):
         return None
-    for p in parts:
-        found = list(reader.dates(p))
-        rest = reader.date_re.sub(" ", p)
-        if not updated_line(p, reader) and (not found or len(_HINT_WORD_RE.findall(rest)) > 3):
-            return None
-    return updated[0]
+    return dates[-1]
 
 
 def _age(text: str, reader: Reader) -> str | None:
