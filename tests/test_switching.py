@@ -195,3 +195,20 @@ def test_a_malformed_file_is_one_line_and_nothing_is_written(tmp_path, tool, con
     assert line.startswith(f"docwatch: {path}") and says in line, line
     assert "Traceback" not in out.stderr
     assert config.read_bytes() == before
+
+
+def test_no_password_of_an_unnamed_job_reaches_the_output(tmp_path):
+    urls = tmp_path / "urls.yaml"
+    urls.write_text("url: http://analyst:hunter2@127.0.0.1:9/x\nfilter: grep:foo\n---\n"
+                    "url: ftp://analyst:hunter2@127.0.0.1/y\n")
+    out = run_cli("--config", str(tmp_path / "c.toml"), "import", "urlwatch", str(urls),
+                  "--dry-run")
+    assert out.returncode == 2  # the ftp job: not a page address
+    assert "hunter2" not in out.stdout + out.stderr
+    urls.write_text("url: http://analyst:hunter2@127.0.0.1:9/x\nfilter: grep:foo\n")
+    out = run_cli("--config", str(tmp_path / "c.toml"), "import", "urlwatch", str(urls),
+                  "--dry-run")
+    assert out.returncode == 0 and "http://analyst:****@127.0.0.1:9/x: not carried over" \
+        in out.stdout
+    assert "hunter2" not in out.stdout + out.stderr
+

@@ -16,6 +16,7 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+from ..redact import source_url
 from . import ImportFault, Imported, Watch, every, line_ignore, name_for
 
 _PLAIN_BACKENDS = {"system", "html_requests", "requests", None, ""}
@@ -100,9 +101,9 @@ def _watch(label: str, w: Any, tags: dict[str, str], default: dict, out: Importe
         raise ImportFault(f"{label}: not a watch")
     url = w.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ImportFault(f"{label}: url: {'missing' if url is None else repr(url)} "
-                          "(an http(s) URL)")
-    job = w.get("title") or url
+        shown = "missing" if url is None else repr(source_url(str(url)))
+        raise ImportFault(f"{label}: url: {shown} (an http(s) URL)")
+    job = w.get("title") or source_url(url)  # a label to print: no password in it
     if w.get("processor") not in (None, "text_json_diff"):
         out.skipped.append((job, f"a {w['processor']} processor (prices and stock), not the "
                                  "page's text"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from ..redact import source_url
 from . import ImportFault, Imported, Watch, line_ignore, name_for
 
 _BUILT_IN = {"html2text", "pdf2text", "beautify", "strip", "striplines", "pretty-xml",
@@ -49,8 +50,8 @@ def _job(path: Path, label: str, job: dict[str, Any], out: Imported) -> None:
         return
     url = job.get("navigate") or job.get("url")
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
-        raise ImportFault(f"{path}: {label}: url: {'missing' if url is None else repr(url)}"
-                          " (an http(s) URL)")
+        shown = "missing" if url is None else repr(source_url(str(url)))
+        raise ImportFault(f"{path}: {label}: url: {shown} (an http(s) URL)")
     if str(job.get("method", "GET")).upper() != "GET" or job.get("data"):
         out.skipped.append((label, "a POST with form data: docwatch only GETs pages"))
         return
@@ -59,7 +60,7 @@ def _job(path: Path, label: str, job: dict[str, Any], out: Imported) -> None:
         return
     name = job.get("name") if isinstance(job.get("name"), str) else None
     table: dict[str, Any] = {"name": name_for(name, url), "url": url}
-    watch = Watch(name or url, table)
+    watch = Watch(name or source_url(url), table)  # a label to print: no password in it
     if "navigate" in job:
         table["render"] = "browser"
     for kind, sub in _filters(path, label, job.get("filter")):
