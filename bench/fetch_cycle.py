@@ -20,6 +20,7 @@ import argparse
 import asyncio
 import functools
 import hashlib
+import inspect
 import json
 import os
 import re
@@ -227,15 +228,9 @@ def _reported(out: str) -> int:
                if line.startswith("page-") and " — " in line and " change" in line)
 
 
-# Run in a fresh interpreter so that its children's figures are this one cycle's alone
-# (RUSAGE_CHILDREN keeps the largest RSS of every child ever waited for).
-MEASURE = """
-import json, os, resource, subprocess, sys, time
-from pathlib import Path
-
-def tree_pss(pid):
-    # Proportional set size of a process and all its descendants now, in kB (from /proc):
-    # pages shared by forked workers are counted once in all, not once per process.
+def tree_pss(pid: int) -> int:
+    """Proportional set size of a process and all its descendants now, in kB (from /proc):
+    pages shared by forked workers are counted once in all, not once per process."""
     total, todo = 0, [pid]
     while todo:
         p = todo.pop()
@@ -248,6 +243,14 @@ def tree_pss(pid):
             pass
     return total
 
+
+# Run in a fresh interpreter so that its children's figures are this one cycle's alone
+# (RUSAGE_CHILDREN keeps the largest RSS of every child ever waited for).
+MEASURE = """
+import json, os, resource, subprocess, sys, time
+from pathlib import Path
+
+""" + inspect.getsource(tree_pss) + """
 with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
     t0 = time.perf_counter()
     proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=errors,

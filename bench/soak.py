@@ -22,25 +22,9 @@ import tempfile
 import time
 from pathlib import Path
 
-from fetch_cycle import ENV, EXE, PageServer
+from fetch_cycle import ENV, EXE, PageServer, tree_pss
 
 from docwatch.demo.history import urm_page, urm_text
-
-
-def tree_pss(pid: int) -> int:
-    """PSS of a process and its descendants, in kB (pages shared by forks counted once)."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
-        try:
-            rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
-            total += int(next(line.split()[1] for line in rollup.splitlines()
-                              if line.startswith("Pss:")))
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
-        except (OSError, StopIteration, ValueError):
-            pass
-    return total
 
 
 def main() -> None:

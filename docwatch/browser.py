@@ -93,9 +93,8 @@ class Browser:
                 raise FetchError("timeout", f"the page's scripts kept its network busy past "
                                             f"{timeout:g} s: it never finished drawing") from None
             except Error as e:
-                reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-                raise FetchError("browser", f"the browser could not load the page: {reason}") \
-                    from None
+                raise FetchError("browser", f"the browser could not load the page: "
+                                            f"{_first_line(e)}") from None
             finally:
                 try:
                     await page.close()
@@ -118,9 +117,8 @@ class Browser:
             self._context = await self._browser.new_context(
                 user_agent=self.user_agent, service_workers="block")
         except Error as e:
-            reason = str(e).strip().splitlines()[0] if str(e).strip() else type(e).__name__
-            raise FetchError("browser", f"Chromium ({self.executable}) did not start: {reason}; "
-                                        + INSTALL) from None
+            raise FetchError("browser", f"Chromium ({self.executable}) did not start: "
+                                        f"{_first_line(e)}; " + INSTALL) from None
         self._slots = asyncio.Semaphore(self.pages)
 
     async def _stop(self) -> None:
@@ -130,6 +128,12 @@ class Browser:
                     await getattr(thing, how)()
                 except Exception:  # noqa: BLE001 - already gone
                     pass
+
+
+def _first_line(e: Exception) -> str:
+    """Playwright's errors run to a page of call log: the line that says what happened."""
+    text = str(e).strip()
+    return text.splitlines()[0] if text else type(e).__name__
 
 
 async def _skip_heavy(route) -> None:

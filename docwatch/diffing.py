@@ -19,7 +19,7 @@ from Levenshtein import ratio
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
 from .reading import Reader, reader as reader_for
 from .text import common_ends, fold, is_word, tokens
-from .witness import Witness, full_text, longest_increasing
+from .witness import Witness, longest_increasing
 
 PAIR_RATIO = 0.5  # passages at least this similar are one passage edited
 ENTRY_REDATE_RATIO = 0.8  # an entry whose date changed but whose text barely did
@@ -300,7 +300,7 @@ def _verdict(w: Witness, f: _Found) -> str:
 def _reread(w: Witness, k: int, block: Block, order: int, path: list[str], rd: Reader,
             ) -> _Found | None:
     """The change of new passage `k` (from 1) against the old words it holds now."""
-    before, now = w.before(k - 1), full_text(block)
+    before, now = w.before(k - 1), block.full_text
     if _squeeze(before) == _squeeze(now):
         return None
     date = rd.iso(block.date) if block.date else None

@@ -134,6 +134,11 @@ class Block:
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in asdict(self).items() if v not in (None, ())}
 
+    @property
+    def full_text(self) -> str:
+        """The passage as the reader sees it: an entry's date is part of its words."""
+        return f"{self.date} {self.text}".strip() if self.date else self.text
+
 
 @dataclass(frozen=True)
 class Section:
@@ -148,9 +153,7 @@ class Section:
 
     @property
     def text(self) -> str:
-        return "\n".join(
-            f"{b.date} {b.text}".strip() if b.date else b.text for b in self.blocks
-        )
+        return "\n".join(b.full_text for b in self.blocks)
 
 
 @dataclass(frozen=True)

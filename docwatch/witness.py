@@ -43,7 +43,7 @@ class _Stream:
         s = cls()
         for k, b in enumerate(blocks):
             start = len(s.keys)
-            keys, shown = _words(full_text(b))
+            keys, shown = _words(b.full_text)
             s.keys.extend(keys)
             s.shown.extend(shown)
             s.block.extend([k] * len(keys))
@@ -171,11 +171,6 @@ def _words(text: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
     return tuple(keys), shown
 
 
-def full_text(b: Block) -> str:
-    """A passage as the reader sees it: an entry's date is part of its words."""
-    return f"{b.date} {b.text}" if b.date else b.text
-
-
 class Witness:
     """The word-level alignment of one section's old and new blocks.
 
@@ -253,7 +248,7 @@ class Witness:
     def before(self, new_k: int) -> str:
         """The old text of the words new block `new_k` holds now, in their old order."""
         if new_k in self.twin_new:
-            return full_text(self.old_blocks[self.twin_new[new_k]])
+            return self.old_blocks[self.twin_new[new_k]].full_text
         gap, at = self.new_gap[new_k]
         return gap.before(at)
 
