@@ -14,7 +14,7 @@ import click
 
 from . import __version__
 from .errors import ConfigError, DocwatchError, UsageError
-from .models import CATEGORIES, CheckResult
+from .models import CATEGORIES, CheckResult, ParseRules
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
 
@@ -512,11 +512,46 @@ def _stamps(times: list[str]):
               help="A date (2024-03-01: as it was that day's end), an ISO time (UTC unless it "
                    "says), an age (7d) or a snapshot id [default: latest].")
 @click.option("--json", "as_json", is_flag=True, help="Print the document as JSON.")
+@click.option("--change", "change_id", type=click.IntRange(min=1), metavar="ID",
+              help="The version this change (an id from `changes --json` or the change feed) "
+                   "was found in.")
+@click.option("--html", "as_html", is_flag=True,
+              help="Print the version as one self-contained HTML page, its changes marked in "
+                   "place (the Datasette plugin's change-in-context page).")
 @click.pass_obj
-def show_cmd(settings: Settings, source: str, at: str | None, as_json: bool) -> None:
-    """The page's sections as they were at a date (or now), from the store."""
+def show_cmd(settings: Settings, source: str, at: str | None, as_json: bool,
+             change_id: int | None, as_html: bool) -> None:
+    """The page's sections as they were at a date (or now), from the store.
+
+    With --html, the stored page itself, as it read in that version, with the changes found
+    in it marked where they happened; nothing of the watched page can run in it:
+
+        docwatch show urm-nato --change 11 --html > change.html
+    """
+    if as_json and as_html:
+        raise UsageError("--json, --html: give one")
+    if change_id and at:
+        raise UsageError("--change, --at: give one (a change names its version)")
     store = settings.store(create=False)
-    snapshot_id = store.snapshot_at(known_source(store, source), at)
+    known_source(store, source)
+    if change_id:
+        found = store.changes(ids=[change_id], alerts_only=False, source=source)
+        if not found:
+            raise UsageError(f"--change {change_id}: no change of {source} has that id "
+                             f"(`docwatch changes -s {source} --all --json` lists them)")
+        snapshot_id = found[0][0]["snapshot_id"]
+    else:
+        snapshot_id = store.snapshot_at(source, at)
+    if as_html:
+        from .web import views
+
+        config = settings.load_config()
+        configured = {s.name: s for s in config.sources}
+        base = config.run.base_url
+        links = views.Links.under(base, settings.db_path) if base else views.Links(None)
+        rules = configured[source].rules if source in configured else ParseRules()
+        click.echo(views.snapshot_page(store, snapshot_id, links, focus=change_id, rules=rules))
+        return
     info, doc = store.snapshot_info(snapshot_id), store.document(snapshot_id)
     if as_json:
         click.echo(json.dumps({"snapshot_id": snapshot_id, "taken_at": info["taken_at"],

@@ -7,6 +7,7 @@ import tomllib
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .locales import known_language
@@ -42,9 +43,10 @@ class RunSettings:
     heartbeat: int = 300  # seconds between heartbeat log lines
     catch_up: int = 60  # overdue sources at start are checked spread over this many seconds
     grace: int = 4  # on SIGTERM, seconds to let running checks finish
+    base_url: str | None = None  # where Datasette serves the database: alerts link to it
 
 
-_RUN_KEYS = {"heartbeat", "catch_up", "grace"}
+_RUN_KEYS = {"heartbeat", "catch_up", "grace", "base_url"}
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,17 @@ def _run(where: str, raw: Any) -> RunSettings:
         raise ConfigError(f"{at}: must be a table")
     if extra := set(raw) - _RUN_KEYS:
         raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
-    values = {}
+    values: dict[str, Any] = {}
+    raw = dict(raw)
+    if "base_url" in raw:
+        base = raw.pop("base_url")
+        if not isinstance(base, str) or not re.match(r"^https?://[^/\s]+[^\s]*$", base):
+            raise ConfigError(f"{at}: base_url: {base!r} is not an http(s) URL "
+                              "(where Datasette serves the database, as people reach it)")
+        if urlsplit(base).password or urlsplit(base).query:
+            raise ConfigError(f"{at}: base_url: give it without a password or a query: it is "
+                              "written into every alert")
+        values["base_url"] = base.rstrip("/")
     for key, value in raw.items():
         try:
             if not isinstance(value, str):

@@ -8,18 +8,21 @@ Installed with docwatch (entry point `datasette`), so `datasette docwatch.db` ha
   texts as excerpts, figures as "2.5 % → 3 %";
 - the canned queries' `since` read like the CLI's `--since` (2024-03-01, an ISO time, 7d)
   and FTS searches checked first, each bad value one clear message instead of no rows or
-  `fts5: syntax error`.
+  `fts5: syntax error`;
+- the reading views under `/-/docwatch/{database}`: the change feed as the alerts read, and
+  each change (`/changes/{id}`) or version (`/snapshots/{id}`) in context.
 """
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import html
 import json
 import sqlite3
 from pathlib import Path
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote
 
 from datasette import hookimpl
 from datasette.utils.asgi import Response
@@ -27,8 +30,11 @@ from markupsafe import Markup
 
 from . import render
 from .models import Change
-from .store import expand_diff
-from .times import WHEN_HELP, day_start, parse_when
+from .store import Store, StoreError, expand_diff
+from .web import views
+from .web.params import FeedFilter
+from .times import day_start, parse_when
+from .web import params as web_params
 
 METADATA = Path(__file__).with_name("datasette.json")
 EXCERPT = 240  # characters of an old or new text shown in a table cell
@@ -80,7 +86,10 @@ def _start_here(datasette, database: str) -> str:
         f'<li><a href="{e(datasette.urls.table(database, name))}">{e(meta["title"])}</a>: '
         f'{e(meta.get("description", ""))}</li>'
         for name, meta in shipped["tables"].items() if meta.get("title"))
-    return f"<p>{e(shipped['description'])}</p><p><strong>Start here:</strong></p><ul>{items}</ul>"
+    reading = f"{views.PATH}/{quote(database)}"
+    return (f"<p>{e(shipped['description'])}</p><p><strong>Start here:</strong> "
+            f'<a href="{e(reading)}">the changes as the alerts read them</a>, each one shown '
+            f"in context on its page; or the tables:</p><ul>{items}</ul>")
 
 
 # --- cells ------------------------------------------------------------------------------
@@ -130,23 +139,12 @@ def _since(value: str | None) -> str | None:
 
 def parameter_problem(query: str, params: dict[str, str]) -> str | None:
     """What is wrong with a canned query's parameters, in words; None when nothing is."""
-    since = params.get("since", "").strip()
-    if since:
-        try:
-            parse_when(since)
-        except ValueError:
-            return f"since: {since!r} is not {WHEN_HELP}."
-    q = params.get("q", "").strip()
-    if q and query == "search_history":
-        with sqlite3.connect(":memory:") as probe:
-            probe.execute("CREATE VIRTUAL TABLE t USING fts5(x)")
-            try:
-                probe.execute("SELECT * FROM t WHERE t MATCH ?", [q]).fetchall()
-            except sqlite3.OperationalError:
-                return (f"q: {q!r} is not a search FTS5 understands. Use words (NATO summit), "
-                        '"an exact phrase", NATO OR Alliance, NATO NOT Russia, or a prefix '
-                        "(summ*); AND, OR and NOT need a word on each side, and quotes must "
-                        "pair.")
+    try:
+        web_params.since(params.get("since", "").strip())
+        if query == "search_history":
+            web_params.search(params.get("q"))
+    except web_params.BadParameter as e:
+        return str(e)
     return None
 
 
@@ -180,3 +178,68 @@ def _bad_request(problem: str) -> Response:
             f'<h1>Bad parameter</h1><p class="message-error">{html.escape(problem)}</p>'
             "<p>Go back and correct it.</p></body></html>")
     return Response.html(body, status=400)
+
+
+# --- reading views ----------------------------------------------------------------------
+
+
+@hookimpl
+def register_routes(datasette):
+    return [
+        (r"^/-/docwatch/?$", _index_view),
+        (r"^/-/docwatch/(?P<database>[^/]+)/?$", _feed_view),
+        (r"^/-/docwatch/(?P<database>[^/]+)/changes/(?P<row>\d+)$", _change_view),
+        (r"^/-/docwatch/(?P<database>[^/]+)/snapshots/(?P<row>\d+)$", _snapshot_view),
+    ]
+
+
+def _page(body: str, status: int = 200) -> Response:
+    return Response.html(body, status=status, headers=views.HEADERS)
+
+
+def _not_found(what: str) -> Response:
+    return _page(views.render("message.html", heading="Not found", message=what), 404)
+
+
+async def _index_view(datasette, request):
+    names = [name for name in datasette.databases if _ours(datasette, name)]
+    if len(names) == 1:
+        return Response.redirect(f"{views.PATH}/{quote(names[0])}")
+    items = [(name, f"{views.PATH}/{quote(name)}") for name in names]
+    return _page(views.render("message.html", heading="docwatch databases", items=items,
+                              message="" if items else "No docwatch database is served."))
+
+
+async def _feed_view(datasette, request):
+    return await _with_store(datasette, request, lambda store, links, name: views.feed_page(
+        store, FeedFilter.of(dict(request.args.items())), links, name))
+
+
+async def _change_view(datasette, request):
+    row = int(request.url_vars["row"])
+    return await _with_store(datasette, request, lambda store, links, name: (
+        200, views.change_page(store, row, links)))
+
+
+async def _snapshot_view(datasette, request):
+    row = int(request.url_vars["row"])
+    return await _with_store(datasette, request, lambda store, links, name: (
+        200, views.snapshot_page(store, row, links)))
+
+
+async def _with_store(datasette, request, view) -> Response:
+    """Run `view(store, links, database)` on a read-only store, off the event loop."""
+    name = request.url_vars["database"]
+    if not _ours(datasette, name):
+        return _not_found(f"No docwatch database named {name!r} is served here.")
+    path = datasette.databases[name].path
+
+    def run() -> tuple[int, str]:
+        with Store(path, readonly=True) as store:
+            return view(store, views.Links(f"{views.PATH}/{quote(name)}"), name)
+
+    try:
+        status, body = await asyncio.to_thread(run)
+    except (LookupError, StoreError) as e:
+        return _not_found(str(e))
+    return _page(body, status)

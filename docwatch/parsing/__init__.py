@@ -18,6 +18,7 @@ import functools
 import hashlib
 import re
 from pathlib import Path
+from typing import Any
 from urllib.parse import urljoin
 
 from lxml import etree
@@ -34,7 +35,7 @@ from .links import normalize_url
 from .root import app_root, main_content
 from .volatile import page_metadata, updated_line
 
-__all__ = ["parse", "fingerprint", "normalize_url", "updated_line"]
+__all__ = ["parse", "fingerprint", "normalize_url", "tree", "updated_line"]
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # The same characters as the bytes that make them in UTF-8 and the 8-bit encodings.
@@ -62,6 +63,34 @@ def parse(
     The page's language (for its dates and figures) is `rules.lang`, else the page's
     `<html lang>`, else `language` (the Content-Language header), else English.
     """
+    root, extra = tree(body, content_type)
+    title = clean(root.findtext(".//title") or "")
+    base = root.find(".//base[@href]")
+    if base is not None:
+        url = urljoin(url or "", base.get("href").strip())
+    lang = code_of(rules.lang or root.get("lang") or root.get("xml:lang")
+                   or (language or "").split(",")[0])
+    builder = Builder(url, [re.compile(p) for p in rules.ignore], reader(lang))
+    builder.metadata.update(extra)
+    page_metadata(root, builder.metadata, builder.reader)
+    scripted = root.find(".//script") is not None  # asked before scripts are dropped as noise
+    content = main_content(root, rules, builder.metadata)
+    if content is not None:
+        builder.blocky = mark_breaks(content)
+        builder.walk(content)
+    sections = builder.finish()
+    if scripted and not any(s.blocks for s in sections) and app_root(root):
+        raise ParseError("the page's text is drawn by JavaScript (an empty app shell): add "
+                         'render = "browser" to its [[source]]', "needs_browser")
+    # The page's <h1> heads every section path: that is the document's title.
+    h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
+    return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata,
+                    lang=lang)
+
+
+def tree(body: bytes | str, content_type: str | None = None) -> tuple[Any, dict[str, str]]:
+    """Bytes (an HTML page, a PDF, plain text) to an lxml tree, with what a PDF says of itself;
+    `ParseError` for anything that is not a page."""
     extra: dict[str, str] = {}
     raw: bytes | None = None  # the bytes the text was decoded from
     if pdf.is_pdf(body, content_type):
@@ -89,28 +118,7 @@ def parse(
                          "there, and what is below would be lost", "too_deep")
     if root is None or not isinstance(root.tag, str):
         raise ParseError("not parseable as HTML: no document element")
-    title = clean(root.findtext(".//title") or "")
-    base = root.find(".//base[@href]")
-    if base is not None:
-        url = urljoin(url or "", base.get("href").strip())
-    lang = code_of(rules.lang or root.get("lang") or root.get("xml:lang")
-                   or (language or "").split(",")[0])
-    builder = Builder(url, [re.compile(p) for p in rules.ignore], reader(lang))
-    builder.metadata.update(extra)
-    page_metadata(root, builder.metadata, builder.reader)
-    scripted = root.find(".//script") is not None  # asked before scripts are dropped as noise
-    content = main_content(root, rules, builder.metadata)
-    if content is not None:
-        builder.blocky = mark_breaks(content)
-        builder.walk(content)
-    sections = builder.finish()
-    if scripted and not any(s.blocks for s in sections) and app_root(root):
-        raise ParseError("the page's text is drawn by JavaScript (an empty app shell): add "
-                         'render = "browser" to its [[source]]', "needs_browser")
-    # The page's <h1> heads every section path: that is the document's title.
-    h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
-    return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata,
-                    lang=lang)
+    return root, extra
 
 
 def _may_hold_controls(body: bytes) -> bool:

@@ -89,13 +89,16 @@ class Database:
 class Connection:
     """One connection to a docwatch database, upgraded to this release's schema."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = Path(path)
         self._sources: dict[str, tuple[int, str]] = {}  # name -> (id, url)
         # Passages written in this transaction, full-text indexed just before it commits:
         # FTS5 writes its pending terms out at every savepoint, and the store thread takes one
         # per check, so indexing each check's passages at once cost twice as much.
         self._unindexed: set[int] = set()
+        if readonly:
+            self._open_readonly()
+            return
         try:
             conn = sqlite3.connect(str(self.path), timeout=30, isolation_level=None,
                                    check_same_thread=False)
@@ -109,6 +112,20 @@ class Connection:
             self._migrate()
         except sqlite3.DatabaseError as e:
             raise StoreError(f"{self.path}: not a usable docwatch database ({e})") from None
+
+    def _open_readonly(self) -> None:
+        """For readers that must never write (a web view): no upgrade, no journal change."""
+        try:
+            conn = sqlite3.connect(f"file:{self.path.resolve()}?mode=ro", uri=True,
+                                   check_same_thread=False)
+            self.db = Database(conn)
+            version = self.schema_version
+        except sqlite3.DatabaseError as e:
+            raise StoreError(f"{self.path}: not a usable docwatch database ({e})") from None
+        if version != migrations.LATEST:
+            self.db.close()
+            raise StoreError(f"{self.path}: schema {version}, this docwatch reads {migrations.LATEST}; "
+                             f"run `docwatch --db {self.path} sources` once to upgrade it")
 
     def __enter__(self) -> Self:
         return self

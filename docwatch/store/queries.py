@@ -69,8 +69,14 @@ class Queries:
                 category: str | None = None, alerts_only: bool = True,
                 limit: int | None = None, snapshot_id: int | None = None,
                 oldest_first: bool = False, ids: list[int] | None = None,
+                until: str | None = None, search: str | None = None,
+                before: int | None = None,
                 ) -> list[tuple[dict[str, Any], Change]]:
-        """Recorded changes, newest first, each with its source, url and time."""
+        """Recorded changes, newest first, each with its source, url and time.
+
+        `since` and `until` bound the detection time (ISO, `until` exclusive), `search` is an
+        FTS5 query over the section path and texts, `before` a change id to page back from.
+        """
         where, args = ["1 = 1"], []
         if ids is not None:
             where.append(f"changes.id IN ({','.join('?' * len(ids))})")
@@ -78,6 +84,10 @@ class Queries:
         for clause, value in (("changes.snapshot_id = ?", snapshot_id),
                               ("sources.name = ?", source),
                               ("changes.detected_at >= ?", since),
+                              ("changes.detected_at < ?", until),
+                              ("changes.id < ?", before),
+                              ("changes.id IN (SELECT rowid FROM changes_fts "
+                               "WHERE changes_fts MATCH ?)", search),
                               ("changes.category = ?", category)):
             if value not in (None, ""):
                 where.append(clause)
@@ -108,6 +118,7 @@ class Queries:
             )
             out.append(({"id": row["id"], "url": row["source_url"],
                          "detected_at": row["detected_at"], "snapshot_id": row["snapshot_id"],
+                         "previous_snapshot_id": row["previous_snapshot_id"],
                          "title": row["page_title"], "page_url": row["page_url"]}, change))
         return out
 
@@ -133,8 +144,24 @@ class Queries:
         return row[0]
 
     def snapshot_info(self, snapshot_id: int) -> dict[str, Any]:
-        return next(self.db.query(
-            "SELECT id, taken_at, url, title, metadata FROM snapshots WHERE id = ?", [snapshot_id]))
+        found = next(self.db.query(
+            """SELECT snapshots.id, taken_at, coalesce(snapshots.url, sources.url) AS url, title,
+                      metadata, content_type, sources.name AS source
+               FROM snapshots JOIN sources ON sources.id = snapshots.source_id
+               WHERE snapshots.id = ?""", [snapshot_id]), None)
+        if found is None:
+            raise StoreError(f"no snapshot {snapshot_id}")
+        return found
+
+    def neighbours(self, table: str, row_id: int) -> tuple[int | None, int | None]:
+        """The ids before and after `row_id` of the same source in `changes` (those that
+        alert) or `snapshots`."""
+        alerting = " AND alert = 1" if table == "changes" else ""
+        same = f"source_id = (SELECT source_id FROM {table} WHERE id = :id){alerting}"
+        before, after = self.db.execute(
+            f"SELECT (SELECT max(id) FROM {table} WHERE id < :id AND {same}), "
+            f"(SELECT min(id) FROM {table} WHERE id > :id AND {same})", {"id": row_id}).fetchone()
+        return before, after
 
     def section_versions(self, source: str, section: str | None = None) -> list[dict[str, Any]]:
         """Every version of the source's sections (whose path mentions `section`), oldest first."""
