@@ -165,6 +165,7 @@ def fetch_cmd(settings: Settings, once: bool, verbose: bool, timings: bool,
     terminal = sys.stdout.isatty()
     with interruptible() as stop, bar(tally, enabled=terminal) as add:
         results = check_all(chosen, store, targets=config.notify, settings=config.fetch,
+                            base_url=config.run.base_url,
                             tz=config.timezone, on_result=add, stop=stop, timings=spent)
     _report(results, store, quiet=terminal and not verbose, explain=verbose)
     store.checkpoint()
@@ -364,7 +365,10 @@ def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: 
 
     store = settings.store(create=False)
     rows = store.changes(source=known_source(store, source), alerts_only=not show_all, limit=limit)
-    xml = atom(rows, source=source)
+    from .web.links import change_links
+
+    xml = atom(rows, source=source,
+               links=change_links(settings.load_config().run.base_url, settings.db_path))
     if output:
         _replace_whole(Path(output), xml)
     else:
@@ -408,7 +412,8 @@ def notify_cmd(settings: Settings, test: bool) -> None:
         if not all(ok for _, ok, _ in results):
             sys.exit(EXIT_FAILED)
         return
-    counts = notify.deliver_pending(settings.store(), settings.load_config().notify)
+    config = settings.load_config()
+    counts = notify.deliver_pending(settings.store(), config.notify, base_url=config.run.base_url)
     click.echo(", ".join(f"{n} {k}" for k, n in sorted(counts.items())) or "nothing due")
     if counts.get("failed") or counts.get("abandoned"):
         sys.exit(EXIT_FAILED)
@@ -544,11 +549,12 @@ def show_cmd(settings: Settings, source: str, at: str | None, as_json: bool,
         snapshot_id = store.snapshot_at(source, at)
     if as_html:
         from .web import views
+        from .web.links import change_links
 
         config = settings.load_config()
         configured = {s.name: s for s in config.sources}
         base = config.run.base_url
-        links = views.Links.under(base, settings.db_path) if base else views.Links(None)
+        links = change_links(base, settings.db_path)
         rules = configured[source].rules if source in configured else ParseRules()
         click.echo(views.snapshot_page(store, snapshot_id, links, focus=change_id, rules=rules))
         return

@@ -212,7 +212,7 @@ async def _index_view(datasette, request):
 
 async def _feed_view(datasette, request):
     return await _with_store(datasette, request, lambda store, links, name: views.feed_page(
-        store, FeedFilter.of(dict(request.args.items())), links, name))
+        store, FeedFilter.of({k: request.args.get(k) for k in request.args.keys()}), links, name))
 
 
 async def _change_view(datasette, request):

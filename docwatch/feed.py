@@ -10,6 +10,7 @@ from feedgen.feed import FeedGenerator
 from . import render
 from .models import Change
 from .times import from_iso
+from .web.links import Links
 
 
 def entry_id(meta: dict[str, Any], change: Change) -> str:
@@ -20,8 +21,10 @@ def entry_id(meta: dict[str, Any], change: Change) -> str:
     return f"urn:docwatch:change:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
-def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None) -> bytes:
-    """The feed of `rows` (newest first), as Atom XML bytes."""
+def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None,
+         links: Links = Links(None)) -> bytes:
+    """The feed of `rows` (newest first), as Atom XML bytes. With `links` (`[run] base_url`)
+    an entry's link is its change in context, and the page is its related link."""
     fg = FeedGenerator()
     fg.id(f"urn:docwatch:feed:{source or 'all'}")
     fg.title(f"docwatch · {source}" if source else "docwatch · all watched pages")
@@ -32,7 +35,9 @@ def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None
         fg.link(href=rows[0][0]["url"], rel="alternate")  # a feed of all has no one page
     fg.updated(from_iso(rows[0][0]["detected_at"]) if rows else from_iso("1970-01-01T00:00:00Z"))
     for meta, change in reversed(rows):  # feedgen prepends: oldest first gives newest on top
-        page = render.Page(change.source, meta["title"] or "", meta["url"], [change])
+        in_context = links.change(meta["id"])
+        page = render.Page(change.source, meta["title"] or "", meta["url"], [change],
+                           [in_context])
         entry = fg.add_entry()
         entry.id(entry_id(meta, change))
         name = render.NAMES.get(change.category, change.category)
@@ -40,8 +45,10 @@ def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None
         entry.category(term=change.category, label=name, scheme="urn:docwatch:category")
         entry.updated(from_iso(meta["detected_at"]))
         entry.published(from_iso(meta["detected_at"]))
+        if in_context:
+            entry.link(href=in_context, rel="alternate", type="text/html")
         if meta.get("url"):
-            entry.link(href=meta["url"])
+            entry.link(href=meta["url"], rel="related" if in_context else "alternate")
         entry.summary(render.quote(change))
         entry.content(render.html_body([page])[1], type="html")  # page text escaped inside
     return fg.atom_str(pretty=True)

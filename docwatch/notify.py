@@ -14,6 +14,7 @@ import logging
 import re
 import time
 from collections import Counter
+from itertools import zip_longest
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -23,6 +24,7 @@ from .redact import scrub
 from .models import Change, NotifyTarget, Outgoing
 from .store import Delivery, Store
 from .times import from_iso, now_iso, to_iso
+from .web.links import Links, change_links
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +70,11 @@ def status_message(source: str, url: str, event: str, detail: str) -> tuple[str,
 
 
 def deliver_pending(store: Store, targets: tuple[NotifyTarget, ...] | list[NotifyTarget],
-                    now: str | None = None, *, sleep=time.sleep) -> Counter:
+                    now: str | None = None, *, sleep=time.sleep,
+                    base_url: str | None = None) -> Counter:
     """Send every due outbox row; count them by outcome (sent, failed, abandoned, and
-    unconfigured: rows for a channel the config no longer has, which wait for it)."""
+    unconfigured: rows for a channel the config no longer has, which wait for it). With
+    `base_url`, each change links to its page in context there."""
     now = now or now_iso()
     due = store.deliverable(now)
     counts: Counter = Counter()
@@ -87,7 +91,8 @@ def deliver_pending(store: Store, targets: tuple[NotifyTarget, ...] | list[Notif
         if not store.claim(d.id):  # another check (or process) is sending it
             continue
         try:
-            outcome = _deliver(store, d, url, now, apprise, sleep)
+            outcome = _deliver(store, d, url, now, apprise, sleep,
+                               change_links(base_url, store.path))
         except Exception as e:  # noqa: BLE001 - a bad row must not hold up the others
             error = scrub(f"{type(e).__name__}: {e}", url)
             log.error("delivery %s to %s failed: %s", d.id, d.channel, error)
@@ -101,17 +106,21 @@ def deliver_pending(store: Store, targets: tuple[NotifyTarget, ...] | list[Notif
     return counts
 
 
-def _deliver(store: Store, d: Delivery, url: str, now: str, apprise, sleep) -> str:
+def _deliver(store: Store, d: Delivery, url: str, now: str, apprise, sleep,
+             links: Links) -> str:
     ap = apprise.Apprise()
     if not ap.add(with_idempotency_key(url, f"docwatch-{d.created_at}-{d.id}")):
         store.delivery_done(d.id, ok=False, error="not a usable Apprise URL", give_up=True)
         log.warning("delivery %s: %s is not a usable Apprise URL", d.id, d.channel)
         return "abandoned"
     fmt = _format_of(ap[0], apprise)
-    found = store.changes_by_id(d.change_ids) if d.change_ids else None
-    pages = render.group(found) if found is not None else None
+    stored = store.changes_by_id(d.change_ids) if d.change_ids else None
+    found = [change for _, change in stored] if stored is not None else None
+    in_context = [links.change(i) for i, _ in stored or ()]
+    pages = render.group(found, in_context) if found is not None else None
     if found and hasattr(ap[0], "payload_extras"):  # webhooks (json://) get the records too
-        ap[0].payload_extras = {**ap[0].payload_extras, "changes": webhook_changes(found, d)}
+        ap[0].payload_extras = {**ap[0].payload_extras,
+                                "changes": webhook_changes(found, d, in_context)}
     title, body = message(d, pages, fmt)
     error = None
     for attempt in range(RETRIES):
@@ -145,12 +154,14 @@ def with_idempotency_key(channel: str, key: str) -> str:
     return f"{channel}{'&' if '?' in channel else '?'}+Idempotency-Key={key}"
 
 
-def webhook_changes(found: list[tuple[str, str, str | None, Change]],
-                    d: Delivery) -> list[dict]:
+def webhook_changes(found: list[tuple[str, str, str | None, Change]], d: Delivery,
+                    in_context: list[str | None] = ()) -> list[dict]:
     """The records a webhook receives in its JSON body's `changes`: each change per the
-    contract, with the page's URL and title and when it was detected."""
-    return [{**change.to_dict(), "url": url, "page_title": title, "detected_at": d.created_at}
-            for _source, title, url, change in found]
+    contract, with the page's URL and title, when it was detected and, with `[run]
+    base_url`, `link`: the change in context."""
+    return [{**change.to_dict(), "url": url, "page_title": title, "detected_at": d.created_at,
+             **({"link": link} if link else {})}
+            for (_source, title, url, change), link in zip_longest(found, in_context)]
 
 
 def send(ap, title: str, body: str, fmt: str, apprise) -> tuple[bool, str | None]:

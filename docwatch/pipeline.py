@@ -329,6 +329,7 @@ def check_all(
     on_result: Callable[[CheckResult], None] | None = None,
     stop: threading.Event | None = None,
     timings: Timings | None = None,
+    base_url: str | None = None,
 ) -> list[CheckResult]:
     """Check the sources concurrently (a failing one never stops the others), then send what
     is due in the outbox (unless `deliver` is false). Results come in the sources' order.
@@ -336,6 +337,7 @@ def check_all(
     `on_result` hears of each check as soon as it is stored (from any thread). Once `stop` is
     set no new check starts; the ones under way are stored, and only their results return.
     `timings`, if given, adds up where the time went (fetch, parse, diff, store).
+    `base_url` (`[run] base_url`): alerts link each change to its page in context there.
 
     Many sources are observed in worker processes (one per CPU, see `_shares`), each fetching
     in threads; this process alone writes what they observed, so they never queue for the
@@ -353,7 +355,7 @@ def check_all(
         results = _in_threads(sources, states, store, targets, fetcher, settings, clock, tz,
                               tell, stop, timings)
     if deliver and not (stop and stop.is_set()):  # stopped: the outbox keeps them for later
-        notify.deliver_pending(store, targets, clock())
+        notify.deliver_pending(store, targets, clock(), base_url=base_url)
     return [r for r in results if r is not None]
 
 

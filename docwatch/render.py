@@ -11,6 +11,7 @@ import html
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from itertools import zip_longest
 
 from .models import Change
 
@@ -43,6 +44,7 @@ WIDTH = 16
 QUOTE = 220  # characters of a passage quoted
 CONTEXT = 90  # characters kept either side of an edit in a long passage
 _WS = re.compile(r"\s+")
+SEE = "See it on the page"
 
 
 @dataclass
@@ -53,6 +55,10 @@ class Page:
     title: str
     url: str | None
     changes: list[Change] = field(default_factory=list)
+    links: list[str | None] = field(default_factory=list)  # each change in context, if served
+
+    def link(self, i: int) -> str | None:
+        return self.links[i] if i < len(self.links) else None
 
     def where(self, change: Change) -> str:
         """Section path below the page's own title, with the passage's locator."""
@@ -127,11 +133,13 @@ def text(pages: list[Page]) -> tuple[str, str]:
     for page in pages:
         if len(pages) > 1:
             lines += [f"{page.source} · {page.title}", ""]
-        for change in page.changes:
+        for i, change in enumerate(page.changes):
             label = LABELS.get(change.category, change.category).ljust(WIDTH)
             figs = figures_line(change)
             lines.append(f"{label}{page.where(change)}" + (f"   {figs}" if figs else ""))
             lines.append(" " * WIDTH + quote(change))
+            if link := page.link(i):
+                lines.append(" " * WIDTH + f"{SEE}: {link}")
         if page.url:
             lines += ["", page.url]
         if len(pages) > 1:
@@ -155,13 +163,16 @@ def markdown(pages: list[Page]) -> tuple[str, str]:
     for page in pages:
         if len(pages) > 1:
             lines.append(f"### {md_escape(page.source or '')} · {md_escape(page.title)}")
-        for change in page.changes:
+        for i, change in enumerate(page.changes):
             head = f"**{NAMES.get(change.category, change.category)}** · {md_escape(page.where(change))}"
             if figs := figures_line(change):
                 head += f" · {md_escape(figs)}"
             body = "".join(marks[op].format(md_escape(t)) if t.strip() else md_escape(t)
                            for op, t in excerpt(change) if t)
-            lines += [head, f"> {body}", ""]
+            lines += [head, f"> {body}"]
+            if link := page.link(i):
+                lines.append(f"[{SEE}](<{link}>)")
+            lines.append("")
         if page.url:
             lines += [f"[{md_escape(page.url)}](<{page.url}>)", ""]
     return title(pages), "\n".join(lines).rstrip()
@@ -194,7 +205,7 @@ def html_body(pages: list[Page]) -> tuple[str, str]:
                    f'{e(page.title)}</h2>')
         if page.url:
             out.append(f'<p style="margin:0 0 12px"><a href="{e(page.url)}">{e(page.url)}</a></p>')
-        for change in page.changes:
+        for i, change in enumerate(page.changes):
             label = LABELS.get(change.category, "~")[:1]
             figs = figures_line(change)
             out.append(
@@ -206,6 +217,9 @@ def html_body(pages: list[Page]) -> tuple[str, str]:
             out.append('<blockquote style="margin:0 0 0 4px;padding:2px 10px;'
                        f'border-left:3px solid #d0d7de;color:#424a53">{html_excerpt(change)}'
                        '</blockquote>')
+            if link := page.link(i):
+                out.append(f'<p style="margin:2px 0 0 4px;font-size:13px"><a href="{e(link)}">'
+                           f'{e(SEE)}</a></p>')
     out.append("</div>")
     return title(pages), "\n".join(out)
 
@@ -222,9 +236,14 @@ def render(pages: list[Page], fmt: str) -> tuple[str, str]:
     return {"text": text, "markdown": markdown, "html": html_body}[fmt](pages)
 
 
-def group(items: Iterable[tuple[str | None, str, str | None, Change]]) -> list[Page]:
-    """(source, page title, url, change) in order -> pages in order of first appearance."""
+def group(items: Iterable[tuple[str | None, str, str | None, Change]],
+          links: Iterable[str | None] = ()) -> list[Page]:
+    """(source, page title, url, change) in order, and each change's link in context if
+    any -> pages in order of first appearance."""
     pages: dict[tuple[str | None, str | None], Page] = {}
-    for source, page_title, url, change in items:
-        pages.setdefault((source, url), Page(source, page_title, url)).changes.append(change)
+    for (source, page_title, url, change), link in zip_longest(items, links):
+        page = pages.setdefault((source, url), Page(source, page_title, url))
+        page.changes.append(change)
+        if link:
+            page.links += [None] * (len(page.changes) - 1 - len(page.links)) + [link]
     return list(pages.values())

@@ -151,7 +151,8 @@ class Runner:
             while True:
                 self.outbox.wait(self.config.run.heartbeat)
                 self.outbox.clear()
-                notify.deliver_pending(store, self.config.notify)
+                notify.deliver_pending(store, self.config.notify,
+                                       base_url=self.config.run.base_url)
                 if self.finishing.is_set():
                     return  # that was the round after the last check: its alerts went too
         finally:

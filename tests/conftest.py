@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -58,3 +61,22 @@ def as_schema(conn, version: int) -> None:
     if version < 5:
         conn.execute("DROP TABLE made_by")
     conn.execute(f"PRAGMA user_version = {version}")
+
+
+@contextmanager
+def serve_datasette(*databases: Path) -> Iterator[str]:
+    """`datasette serve` of these databases on a free port; its URL once it says it listens."""
+    exe = Path(sys.executable).parent / "datasette"
+    proc = subprocess.Popen([str(exe), "serve", *map(str, databases), "-p", "0", "-h", "127.0.0.1"],
+                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        for line in proc.stdout:  # uvicorn says where it listens once it does
+            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line, re.IGNORECASE)
+            if found:
+                yield found[1]
+                break
+        else:
+            pytest.fail("datasette did not start")
+    finally:
+        proc.terminate()
+        proc.wait(timeout=10)

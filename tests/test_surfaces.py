@@ -20,7 +20,7 @@ from docwatch.models import Source
 from docwatch.pipeline import check_all
 from docwatch.store import Store
 
-from .conftest import as_schema, run_cli
+from .conftest import as_schema, run_cli, serve_datasette
 from .servers import Server
 
 ROOT = Path(__file__).parent.parent
@@ -311,21 +311,8 @@ def test_readme_says_how_to_reach_the_installed_commands():
 
 @pytest.fixture(scope="module")
 def datasette_url(demo_db):
-    """`datasette demo.db` on a free port; its URL once it says it is listening."""
-    exe = Path(sys.executable).parent / "datasette"
-    proc = subprocess.Popen([str(exe), "serve", str(demo_db), "-p", "0", "-h", "127.0.0.1"],
-                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
-    try:
-        for line in proc.stdout:  # uvicorn says where it listens once it does
-            found = re.search(r"running on (http://127\.0\.0\.1:\d+)", line, re.IGNORECASE)
-            if found:
-                yield found[1]
-                break
-        else:
-            pytest.fail("datasette did not start")
-    finally:
-        proc.terminate()
-        proc.wait(timeout=10)
+    with serve_datasette(demo_db) as url:
+        yield url
 
 
 def _get(url: str) -> tuple[int, str]:

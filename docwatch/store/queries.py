@@ -227,8 +227,9 @@ class Queries:
             sql += " WHERE " + " AND ".join(f"[{k}] = ?" for k in where)
         return self.db.execute(sql, list(where.values())).fetchone()[0]
 
-    def changes_by_id(self, ids: list[int]) -> list[tuple[str, str, str | None, Change]]:
-        """(source, page title, page url, change) for these change ids, in their order."""
+    def changes_by_id(self, ids: list[int]) -> list[tuple[int, tuple[str, str, str | None, Change]]]:
+        """(id, (source, page title, page url, change)) for these change ids still stored,
+        in their order."""
         found = {meta["id"]: (c.source, meta["title"], meta["page_url"], c)
                  for meta, c in self.changes(ids=ids, alerts_only=False)}
-        return [found[i] for i in ids if i in found]
+        return [(i, found[i]) for i in ids if i in found]

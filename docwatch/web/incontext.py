@@ -14,7 +14,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 import nh3
 from lxml import etree
@@ -22,7 +22,7 @@ from lxml import etree
 from ..models import Change, Document, ParseRules
 from ..parsing import tree
 from ..parsing.blocks import BLOCK_TAGS
-from ..parsing.root import main_content
+from ..parsing.root import drop, main_content
 from ..render import NAMES, figures_line
 
 #: Markup a reading view needs; everything else is unwrapped to its text.
@@ -95,7 +95,10 @@ def sanitize(fragment: str) -> str:
 
 
 def _own(content, url: str | None) -> None:
-    """Links and images pointed at the original site; the page's ids, classes and styles gone."""
+    """Links and images pointed at the original site; the page's ids, classes and styles gone;
+    images from other sites and one-pixel images (trackers) dropped."""
+    site = urlsplit(url or "").netloc
+    doomed = []
     for el in content.iter():
         if not isinstance(el.tag, str):
             continue
@@ -106,6 +109,14 @@ def _own(content, url: str | None) -> None:
             if value is not None:
                 el.set(name, urljoin(url or "", value.strip()))
         el.attrib.pop("srcset", None)
+        if el.tag == "img" and (urlsplit(el.get("src", "")).netloc != site or _pixel(el)):
+            doomed.append(el)
+    for el in doomed:
+        drop(el)
+
+
+def _pixel(img) -> bool:
+    return any((img.get(side) or "").strip() in ("0", "1", "1px") for side in ("width", "height"))
 
 
 def _key(text: str) -> str:

@@ -8,10 +8,7 @@ Datasette plugin serves them and `docwatch show --html` saves the same page as a
 from __future__ import annotations
 
 import functools
-from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlencode
 
 import jinja2
 from markupsafe import Markup
@@ -21,40 +18,15 @@ from ..models import CATEGORIES, Change, ParseRules
 from ..render import NAMES, Page, figures_line, html_excerpt
 from ..store import Store
 from .incontext import mark
+from .links import PATH, Links
 from .params import BadParameter, FeedFilter
 
-#: Where the views live under a Datasette instance (and behind `[run] base_url`).
-PATH = "/-/docwatch"
 #: No script may run, no frame or plugin load; the page's images may come from its site.
 CSP = ("default-src 'none'; style-src 'unsafe-inline'; img-src http: https: data:; "
        "form-action 'self'; base-uri 'none'")
 HEADERS = {"Content-Security-Policy": CSP + "; frame-ancestors 'self'",
            "X-Content-Type-Options": "nosniff", "Referrer-Policy": "no-referrer"}
 PAGE_SIZE = 50
-
-
-@dataclass(frozen=True)
-class Links:
-    """Addresses of the views of one database: `root` is ".../-/docwatch/{database}", or
-    None for a page saved on its own (links to other views are then left out)."""
-
-    root: str | None
-
-    @classmethod
-    def under(cls, base: str, db_path: str | Path) -> Links:
-        """The views of the database at `db_path` as Datasette names it (its file's stem)."""
-        return cls(f"{base.rstrip('/')}{PATH}/{quote(Path(db_path).stem)}")
-
-    def change(self, change_id: int | None) -> str | None:
-        return f"{self.root}/changes/{change_id}" if self.root and change_id else None
-
-    def snapshot(self, snapshot_id: int | None) -> str | None:
-        return f"{self.root}/snapshots/{snapshot_id}" if self.root and snapshot_id else None
-
-    def feed(self, params: dict[str, str] | None = None) -> str | None:
-        if not self.root:
-            return None
-        return self.root + (f"?{urlencode(params)}" if params else "")
 
 
 @functools.cache
