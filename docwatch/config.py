@@ -177,12 +177,12 @@ def _run(where: str, raw: Any) -> RunSettings:
     raw = dict(raw)
     if "base_url" in raw:
         base = raw.pop("base_url")
+        if isinstance(base, str) and (urlsplit(base).password or urlsplit(base).query):
+            raise ConfigError(f"{at}: base_url: give it without a password or a query: it is "
+                              "written into every alert")
         if not isinstance(base, str) or not re.match(r"^https?://[^/\s]+[^\s]*$", base):
             raise ConfigError(f"{at}: base_url: {base!r} is not an http(s) URL "
                               "(where Datasette serves the database, as people reach it)")
-        if urlsplit(base).password or urlsplit(base).query:
-            raise ConfigError(f"{at}: base_url: give it without a password or a query: it is "
-                              "written into every alert")
         values["base_url"] = base.rstrip("/")
     for key, value in raw.items():
         try:

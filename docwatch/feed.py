@@ -24,7 +24,7 @@ def entry_id(meta: dict[str, Any], change: Change) -> str:
 def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None,
          links: Links = Links(None)) -> bytes:
     """The feed of `rows` (newest first), as Atom XML bytes. With `links` (`[run] base_url`)
-    an entry's link is its change in context, and the page is its related link."""
+    an entry's link is its change in context, else the page."""
     fg = FeedGenerator()
     fg.id(f"urn:docwatch:feed:{source or 'all'}")
     fg.title(f"docwatch · {source}" if source else "docwatch · all watched pages")
@@ -45,10 +45,10 @@ def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None
         entry.category(term=change.category, label=name, scheme="urn:docwatch:category")
         entry.updated(from_iso(meta["detected_at"]))
         entry.published(from_iso(meta["detected_at"]))
-        if in_context:
-            entry.link(href=in_context, rel="alternate", type="text/html")
-        if meta.get("url"):
-            entry.link(href=meta["url"], rel="related" if in_context else "alternate")
+        # One link: feedgen 1.0 writes no `rel`, so a second one would be a second
+        # "alternate". The page's address stays in the content.
+        if in_context or meta.get("url"):
+            entry.link(href=in_context or meta["url"])
         entry.summary(render.quote(change))
         entry.content(render.html_body([page])[1], type="html")  # page text escaped inside
     return fg.atom_str(pretty=True)

@@ -218,8 +218,9 @@ def html_body(pages: list[Page]) -> tuple[str, str]:
                        f'border-left:3px solid #d0d7de;color:#424a53">{html_excerpt(change)}'
                        '</blockquote>')
             if link := page.link(i):
+                # The hidden address is for the plain-text part mail clients get from it.
                 out.append(f'<p style="margin:2px 0 0 4px;font-size:13px"><a href="{e(link)}">'
-                           f'{e(SEE)}</a></p>')
+                           f'{e(SEE)}</a><span style="display:none">: {e(link)}</span></p>')
     out.append("</div>")
     return title(pages), "\n".join(out)
 

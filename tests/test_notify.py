@@ -291,3 +291,55 @@ def test_a_channel_apprise_cannot_use_is_a_config_error_at_load(tmp_path, write_
         assert why in result.stderr and "pw@" not in result.stderr
         assert len(result.stderr.splitlines()) == 1
     assert not (tmp_path / "docwatch.db").exists()
+
+
+def test_with_base_url_every_alert_links_to_its_change_in_context(smtp, httpserver, page,
+                                                                   tmp_path, write_config):
+    from .conftest import serve_datasette
+
+    box, mailto = smtp
+    hook = Webhook(httpserver)
+    db = tmp_path / "watch.db"
+    store = Store(db)
+    source = Source("urm-nato", page.url("/page"))
+    targets = (NotifyTarget(mailto), NotifyTarget(hook.url, categories=("revised_figure",)))
+    base = "https://docwatch.example.org/team"
+    with Fetcher() as http:
+        for body in (versions("2023-07-20"), versions("2024-04-02")):
+            page.put("/page", body)
+            [result] = check_all([source], store, targets=targets, fetcher=http, base_url=base)
+            assert result.ok, result.error
+    alerts = store.db.execute("SELECT id, category FROM changes WHERE alert = 1").fetchall()
+    links = {i: f"{base}/-/docwatch/watch/changes/{i}" for i, _ in alerts}
+    figures = [links[i] for i, category in alerts if category == "revised_figure"]
+    [mail] = box.messages
+    text, html = (mail.get_body((part,)).get_content() for part in ("plain", "html"))
+    for link in links.values():
+        assert f"See it on the page: {link}" in text
+        assert f'<a href="{link}">See it on the page</a>' in html
+    [posted] = hook.received
+    assert [r["link"] for r in posted["changes"]] == figures
+    store.close()
+
+    config = write_config(f'[run]\nbase_url = "{base}/"\n[[source]]\nname = "urm-nato"\n'
+                          f'url = "{page.url("/page")}"\n')
+    out = run_cli("--db", str(db), "--config", str(config), "feed")
+    assert {e.link for e in feedparser.parse(out.stdout).entries} == set(links.values())
+    # The link is the Datasette plugin's page for that change.
+    with serve_datasette(db) as served:
+        import httpx
+
+        shown = httpx.get(figures[0].replace(base, served), timeout=30)
+    assert shown.status_code == 200 and "Figure revised" in shown.text
+    assert '<ins id="change-' in shown.text or "<ins>3</ins>" in shown.text
+
+
+@pytest.mark.parametrize("value", ['"docwatch.example.org"', '"https://u:pw@x.org"', "3",
+                                   '"https://x.org/?token=1"'])
+def test_a_base_url_that_is_no_plain_web_address_is_a_config_error(tmp_path, write_config, value):
+    config = write_config(f'[run]\nbase_url = {value}\n[[source]]\nname = "p"\n'
+                          'url = "https://example.org/p"\n')
+    out = run_cli("--db", str(tmp_path / "w.db"), "--config", str(config), "fetch", "--once")
+    assert out.returncode == 2 and "run: base_url:" in out.stderr, out.stderr
+    assert "pw" not in out.stderr and "token" not in out.stderr  # never echoed
+    assert not (tmp_path / "w.db").exists()
