@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from collections import Counter, defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
 
 from Levenshtein import ratio
@@ -212,11 +212,15 @@ def _diff_blocks(order: int, o: Section, n: Section, out: list, leftovers: list,
     new_records = [(k, b) for k, b in enumerate(n.blocks, 1) if b.key and not b.date]
     old_plain = [(k, b) for k, b in enumerate(o.blocks, 1) if not b.date and not b.key]
     new_plain = [(k, b) for k, b in enumerate(n.blocks, 1) if not b.date and not b.key]
+    if old_records and not new_records:
+        new_records, new_plain = _lend_keys(old_records, old_plain, new_plain)
+    elif new_records and not old_records:
+        old_records, old_plain = _lend_keys(new_records, new_plain, old_plain)
 
     found: list[_Found] = []
     for (ko, bo), (kn, bn) in _pair_entries(old_entries, new_entries, found, order, path, rd):
         _compare(order, (ko, kn), path + [bn.date], bo, bn, found, rd)
-    columns = _columns(n.blocks)
+    columns = _columns(n.blocks) or _columns(o.blocks)
     for (ko, bo), (kn, bn) in _pair_records(old_records, new_records, found, order, path):
         mark = len(found)
         _compare(order, (ko, kn), path + [record_name(bn)], bo, bn, found, rd)
@@ -338,6 +342,32 @@ def _pair_entries(old, new, out, order, path, rd: Reader):
         out.append(_whole(order, k, path + [b.date], "added", b.text, entry=True, block=b,
                           date=rd.iso(b.date)))
     return pairs
+
+
+def _lend_keys(records, plain, other):
+    """A register read as records on one side only (it shrank below the rows that make one,
+    or grew past them): the other side's rows and items take their keys from the same place,
+    so a row gone is one removed entry, not a table re-read. Returns (records, plain) of
+    `other`; unchanged when its keys would not be unique."""
+    cells = {b.text.split(" | ").index(b.key) for _, b in records
+             if b.kind == "row" and b.key in b.text.split(" | ")}
+    column = cells.pop() if len(cells) == 1 else None
+    shared = {b.text for _, b in plain}  # a header row on both sides stays a header
+    lent, rest = [], []
+    for k, b in other:
+        key = None
+        if b.text not in shared and b.kind == "row" and column is not None:
+            parts = b.text.split(" | ")
+            key = parts[column] if column < len(parts) else None
+        elif b.text not in shared and b.kind == "item" and all(r.kind == "item" for _, r in records):
+            key = b.text.split(maxsplit=1)[0].rstrip(":.–—-") if b.text.strip() else None
+        if key:
+            lent.append((k, replace(b, key=key)))
+        else:
+            rest.append((k, b))
+    if len({fold(b.key) for _, b in lent}) < len(lent):
+        return [], other
+    return lent, rest
 
 
 def _pair_records(old, new, out, order, path):

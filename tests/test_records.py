@@ -102,3 +102,32 @@ def test_a_definition_list_of_codes_pairs_by_code():
     [change] = [c for c in diff(parse(page(laws)), parse(page(added))) if c.alert]
     assert change.category == "new_entry"
     assert change.section[-1] == "XIII-1023 · Law on Military Service of Reservists"
+
+
+def _register(rows: list[tuple[str, str]]) -> bytes:
+    return ("<html lang='lt'><body><main><h1>Registras</h1><table><tr><th>Kodas</th>"
+            "<th>Pavadinimas</th></tr>" + "".join(f"<tr><td>{k}</td><td>{t}</td></tr>" for k, t in rows)
+            + "</table><p>Atnaujinama kas savaitę.</p></main></body></html>").encode()
+
+
+def test_a_register_that_shrinks_below_a_records_table_loses_only_its_row():
+    # Three rows make a table of records, two do not: each version is read on its own, so
+    # one side had keys and the other none, and a row after the removed one went too.
+    rows = [("B-10", "Leidimas statybai"), ("B-11", "Leidimas griauti"), ("B-12", "Pažyma")]
+    gone = diff(parse(_register(rows)), parse(_register([rows[0], rows[2]])))
+    assert [(c.category, c.section[-1]) for c in gone] == [("removed_entry", "B-11 · Leidimas griauti")]
+    back = diff(parse(_register([rows[0], rows[2]])), parse(_register(rows)))
+    assert [(c.category, c.section[-1]) for c in back] == [("new_entry", "B-11 · Leidimas griauti")]
+    edited = diff(parse(_register(rows)), parse(_register([rows[0], ("B-11", "Pažyma apie statinio nugriovimą")])))
+    assert [(c.category, c.locator) for c in edited] == [("text_edit", "Pavadinimas"),
+                                                         ("removed_entry", None)]
+
+
+def test_a_list_of_codes_that_shrinks_keeps_pairing_by_code():
+    laws = ["XIV-501: Įstatymas dėl gynybos", "XIV-502: Įstatymas dėl sienos",
+            "XIV-503: Įstatymas dėl rezervo"]
+    page = lambda items: ("<html lang='lt'><body><main><h1>Įstatymai</h1><ul>"
+                          + "".join(f"<li>{i}</li>" for i in items) + "</ul></main></body></html>").encode()
+    changes = diff(parse(page(laws)), parse(page([laws[0], laws[2]])))
+    assert [(c.category, c.section[-1]) for c in changes] == [
+        ("removed_entry", "XIV-502 · Įstatymas dėl sienos")]
