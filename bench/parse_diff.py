@@ -1,5 +1,6 @@
-"""Median parse and parse+diff time for a ministry page pair and the EDGI corpus pairs,
-beside BeautifulSoup+lxml's time to build a tree of the same new page, measured in the same run.
+"""Median parse and parse+diff time for a ministry page pair, the EDGI corpus pairs and a
+page with mojibake (`tests/pathological.py`), beside BeautifulSoup+lxml's time to build a
+tree of the same new page, measured in the same run.
 
     .venv/bin/python bench/parse_diff.py
 
@@ -12,14 +13,18 @@ a parser upgrade.
 from __future__ import annotations
 
 import statistics
+import sys
 import time
 from pathlib import Path
 
 from bs4 import BeautifulSoup
 
-from docwatch.demo.history import urm_page, urm_text
-from docwatch.diffing import diff
-from docwatch.parsing import parse
+sys.path.insert(0, str(Path(__file__).parent.parent))
+
+from docwatch.demo.history import urm_page, urm_text  # noqa: E402
+from docwatch.diffing import diff  # noqa: E402
+from docwatch.parsing import parse  # noqa: E402
+from tests.pathological import mojibake  # noqa: E402
 
 EDGI = Path(__file__).parent.parent / "tests/fixtures/edgi"
 ROUNDS = 30
@@ -41,6 +46,8 @@ def main() -> None:
     for name in ("falsepos-num-views", "truepos-dataset-removal", "truepos-major-changes"):
         pairs.append((f"edgi {name}", (EDGI / f"{name}-a.html").read_bytes(),
                       (EDGI / f"{name}-b.html").read_bytes()))
+    # A government page with a few double-encoded passages ("agencyâ€™s", "cafÃ©").
+    pairs.append(("mojibake (own page)", mojibake(), mojibake(version=2)))
     print(f"{'pair':30} {'size':>6} {'bs4 tree':>9} {'parse':>7} {'parse+diff':>11} {'ratio':>6}"
           f" {'2×parse+diff':>13}   (median of {ROUNDS})")
     for name, a, b in pairs:

@@ -28,7 +28,8 @@ def _measure(name: str, how: str, out) -> None:
 
         try:
             doc = parse(body)
-            result = f"{sum(len(s.blocks) for s in doc.sections):,} blocks"
+            blocks = sum(len(s.blocks) for s in doc.sections)
+            result = f"{blocks:,} blocks, {(time.perf_counter() - t0) / blocks * 1e6:.1f} µs a block"
         except ParseError as e:
             result = f"refused: {e.kind}"
     else:

@@ -46,5 +46,32 @@ def forms(n: int = 50_000) -> bytes:
             + "</tbody></table></body></html>").encode()
 
 
+def mojibake(size: int = 99_000, version: int = 1) -> bytes:
+    """A 99 KB government page in UTF-8 whose CMS pasted a few passages double-encoded
+    ("donâ€™t", "cafÃ©"): navigation, news paragraphs with curly quotes, a table, a footer."""
+    nav = "".join(f'<li><a href="/topics/{k}">Topic {k} â€” overview</a></li>'.replace("â€”", "—")
+                  for k in range(60))
+    head = (f"<html lang='en'><head><meta charset='utf-8'><title>Office of Programs</title>"
+            f"</head><body><header><nav><ul>{nav}</ul></nav></header><main><h1>Programs</h1>")
+    parts, k = [head], 0
+    while sum(map(len, parts)) < size - 2_000:
+        if k % 12 == 0:
+            parts.append(f"<h2>Program area {k // 12}</h2>")
+        quote = "â€™" if k % 40 == 7 else "’"  # a few pasted twice-encoded passages
+        parts.append(f"<p>The agency{quote}s grant round {k} opened on March {k % 28 + 1}, 2024: "
+                     f"“eligible applicants” may request up to ${(k % 9 + 1) * 25},000 for "
+                     f"projects in {k % 50 + 1} states; see section {k}.{k % 7} for rules.</p>")
+        if k % 25 == 0:
+            parts.append("<table><tr><th>Form</th><th>Title</th><th>Date</th></tr>" + "".join(
+                f"<tr><td>SF-{k}{j}</td><td>Application cafÃ© part {j}</td><td>1/{j + 1}/2024"
+                f"</td></tr>" for j in range(5)) + "</table>")
+        k += 1
+    if version > 1:
+        parts[len(parts) // 2] = parts[len(parts) // 2].replace("opened", "closed")
+    parts.append("</main><footer><p>An official website of the United States government</p>"
+                 "</footer></body></html>")
+    return "".join(parts).encode()
+
+
 PAGES = {"nested": nested, "one_line": one_line, "paragraphs": paragraphs, "table": table,
          "numbered": numbered, "forms": forms}
