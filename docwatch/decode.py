@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import codecs
+import functools
 import re
 
 from .errors import ParseError
@@ -90,23 +91,31 @@ def decode_html(body: bytes, content_type: str | None = None) -> str:
     return text
 
 
-_REACH = 200  # characters either side of a suspect sequence given to ftfy, within its line
+_REACH = 80  # characters either side of a suspect sequence given to ftfy, within its word
+_SPACES = " \t\r\n<>"  # where a word ends
+_WORD_END = re.compile(f"[{_SPACES}]")
 
 
 def _repaired(text: str) -> str:
-    """The text with its mojibake repaired by ftfy, run only on the lines around each
-    suspect sequence: its badness scan over a whole 100 KB page was most of that page's parse."""
-    import ftfy
-
+    """The text with its mojibake repaired by ftfy, run only on the words that hold a suspect
+    sequence (UTF-8 read as Latin-1 never spans a space or a tag): its badness scan over a
+    whole 100 KB page was most of that page's parse, and a page repeats its broken words."""
     out, done = [], 0
     for m in _MOJIBAKE.finditer(text):
         if m.start() < done:
             continue
-        lo = max(text.rfind(">", 0, m.start()), text.rfind("\n", 0, m.start()),
-                 m.start() - _REACH - 1, done - 1) + 1
-        ends = [i for i in (text.find("<", m.end()), text.find("\n", m.end())) if i >= 0]
-        hi = min([*ends, m.end() + _REACH, len(text)])
-        out += [text[done:lo], ftfy.fix_encoding(text[lo:hi])]
+        lo = max(m.start() - _REACH, done)
+        lo = max(lo, *(text.rfind(c, lo, m.start()) + 1 for c in _SPACES))
+        end = _WORD_END.search(text, m.end(), m.end() + _REACH)
+        hi = end.start() if end else min(m.end() + _REACH, len(text))
+        out += [text[done:lo], _fixed(text[lo:hi])]
         done = hi
     out.append(text[done:])
     return "".join(out)
+
+
+@functools.lru_cache(maxsize=1024)
+def _fixed(word: str) -> str:
+    import ftfy
+
+    return ftfy.fix_encoding(word)

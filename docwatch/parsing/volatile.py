@@ -61,6 +61,9 @@ MAX_UPDATED_LINE = 200
 MAX_AGE_LINE = 60  # "Posted 3 hours ago": a short line
 MAX_AGE_WORDS = 2  # words beside the relative time ("Posted", "Paskelbta", "Updated")
 MAX_UPDATED_REST = 100  # characters after the date: a list of what changed, not a news item
+#: Spaces in a line of dates ("Published: Friday, 5 December 2025 at 10:00 | Last updated:
+#: Saturday, 6 December 2025 at 12:00" has 16); a longer line with more is a sentence.
+MAX_DATES_SPACES = 24
 # The words an updated line opens with, and a connective: "Last updated on", "Stand:".
 UPDATED_HEAD_RE = re.compile(
     rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
@@ -79,6 +82,8 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     # Every volatile line holds a figure: a count, a date, a time or an age.
     if len(text) > MAX_UPDATED_LINE or not _DIGIT_RE.search(text):
         return False
+    if len(text) > 100 and not UPDATED_HEAD_RE.match(text) and text.count(" ") > MAX_DATES_SPACES:
+        return False  # only an updated line or a line of dates is this long: a sentence
     words = set(_HINT_WORD_RE.findall(text.casefold()))
     if len(text) <= MAX_AGE_LINE and not words.isdisjoint(reader.ago_hints) \
             and (age := _age(text, reader)):
