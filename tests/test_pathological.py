@@ -6,12 +6,13 @@ notes); here the cap and the subprocess timeout only catch a runaway."""
 
 from __future__ import annotations
 
+import json
 import resource
 import sqlite3
 import subprocess
 
-from .conftest import EXE
-from .pathological import PAGES
+from .conftest import EXE, run_cli
+from .pathological import PAGES, nested
 from .servers import Server
 
 MEMORY_CAP = 2 * 1024 ** 3  # address space: a runaway fails instead of swapping the machine
@@ -46,3 +47,15 @@ def test_pathological_pages_are_recorded_or_refused_with_their_kind(tmp_path, wr
     assert passages["paragraphs"] == 200_000 and passages["table"] == 50_000
     assert passages["numbered"] == 200_000 and passages["forms"] == 50_001  # and its header
     assert conn.execute("PRAGMA integrity_check").fetchone() == ("ok",)
+
+
+def test_a_page_nested_below_the_parser_s_limit_but_deeper_than_python_s_is_read(tmp_path):
+    # libxml2 reads 2,048 levels; the walks over the tree recurse a few frames a level, and
+    # from 1,000 levels on a page used to end in a RecursionError traceback.
+    old, new = tmp_path / "old.html", tmp_path / "new.html"
+    old.write_bytes(nested(1_500))
+    new.write_bytes(nested(1_500).replace(b"2.5", b"3"))
+    out = run_cli("diff", str(old), str(new), "--json")
+    assert out.returncode == 0, out.stderr
+    [change] = json.loads(out.stdout)["changes"]
+    assert change["category"] == "revised_figure" and change["new_text"] == "Deep text: 3 %"

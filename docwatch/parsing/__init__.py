@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import re
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import urljoin
@@ -48,6 +49,12 @@ _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 # error log says when even that limit was reached.
 _PARSER_OPTIONS = {"remove_comments": True, "remove_pis": True, "recover": True, "huge_tree": True}
 MAX_DEPTH = 2048
+# The walks over the tree recurse a few frames a level: a page nested 1,000 to 2,048 deep,
+# which libxml2 reads, must not end in a RecursionError. Python-to-Python calls take no C
+# stack (3.11+), so this costs nothing until a page needs it.
+_FRAMES = 4 * MAX_DEPTH + 1_000
+if sys.getrecursionlimit() < _FRAMES:
+    sys.setrecursionlimit(_FRAMES)
 
 
 def parse(
