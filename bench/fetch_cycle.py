@@ -1,7 +1,7 @@
 """Wall time, CPU time and peak RSS of one `docwatch fetch --once` cycle of 1,000 sources.
 
     .venv/bin/python bench/fetch_cycle.py [--sources 1000] [--latency 0.05] [--changed 0.1]
-                                          [--rounds 5]
+                                          [--rounds 5] [--settings default raised]
 
 A loopback server (asyncio, keep-alive) answers every page after 50 ms; each page is a 30 KB
 urm.lt page, sent with an ETag (a 304 to a matching If-None-Match), as ministry servers do.
@@ -10,8 +10,14 @@ version, and in the next round back) and a cycle is measured, each its own `docw
 --once` process as cron or an operator would run it; the median is reported. The pages are
 spread over ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
 
+Each is measured with docwatch's default settings (no [fetch] table: 4 requests at once a
+site) and with raised ones (20 a site), beside the politeness floor (pages a site / requests
+at once × latency) and a bare `http.client` process that only fetches the same pages as
+politely: what any tool's cycle costs on this machine and server.
+
 urlwatch, if installed (see `--urlwatch`), runs the same cycles on the same server in the
-same run, and a table compares the two: wall time and peak memory over all processes.
+same run (with the raised settings), and a table compares the two: wall time and peak memory
+over all processes.
 """
 
 from __future__ import annotations
@@ -31,9 +37,11 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from pathlib import Path
 
 from docwatch.demo.history import urm_page, urm_text
+from docwatch.models import FetchSettings
 
 EXE = Path(sys.executable).parent / "docwatch"
 
@@ -91,12 +99,18 @@ def _etag(body: bytes) -> bytes:
     return b'"' + hashlib.sha1(body).hexdigest()[:16].encode() + b'"'
 
 
+#: Politeness settings measured: docwatch's defaults (no [fetch] table: per_host 4), and
+#: raised ones (concurrency 200, per_host 20).
+SETTINGS = {"default": 0, "raised": 200}
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--sources", type=int, default=1000)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--changed", type=float, default=0.1)
-    ap.add_argument("--concurrency", type=int, default=200)
+    ap.add_argument("--settings", nargs="+", choices=sorted(SETTINGS), default=list(SETTINGS),
+                    help="docwatch's defaults (per_host 4) and/or raised ones (per_host 20)")
     ap.add_argument("--hosts", type=int, default=10)
     ap.add_argument("--processes", type=int, default=0, help="0: docwatch's default")
     ap.add_argument("--rounds", type=int, default=5, help="measured cycles (median reported)")
@@ -109,18 +123,41 @@ def main() -> None:
     server = PageServer(args.latency, hosts)
     base = first_pages(server, args.sources)
     changed = urm_page(urm_text("2024-04-02"), "2024-04-02")
-    with tempfile.TemporaryDirectory() as tmp:
-        command = docwatch_command(Path(tmp), hosts, server.port, args.sources,
-                                   args.concurrency, args.processes)
-        first, cycles = run_cycles(command, server, args, base, changed)
-        theirs = None
-        if args.urlwatch:
-            urlwatch = urlwatch_command(args.urlwatch, Path(tmp), hosts, server.port,
-                                        args.sources)
-            theirs = run_cycles(urlwatch, server, args, base, changed)
     print(f"{args.sources} sources on {args.hosts} loopback sites, {args.latency * 1000:.0f} ms "
-          f"latency, {args.changed:.0%} changed, concurrency {args.concurrency}, "
-          f"{os.cpu_count()} CPUs")
+          f"latency, {args.changed:.0%} changed, {os.cpu_count()} CPUs")
+    for name in args.settings:
+        concurrency = SETTINGS[name]
+        per_host = -(-concurrency // args.hosts) if concurrency else FetchSettings().per_host
+        floor = -(-args.sources // args.hosts // per_host) * args.latency
+        with tempfile.TemporaryDirectory() as tmp:
+            command = docwatch_command(Path(tmp), hosts, server.port, args.sources,
+                                       concurrency, args.processes)
+            first, cycles = run_cycles(command, server, args, base, changed)
+            theirs = None
+            if args.urlwatch and name == "raised":
+                urlwatch = urlwatch_command(args.urlwatch, Path(tmp), hosts, server.port,
+                                            args.sources)
+                theirs = run_cycles(urlwatch, server, args, base, changed)
+        bare = statistics.median(bare_client(server.port, hosts, args.sources, per_host)
+                                 for _ in range(3))
+        print()
+        print(f"## {name} settings: per_host {per_host}"
+              + (f", concurrency {concurrency}" if concurrency else " (no [fetch] table)"))
+        report(first, cycles)
+        steady = statistics.median(m["wall"] for m in cycles)
+        print(f"politeness floor ({args.sources // args.hosts} pages a site, {per_host} at once, "
+              f"{args.latency * 1000:.0f} ms each): {floor:.2f} s; steady cycle "
+              f"{steady:.2f} s = {steady / floor:.2f}× the floor; a bare http.client process "
+              f"fetching the same pages as politely: {bare:.2f} s = {bare / floor:.2f}×")
+        if theirs:
+            side_by_side(first, cycles, *theirs)
+        elif name == "raised":
+            print("urlwatch not found: install it beside docwatch's environment to compare "
+                  "(python3 -m venv bench/.urlwatch && bench/.urlwatch/bin/pip install urlwatch "
+                  "html2text)")
+
+
+def report(first: dict, cycles: list[dict]) -> None:
     print(f"first cycle (all new):  wall {first['wall']:5.2f} s   CPU {first['cpu']:5.2f} s   "
           f"peak RSS {first['rss']:4.0f} MB")
     spent = next((line for line in first["err"].splitlines() if "time in" in line), "")
@@ -135,24 +172,48 @@ def main() -> None:
           f"(range {walls[0]:.2f}–{walls[-1]:.2f})   CPU "
           f"{statistics.median(m['cpu'] for m in cycles):.2f} s (all processes)   "
           f"peak RSS {max(m['rss'] for m in cycles):.0f} MB (largest process)")
-    print(f"the loopback server's own CPU, on the same 2 CPUs: "
+    print(f"the loopback server's own CPU, on the same CPUs: "
           f"{statistics.median(m['server_cpu'] for m in cycles):.2f} s a cycle")
-    print(f"latency floor at this concurrency: {args.sources / args.concurrency * args.latency:.2f} s")
-    if theirs:
-        side_by_side(first, cycles, *theirs)
-    else:
-        print("urlwatch not found: install it beside docwatch's environment to compare "
-              "(python3 -m venv bench/.urlwatch && bench/.urlwatch/bin/pip install urlwatch html2text)")
+
+
+BARE = """
+import http.client, queue, sys, threading
+port, per_host, hosts, n = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3].split(","), int(sys.argv[4])
+todo = {h: queue.Queue() for h in hosts}
+for k in range(n):
+    todo[hosts[k % len(hosts)]].put(k)
+def fetch(host):
+    conn = http.client.HTTPConnection(host, port)
+    while True:
+        try:
+            k = todo[host].get_nowait()
+        except queue.Empty:
+            return
+        conn.request("GET", f"/page/{k}")
+        conn.getresponse().read()
+threads = [threading.Thread(target=fetch, args=(h,)) for h in hosts for _ in range(per_host)]
+for t in threads: t.start()
+for t in threads: t.join()
+"""
+
+
+def bare_client(port: int, hosts: list[str], n: int, per_host: int) -> float:
+    """Wall time of a process that only fetches the pages (keep-alive, `per_host` at once a
+    site) and does nothing with them: what any tool's cycle costs on this machine and server."""
+    t0 = time.perf_counter()
+    subprocess.run([sys.executable, "-c", BARE, str(port), str(per_host), ",".join(hosts),
+                    str(n)], check=True, env=ENV)
+    return time.perf_counter() - t0
 
 
 def docwatch_command(tmp: Path, hosts: list[str], port: int, n: int, concurrency: int,
                      processes: int = 0) -> list[str]:
     """`docwatch fetch --once --timings` over `n` pages spread over `hosts`; its config and
-    database in `tmp`."""
+    database in `tmp`. `concurrency` 0: docwatch's default settings (no [fetch] table)."""
     config = tmp / "docwatch.toml"
     per_host = -(-concurrency // len(hosts))
     lines = [f"[fetch]\nconcurrency = {concurrency}\nper_host = {per_host}\n"
-             f"processes = {processes}\n"]
+             f"processes = {processes}\n"] if concurrency else []  # 0: docwatch's defaults
     lines += [f'[[source]]\nname = "page-{k}"\n'
               f'url = "http://{hosts[k % len(hosts)]}:{port}/page/{k}"\n' for k in range(n)]
     config.write_text("\n".join(lines), encoding="utf-8")

@@ -1,12 +1,15 @@
-"""Peak memory of a first cycle as the number of new sources grows: 1,000 and 10,000.
+"""Peak memory and time per source of a first cycle as the number of new sources grows:
+1,000, 10,000 and 100,000.
 
-    .venv/bin/python bench/first_cycle_memory.py [--sources 1000 10000] [--latency 0.05]
+    .venv/bin/python bench/first_cycle_memory.py [--sources 1000 10000 100000] [--latency 0.05]
 
 Each size is one `docwatch fetch --once` into a fresh database, every page new, on the
 loopback server and pages of bench/fetch_cycle.py (ten sites, 50 ms, concurrency 200). Peak
 memory is the proportional set size summed over the run's processes (its workers too),
 sampled every 20 ms; the ratio to the first size says whether memory stays bounded (the
-writer's queue and the check threads bound it, not the number of sources).
+writer's queue and the check threads bound it, not the number of sources), and the time per
+source whether a run slows as the database grows. The server holds every page (100,000 pages
+of 30 KB: 3 GB in the benchmark's own process).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from fetch_cycle import PageServer, docwatch_command, first_pages, measure
 
 def main() -> None:
     ap = argparse.ArgumentParser()
-    ap.add_argument("--sources", type=int, nargs="+", default=[1000, 10000])
+    ap.add_argument("--sources", type=int, nargs="+", default=[1000, 10000, 100000])
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--concurrency", type=int, default=200)
     ap.add_argument("--hosts", type=int, default=10)
@@ -35,7 +38,7 @@ def main() -> None:
     print(f"first cycle, every page new: {args.hosts} loopback sites, "
           f"{args.latency * 1000:.0f} ms latency, concurrency {args.concurrency}, "
           f"{os.cpu_count()} CPUs")
-    figures = []
+    figures, per_source = [], []
     for n in args.sources:
         with tempfile.TemporaryDirectory() as tmp:
             run = measure(docwatch_command(Path(tmp), hosts, server.port, n, args.concurrency))
@@ -43,9 +46,11 @@ def main() -> None:
             raise SystemExit(f"docwatch fetch --once of {n} sources exited {run['exit']}: "
                              f"{run['err'].strip()[-300:]}")
         figures.append(run["rss_all"])
-        print(f"{n:>7,} sources: wall {run['wall']:6.2f} s   peak PSS, all processes "
-              f"{run['rss_all']:4.0f} MB   largest process RSS {run['rss']:4.0f} MB   "
-              f"({run['rss_all'] / figures[0]:.2f}× the {args.sources[0]:,}-source run)")
+        per_source.append(run["wall"] / n)
+        print(f"{n:>7,} sources: wall {run['wall']:7.2f} s ({per_source[-1] * 1000:.2f} ms a "
+              f"source, {per_source[-1] / per_source[0]:.2f}×)   peak PSS, all processes "
+              f"{run['rss_all']:4.0f} MB ({run['rss_all'] / figures[0]:.2f}× the "
+              f"{args.sources[0]:,}-source run)   largest process RSS {run['rss']:4.0f} MB")
 
 
 if __name__ == "__main__":

@@ -22,7 +22,7 @@ CATEGORIES = (
 QUIET_CATEGORIES = frozenset({"minor_edit", "moved"})
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ParseRules:
     """Per-source refinements of main-content detection."""
 
@@ -32,7 +32,7 @@ class ParseRules:
     lang: str | None = None  # the page's language when its markup does not say ("lt")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Source:
     """A watched page, as configured."""
 
@@ -121,7 +121,7 @@ class NotifyTarget:
         )
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Block:
     """One passage of main content: a paragraph, list item, table row, dated entry or link."""
 
@@ -140,7 +140,7 @@ class Block:
         return f"{self.date} {self.text}".strip() if self.date else self.text
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Section:
     """The passages under one heading; `path` is the heading path, outermost first."""
 
@@ -175,7 +175,7 @@ class Document:
         return "\n\n".join("\n".join((" › ".join(s.path), s.text)) for s in self.sections)
 
 
-@dataclass
+@dataclass(slots=True)
 class Change:
     """One change record, as the contract in SPEC.md defines it."""
 
@@ -222,7 +222,7 @@ class Outgoing:
     shown_as: str = ""  # the channel's URL in Apprise's privacy form
 
 
-@dataclass
+@dataclass(slots=True)
 class CheckResult:
     """The outcome of one check of one source."""
 
@@ -232,7 +232,9 @@ class CheckResult:
     error_kind: str | None = None
     error: str | None = None
     snapshot_id: int | None = None
-    documents: list[CheckResult] = field(default_factory=list)  # its linked documents' checks
+    # Its linked documents' checks; a tuple, so the common none is one shared object (a run
+    # keeps every result until it reports).
+    documents: tuple[CheckResult, ...] = ()
 
     @property
     def ok(self) -> bool:
@@ -243,7 +245,7 @@ class CheckResult:
         return [c for c in self.changes if c.alert]
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Previous:
     """What the store remembers of a source's last good check."""
 
@@ -254,7 +256,7 @@ class Previous:
     parsed_with: str | None  # fingerprint of the parser and rules that made its sections
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class SourceState:
     """What a check needs to know of a source before it fetches: read once, before a run."""
 
@@ -303,4 +305,4 @@ class Observation:
         status = "unchanged" if self.result == "not_modified" else self.result
         return CheckResult(self.source.name, status, self.changes, error_kind=self.error_kind,
                            error=self.error, snapshot_id=snapshot_id,
-                           documents=[d.outcome(None) for d in self.documents])
+                           documents=tuple(d.outcome(None) for d in self.documents))

@@ -240,3 +240,27 @@ def test_the_views_open_a_database_read_only_and_never_upgrade_it(tmp_path, demo
     with pytest.raises(StoreError, match="schema 8, this docwatch reads"):
         Store(old, readonly=True)
     assert old.read_bytes() == before
+
+
+def test_a_change_links_to_the_changes_and_versions_either_side(served, demo_db):
+    conn = sqlite3.connect(demo_db)
+    ids = [i for i, in conn.execute("SELECT changes.id FROM changes JOIN sources ON "
+                                    "sources.id = source_id WHERE name = 'urm-nato' AND alert = 1 "
+                                    "ORDER BY changes.id")]
+    middle = ids[len(ids) // 2]
+    snapshot, = conn.execute("SELECT snapshot_id FROM changes WHERE id = ?", [middle]).fetchone()
+    versions = [i for i, in conn.execute("SELECT id FROM snapshots WHERE source_id = (SELECT "
+                                         "source_id FROM snapshots WHERE id = ?) ORDER BY id",
+                                         [snapshot])]
+    page = httpx.get(f"{served}/-/docwatch/demo/changes/{middle}", timeout=30).text
+    nav = dict(re.findall(r'<a href="([^"]+)">([←→\w ]+?)</a>', page.split('<nav aria-label="Changes and versions">')[1]))
+    before, after = versions[versions.index(snapshot) - 1], versions[versions.index(snapshot) + 1]
+    assert nav == {f"/-/docwatch/demo/changes/{ids[ids.index(middle) - 1]}": "← Previous change",
+                   f"/-/docwatch/demo/changes/{ids[ids.index(middle) + 1]}": "Next change →",
+                   f"/-/docwatch/demo/snapshots/{before}": "← Previous version",
+                   f"/-/docwatch/demo/snapshots/{after}": "Next version →"}
+    # A version's page marks every alerting change found in it.
+    version = httpx.get(f"{served}/-/docwatch/demo/snapshots/{snapshot}", timeout=30).text
+    found = conn.execute("SELECT count(*) FROM changes WHERE snapshot_id = ? AND alert = 1",
+                         [snapshot]).fetchone()[0]
+    assert len(set(re.findall(r'id="change-(\d+)"', version))) == found
