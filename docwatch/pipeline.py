@@ -408,34 +408,52 @@ def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: 
     def one(source: Source) -> T | None:
         if stop is not None and stop.is_set():
             return None
-        try:
-            return then(observe(source, states.get(source.name, SourceState()), reader,
-                                targets=targets, fetcher=fetcher, clock=clock, tz=tz))
-        except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
-            return then(_internal(source, e))
+        return then(_observed(source, states.get(source.name, SourceState()), reader,
+                              targets, fetcher, clock, tz))
 
     if workers <= 1:
         return [one(s) for s in sources]
-    # Threads take the next source as they come free: no task object waits per source.
-    order = iter(_round_robin(sources))
-    taking = threading.Lock()
     done: list[T | None] = [None] * len(sources)
+    order = iter(_round_robin(sources))
 
-    def take() -> None:
+    def check(i: int) -> None:
+        done[i] = one(sources[i])
+
+    _in_threads_taking(lambda: next(order, None), check, workers)
+    return done
+
+
+def _observed(source: Source, state: SourceState, store: Store,
+              targets: tuple[NotifyTarget, ...], fetcher: Fetcher, clock: Callable[[], str],
+              tz: str) -> Observation | CheckResult:
+    """`observe`, or the internal error that stopped it."""
+    try:
+        return observe(source, state, store, targets=targets, fetcher=fetcher, clock=clock,
+                       tz=tz)
+    except Exception as e:  # noqa: BLE001 - a bug on one page must not stop the rest
+        return _internal(source, e)
+
+
+def _in_threads_taking(take: Callable[[], T | None], work: Callable[[T], object],
+                       workers: int) -> None:
+    """`work` on each item `take` gives (None: no more), in `workers` threads that take the
+    next item as they come free: no task object waits per item."""
+    taking = threading.Lock()
+
+    def run() -> None:
         while True:
             with taking:
-                i = next(order, None)
-            if i is None:
+                item = take()
+            if item is None:
                 return
-            done[i] = one(sources[i])
+            work(item)
 
-    threads = [threading.Thread(target=take, name=f"check-{k}", daemon=True)
+    threads = [threading.Thread(target=run, name=f"check-{k}", daemon=True)
                for k in range(workers)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    return done
 
 
 def _in_processes(sources: list[Source], states: dict[str, SourceState], store: Store,
@@ -454,14 +472,20 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     # page (0.3 s of CPU a 1,000-page run, and 7 MB here at this process's first full pass).
     gc.freeze()
     workers: dict[Connection, tuple[multiprocessing.process.BaseProcess, list[Source]]] = {}
+    feeds = []
     for share in shares:
         receiving, sending = context.Pipe(duplex=False)
+        fed, feeding = context.Pipe(duplex=False)
         worker = context.Process(target=_observe_share, daemon=True,
-                                 args=(share, states, robots, store.path, targets, per_process,
-                                       tz, sending, stopping))
+                                 args=(fed, min(per_process.concurrency, len(share)), robots,
+                                       store.path, targets, per_process, tz, sending, stopping))
         worker.start()
         sending.close()  # the worker holds the only sending end: its exit ends the pipe
+        fed.close()
+        feeds.append(threading.Thread(target=_feed, args=(feeding, share, states), daemon=True))
         workers[receiving] = (worker, share)
+    for feed in feeds:  # threads only once every worker is forked: a fork copies their locks
+        feed.start()
     writer = StoreThread(store.path)
     # Observations not yet written, at most: when the writer falls behind (a first run, every
     # page new), the workers wait at their pipes instead of pages piling up in memory here.
@@ -528,12 +552,53 @@ def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
                                       error=f"not checked: its worker process died ({why})")
 
 
-def _observe_share(sources: list[Source], states: dict[str, SourceState],
+#: Sources sent to a worker at once. A worker receives its share as it goes, never holds it
+#: whole: what a forked child reads of its parent's objects it copies (reference counts are
+#: writes), and 100,000 sources cost each worker 45 MB that way.
+FEED_BATCH = 64
+
+
+def _feed(feeding: Connection, share: list[Source], states: dict[str, SourceState]) -> None:
+    """A parent thread: the worker's sources with their states, in the order it checks them,
+    a batch at a time (the pipe's buffer holds the worker back), then None."""
+    order = [share[i] for i in _round_robin(share)]
+    try:
+        for k in range(0, len(order), FEED_BATCH):
+            feeding.send([(s, states.get(s.name, SourceState())) for s in order[k:k + FEED_BATCH]])
+        feeding.send(None)
+    except OSError:  # the worker is gone (stopped, or died): `_ended` says what was not checked
+        pass
+    finally:
+        feeding.close()
+
+
+class _Fed:
+    """A worker's end of `_feed`: the next (source, state), or None when there are no more."""
+
+    def __init__(self, conn: Connection):
+        self.conn, self.batch, self.done = conn, iter(()), False
+
+    def __call__(self) -> tuple[Source, SourceState] | None:
+        # Every check thread asks once more after the last: the end is remembered, since
+        # the pipe itself never ends (later workers hold copies of its sending end).
+        while not self.done and (item := next(self.batch, None)) is None:
+            try:
+                batch = self.conn.recv()
+            except (EOFError, OSError):
+                batch = None
+            if batch is None:
+                self.done = True
+            else:
+                self.batch = iter(batch)
+        return None if self.done else item
+
+
+def _observe_share(fed: Connection, threads: int,
                    robots: dict[str, tuple[float, str | None]], path: Path,
                    targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
                    sending: Connection, stop: threading.Event) -> None:
-    """A worker process: observe its share of the sources and send each observation, then
-    the robots.txt files it read."""
+    """A worker process: observe the sources the parent feeds it and send each observation,
+    then the robots.txt files it read."""
     # Ctrl-C reaches the whole process group: the parent decides, and sets `stop`.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
     reader = StoreThread(path)  # reads only: the previous version of a changed page
@@ -548,9 +613,14 @@ def _observe_share(sources: list[Source], states: dict[str, SourceState],
             fetcher.stopping.set()
             os._exit(1)
 
+    store = reader.proxy()
+
+    def check(item: tuple[Source, SourceState]) -> None:
+        if not stop.is_set():
+            send(_observed(*item, store, targets, fetcher, now_iso, tz))
+
     try:
-        _observe_all(sources, states, reader.proxy(), targets, fetcher,
-                     min(settings.concurrency, len(sources)), now_iso, tz, send, stop)
+        _in_threads_taking(_Fed(fed), check, threads)
         send(fetcher.robots_to_keep())
     finally:
         sending.close()
