@@ -408,8 +408,12 @@ def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: 
     def one(source: Source) -> T | None:
         if stop is not None and stop.is_set():
             return None
-        return then(_observed(source, states.get(source.name, SourceState()), reader,
-                              targets, fetcher, clock, tz))
+        observed = _observed(source, states.get(source.name, SourceState()), reader,
+                             targets, fetcher, clock, tz)
+        try:
+            return then(observed)
+        except Exception as e:  # noqa: BLE001 - storing it failed (a full disk): say so
+            return then(_internal(source, e))
 
     if workers <= 1:
         return [one(s) for s in sources]
