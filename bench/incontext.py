@@ -12,10 +12,8 @@ zstd delta, the previous version's sections), marked, sanitized and rendered.
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
-import time
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -30,6 +28,7 @@ from docwatch.web.incontext import mark  # noqa: E402
 from docwatch.web.links import Links  # noqa: E402
 from docwatch.web.views import change_page  # noqa: E402
 from tests.servers import Server  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 ROUNDS = 15
 TARGET = 0.5
@@ -59,13 +58,7 @@ def page(version: int) -> bytes:
 
 
 def median_s(fn) -> float:
-    fn()
-    times = []
-    for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_seconds(fn, ROUNDS)
 
 
 def main() -> None:

@@ -12,9 +12,7 @@ a parser upgrade.
 
 from __future__ import annotations
 
-import statistics
 import sys
-import time
 from pathlib import Path
 
 from bs4 import BeautifulSoup
@@ -25,19 +23,14 @@ from docwatch.demo.history import urm_page, urm_text  # noqa: E402
 from docwatch.diffing import diff  # noqa: E402
 from docwatch.parsing import parse  # noqa: E402
 from tests.pathological import mojibake  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 EDGI = Path(__file__).parent.parent / "tests/fixtures/edgi"
 ROUNDS = 30
 
 
 def median_ms(fn) -> float:
-    fn()  # warm up
-    times = []
-    for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        fn()
-        times.append((time.perf_counter() - t0) * 1000)
-    return statistics.median(times)
+    return median_seconds(fn, ROUNDS) * 1000
 
 
 def main() -> None:

@@ -9,9 +9,7 @@ reading the text at all.
 from __future__ import annotations
 
 import io
-import statistics
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
@@ -20,17 +18,13 @@ from pdfminer.high_level import extract_text  # noqa: E402
 
 from docwatch.parsing import parse  # noqa: E402
 from tests.pdfs import long_document  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 ROUNDS = 3
 
 
 def median_s(fn) -> float:
-    times = []
-    for _ in range(ROUNDS):
-        t0 = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times)
+    return median_seconds(fn, ROUNDS, warm_up=False)
 
 
 def main() -> None:

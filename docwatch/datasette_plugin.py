@@ -32,8 +32,8 @@ from . import render
 from .models import Change
 from .store import Store, StoreError, expand_diff
 from .web import views
+from .web.links import PATH, Links
 from .web.params import FeedFilter
-from .times import day_start, parse_when
 from .web import params as web_params
 
 METADATA = Path(__file__).with_name("datasette.json")
@@ -86,7 +86,7 @@ def _start_here(datasette, database: str) -> str:
         f'<li><a href="{e(datasette.urls.table(database, name))}">{e(meta["title"])}</a>: '
         f'{e(meta.get("description", ""))}</li>'
         for name, meta in shipped["tables"].items() if meta.get("title"))
-    reading = f"{views.PATH}/{quote(database)}"
+    reading = f"{PATH}/{quote(database)}"
     return (f"<p>{e(shipped['description'])}</p><p><strong>Start here:</strong> "
             f'<a href="{e(reading)}">the changes as the alerts read them</a>, each one shown '
             f"in context on its page; or the tables:</p><ul>{items}</ul>")
@@ -130,11 +130,7 @@ def _diff_html(row, value: str) -> str:
 @hookimpl
 def prepare_connection(conn):
     # The canned queries call these, so `since` means in Datasette what it means in the CLI.
-    conn.create_function("docwatch_since", 1, _since, deterministic=True)
-
-
-def _since(value: str | None) -> str | None:
-    return day_start(parse_when(value)) if value else None
+    conn.create_function("docwatch_since", 1, web_params.since, deterministic=True)
 
 
 def parameter_problem(query: str, params: dict[str, str]) -> str | None:
@@ -204,8 +200,8 @@ def _not_found(what: str) -> Response:
 async def _index_view(datasette, request):
     names = [name for name in datasette.databases if _ours(datasette, name)]
     if len(names) == 1:
-        return Response.redirect(f"{views.PATH}/{quote(names[0])}")
-    items = [(name, f"{views.PATH}/{quote(name)}") for name in names]
+        return Response.redirect(f"{PATH}/{quote(names[0])}")
+    items = [(name, f"{PATH}/{quote(name)}") for name in names]
     return _page(views.render("message.html", heading="docwatch databases", items=items,
                               message="" if items else "No docwatch database is served."))
 
@@ -236,7 +232,7 @@ async def _with_store(datasette, request, view) -> Response:
 
     def run() -> tuple[int, str]:
         with Store(path, readonly=True) as store:
-            return view(store, views.Links(f"{views.PATH}/{quote(name)}"), name)
+            return view(store, Links(f"{PATH}/{quote(name)}"), name)
 
     try:
         status, body = await asyncio.to_thread(run)

@@ -352,6 +352,7 @@ def _lend_keys(records, plain, other):
     cells = {b.text.split(" | ").index(b.key) for _, b in records
              if b.kind == "row" and b.key in b.text.split(" | ")}
     column = cells.pop() if len(cells) == 1 else None
+    items = all(r.kind == "item" for _, r in records)
     shared = {b.text for _, b in plain}  # a header row on both sides stays a header
     lent, rest = [], []
     for k, b in other:
@@ -359,8 +360,8 @@ def _lend_keys(records, plain, other):
         if b.text not in shared and b.kind == "row" and column is not None:
             parts = b.text.split(" | ")
             key = parts[column] if column < len(parts) else None
-        elif b.text not in shared and b.kind == "item" and all(r.kind == "item" for _, r in records):
-            key = b.text.split(maxsplit=1)[0].rstrip(":.–—-") if b.text.strip() else None
+        elif b.text not in shared and b.kind == "item" and items and b.text.strip():
+            key = b.text.split(maxsplit=1)[0].rstrip(":.–—-")
         if key:
             lent.append((k, replace(b, key=key)))
         else:

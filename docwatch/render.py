@@ -245,6 +245,5 @@ def group(items: Iterable[tuple[str | None, str, str | None, Change]],
     for (source, page_title, url, change), link in zip_longest(items, links):
         page = pages.setdefault((source, url), Page(source, page_title, url))
         page.changes.append(change)
-        if link:
-            page.links += [None] * (len(page.changes) - 1 - len(page.links)) + [link]
+        page.links.append(link)
     return list(pages.values())

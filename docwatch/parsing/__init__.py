@@ -36,7 +36,7 @@ from .links import normalize_url
 from .root import app_root, main_content
 from .volatile import page_metadata, updated_line
 
-__all__ = ["parse", "fingerprint", "normalize_url", "tree", "updated_line"]
+__all__ = ["parse", "fingerprint", "normalize_url", "page_url", "tree", "updated_line"]
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # The same characters as the bytes that make them in UTF-8 and the 8-bit encodings.
@@ -72,9 +72,7 @@ def parse(
     """
     root, extra = tree(body, content_type)
     title = clean(root.findtext(".//title") or "")
-    base = root.find(".//base[@href]")
-    if base is not None:
-        url = urljoin(url or "", base.get("href").strip())
+    url = page_url(root, url)
     lang = code_of(rules.lang or root.get("lang") or root.get("xml:lang")
                    or (language or "").split(",")[0])
     builder = Builder(url, [re.compile(p) for p in rules.ignore], reader(lang))
@@ -93,6 +91,12 @@ def parse(
     h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
     return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata,
                     lang=lang)
+
+
+def page_url(root, url: str | None) -> str | None:
+    """The address the page's relative links are read against: its `<base href>`, else `url`."""
+    base = root.find(".//base[@href]")
+    return urljoin(url or "", base.get("href").strip()) if base is not None else url
 
 
 def tree(body: bytes | str, content_type: str | None = None) -> tuple[Any, dict[str, str]]:

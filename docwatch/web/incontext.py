@@ -20,7 +20,7 @@ import nh3
 from lxml import etree
 
 from ..models import Change, Document, ParseRules
-from ..parsing import tree
+from ..parsing import page_url, tree
 from ..parsing.blocks import BLOCK_TAGS
 from ..parsing.root import drop, main_content
 from ..render import NAMES, figures_line
@@ -64,9 +64,7 @@ def mark(body: bytes | str, changes: Sequence[tuple[int, Change]], *, url: str |
     """The page in `body` with `changes` (id, change) marked in place; the change `focus`
     (else the first one found) takes the focus, so a browser scrolls it into view on load."""
     root, _ = tree(body, content_type)
-    base = root.find(".//base[@href]")
-    if base is not None:
-        url = urljoin(url or "", base.get("href").strip())
+    url = page_url(root, url)
     content = main_content(root, rules, {})
     if content is None:
         content = root
@@ -76,22 +74,25 @@ def mark(body: bytes | str, changes: Sequence[tuple[int, Change]], *, url: str |
     for change_id, change in changes:
         if page.mark(change_id, change, previous):
             located.add(change_id)
-    target = focus if focus in located else min(located, key=[c for c, _ in changes].index,
-                                                default=None)
+    target = focus if focus in located else next((c for c, _ in changes if c in located), None)
     if target is not None:
         page.focus(target)
     fragment = etree.tostring(content, method="html", encoding="unicode")
     return Marked(sanitize(fragment), located)
 
 
+#: nh3's options, made once: what `sanitize` keeps.
+_CLEAN = {"tags": set(TAGS), "attributes": {k: set(v) for k, v in ATTRIBUTES.items()},
+          "clean_content_tags": {"script", "style", "template", "noscript", "textarea", "select",
+                                 "button", "iframe", "object"},
+          "url_schemes": {"http", "https", "mailto"},
+          "allowed_classes": {tag: set(CLASSES) for tag in TAGS},  # nh3 takes no "*" here
+          "link_rel": "noopener noreferrer nofollow", "strip_comments": True}
+
+
 def sanitize(fragment: str) -> str:
     """Plain document markup only: nothing in it can run, load a frame or post a form."""
-    return nh3.clean(fragment, tags=set(TAGS), attributes={k: set(v) for k, v in ATTRIBUTES.items()},
-                     clean_content_tags={"script", "style", "template", "noscript", "textarea",
-                                         "select", "button", "iframe", "object"},
-                     url_schemes={"http", "https", "mailto"},
-                     allowed_classes={tag: set(CLASSES) for tag in TAGS},  # no "*" here
-                     link_rel="noopener noreferrer nofollow", strip_comments=True)
+    return nh3.clean(fragment, **_CLEAN)
 
 
 def _own(content, url: str | None) -> None:
@@ -166,10 +167,9 @@ class _Page:
         return True
 
     def _removed(self, change_id: int, change: Change, previous: Document | None) -> bool:
-        anchor, after = self._place(change, previous)
+        anchor, after, kind = self._place(change, previous)
         if anchor is None:
-            anchor, after = self.content, None
-        kind = _removed_kind(change, previous)
+            anchor = self.content
         wrapper_tag = _CONTAINERS.get(kind, "div")
         if wrapper_tag != "div":
             holder = next((a for a in _self_and_up(anchor) if a.tag == wrapper_tag), None)
@@ -186,7 +186,7 @@ class _Page:
             inner = etree.SubElement(box, "td", colspan=str(max(1, len(anchor))))
         gone = etree.SubElement(inner, "del")
         gone.text = change.old_text or ""
-        self._badge(box, change)
+        badge = self._badge(box, change)
         if anchor is self.content:
             self.content.insert(0, box)
         elif after:
@@ -194,34 +194,35 @@ class _Page:
             box.tail, anchor.tail = anchor.tail, None
         else:
             anchor.addprevious(box)
-        self.marked[change_id] = box.find(".//span") if box.find(".//span") is not None else box
-        _set_id(self.marked[change_id], change_id)
+        self.marked[change_id] = badge
+        _set_id(badge, change_id)
         return True
 
     def _place(self, change: Change, previous: Document | None):
-        """Where a removed passage stood: after the nearest passage (or heading) before it in
-        the previous version that is still on the page, else before the nearest after it."""
-        if previous is None:
-            return self.find(change.section[-1] if change.section else None, claim=False), True
+        """Where a removed passage stood, and the kind of passage it was: after the nearest
+        passage (or heading) before it in the previous version that is still on the page,
+        else before the nearest after it; else under its section's heading."""
         order: list[str] = []
-        at = None
-        for section in previous.sections:
+        at, kind = None, "paragraph"
+        gone = _key(change.old_text or "")
+        for section in previous.sections if previous is not None else ():
             if section.path:
                 order.append(section.path[-1])
             for block in section.blocks:
                 if at is None and list(section.path) == list(change.section[:len(section.path)]) \
-                        and _key(block.text) == _key(change.old_text or ""):
-                    at = len(order)
+                        and _key(block.text) == gone:
+                    at, kind = len(order), block.kind
                 order.append(block.full_text)
         if at is None:
-            return self.find(change.section[-1] if change.section else None, claim=False), True
+            heading = change.section[-1] if change.section else None
+            return self.find(heading, claim=False), True, kind
         for text in reversed(order[:at]):
             if (el := self.find(text, claim=False)) is not None:
-                return el, True
+                return el, True, kind
         for text in order[at + 1:]:
             if (el := self.find(text, claim=False)) is not None:
-                return el, False
-        return None, True
+                return el, False, kind
+        return None, True, kind
 
     def _badge(self, el, change: Change):
         """The change's name (and figures) at the start of its block."""
@@ -374,20 +375,11 @@ def _outside_lists(el, content):
     return el
 
 
-def _removed_kind(change: Change, previous: Document | None) -> str:
-    if previous is not None:
-        for section in previous.sections:
-            for block in section.blocks:
-                if block.text == change.old_text:
-                    return block.kind
-    return "paragraph"
-
-
 def _add_class(el, *names: str) -> None:
     have = (el.get("class") or "").split()
     el.set("class", " ".join(dict.fromkeys([*have, *names])))
 
 
 def _set_id(el, change_id: int) -> None:
-    if el is not None and el.get("id") is None:
+    if el.get("id") is None:
         el.set("id", f"change-{change_id}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
+from datetime import date, timedelta
 
 from ..models import CATEGORIES
 from ..times import WHEN_HELP, day_start, parse_when
@@ -27,7 +28,6 @@ def until(value: str | None) -> str | None:
         return None
     moment = when("until", value)
     if len(moment) == 10:
-        from datetime import date, timedelta
         return (date.fromisoformat(moment) + timedelta(days=1)).isoformat() + "T00:00:00Z"
     return moment
 

@@ -18,7 +18,7 @@ from ..models import CATEGORIES, Change, ParseRules
 from ..render import NAMES, Page, figures_line, html_excerpt
 from ..store import Store
 from .incontext import mark
-from .links import PATH, Links
+from .links import Links
 from .params import BadParameter, FeedFilter
 
 #: No script may run, no frame or plugin load; the page's images may come from its site.
