@@ -18,12 +18,14 @@ from .history import history
 from .server import LocalTransport, Site, serve
 
 EXPLORE = """\
-Explore the history with sqlite-utils (or `{bin}datasette {db}`, after `{bin}pip install datasette`):
+Explore the history with sqlite-utils (or `{bin}datasette {db}` and its page /-/docwatch/{stem}:
+each change shown on its page, after `{bin}pip install datasette`):
   {bin}sqlite-utils tables {db} --counts
   {bin}sqlite-utils rows {db} change_feed --limit 5
   {bin}sqlite-utils {db} "select detected_at, source, section_path, new_text from change_feed where category = 'new_entry'" --table
   {bin}sqlite-utils {db} "select detected_at, section_path, figures from change_feed where category = 'revised_figure'" --table
-  {bin}docwatch --db {db} changes --since 2024-01-01"""
+  {bin}docwatch --db {db} changes --since 2024-01-01
+  {bin}docwatch --db {db} show urm-nato --change {figure} --html > change.html  # the 2.5 % → 3 % revision on its page"""
 
 
 def bin_prefix() -> str:
@@ -58,5 +60,8 @@ def run_demo(db: str, echo: Callable[..., None]) -> Store:
                 echo("results", results, store)
         finally:
             fetcher.close()
-    echo("info", EXPLORE.format(db=db, bin=bin_prefix()))
+    [(first, _), *_] = store.changes(source="urm-nato", category="revised_figure",
+                                     oldest_first=True, limit=1)
+    echo("info", EXPLORE.format(db=db, bin=bin_prefix(), stem=Path(db).stem,
+                                figure=first["id"]))
     return store
