@@ -144,7 +144,7 @@ def main() -> None:
         print(f"## {name} settings: per_host {per_host}"
               + (f", concurrency {concurrency}" if concurrency else " (no [fetch] table)"))
         report(first, cycles)
-        steady = statistics.median(m["wall"] for m in cycles)
+        steady = statistics.median(m["wall"] for m in cycles if not m["rss_all"])
         print(f"politeness floor ({args.sources // args.hosts} pages a site, {per_host} at once, "
               f"{args.latency * 1000:.0f} ms each): {floor:.2f} s; steady cycle "
               f"{steady:.2f} s = {steady / floor:.2f}× the floor; a bare http.client process "
@@ -164,13 +164,14 @@ def report(first: dict, cycles: list[dict]) -> None:
     print(f"  where it went: {spent.split('time in ', 1)[-1]} (fetch: waiting for pages, "
           "summed over the checks; parse, diff: CPU summed over them; store: the writer)")
     for r, m in enumerate(cycles, 1):
-        print(f"measured cycle {r}:       wall {m['wall']:5.2f} s   CPU {m['cpu']:5.2f} s   "
-              f"peak RSS {m['rss']:4.0f} MB   exit {m['exit']}   pages reported changed "
-              f"{_reported(m['out'])}")
-    walls = sorted(m["wall"] for m in cycles)
-    print(f"measured cycle, median of {len(cycles)}: wall {statistics.median(walls):.2f} s "
+        print(f"{'memory' if m['rss_all'] else 'measured'} cycle {r}:       wall {m['wall']:5.2f} s"
+              f"   CPU {m['cpu']:5.2f} s   peak RSS {m['rss']:4.0f} MB   exit {m['exit']}   pages "
+              f"reported changed {_reported(m['out'])}")
+    timed = [m for m in cycles if not m["rss_all"]]
+    walls = sorted(m["wall"] for m in timed)
+    print(f"measured cycle, median of {len(timed)}: wall {statistics.median(walls):.2f} s "
           f"(range {walls[0]:.2f}–{walls[-1]:.2f})   CPU "
-          f"{statistics.median(m['cpu'] for m in cycles):.2f} s (all processes)   "
+          f"{statistics.median(m['cpu'] for m in timed):.2f} s (all processes)   "
           f"peak RSS {max(m['rss'] for m in cycles):.0f} MB (largest process)")
     print(f"the loopback server's own CPU, on the same CPUs: "
           f"{statistics.median(m['server_cpu'] for m in cycles):.2f} s a cycle")
@@ -231,18 +232,20 @@ def first_pages(server: PageServer, n: int) -> bytes:
 
 def run_cycles(command: list[str], server: PageServer, args, base: bytes,
                changed: bytes) -> tuple[dict, list[dict]]:
-    """The first cycle (every page new), then `rounds` cycles with 10 % of the pages changed."""
+    """The first cycle (every page new), then `rounds` cycles with 10 % of the pages changed,
+    timed, and one more whose memory is sampled (`memory`: reading every process's memory
+    each 20 ms takes 11 % of a CPU, which on two would slow the cycle it measures)."""
     first_pages(server, args.sources)  # every tool starts from the same pages
-    first = measure(command)
+    first = measure(command, memory=True)
     cycles = []
     step = round(1 / args.changed)
-    for r in range(args.rounds):
+    for r in range(args.rounds + 1):
         # Every round the same 10 % of the pages change: to the newer version, then back.
         version = changed if r % 2 == 0 else base
         for k in range(0, args.sources, step):
             server.pages[f"/page/{k}"] = version.replace(b"</h1>", f" {k}</h1>".encode(), 1)
         before = resource.getrusage(resource.RUSAGE_SELF)
-        cycles.append(measure(command))
+        cycles.append(measure(command, memory=r == args.rounds))
         after = resource.getrusage(resource.RUSAGE_SELF)
         cycles[-1]["server_cpu"] = (after.ru_utime + after.ru_stime
                                     - before.ru_utime - before.ru_stime)
@@ -268,8 +271,8 @@ def urlwatch_command(exe: str, tmp: Path, hosts: list[str], port: int, n: int) -
 
 def side_by_side(first: dict, cycles: list[dict], their_first: dict,
                  their_cycles: list[dict]) -> None:
-    steady = statistics.median(m["wall"] for m in cycles)
-    their_steady = statistics.median(m["wall"] for m in their_cycles)
+    steady = statistics.median(m["wall"] for m in cycles if not m["rss_all"])
+    their_steady = statistics.median(m["wall"] for m in their_cycles if not m["rss_all"])
     peak = max([first["rss_all"]] + [m["rss_all"] for m in cycles])
     their_peak = max([their_first["rss_all"]] + [m["rss_all"] for m in their_cycles])
     print()
@@ -308,20 +311,30 @@ def tree_pss(pid: int) -> int:
 # Run in a fresh interpreter so that its children's figures are this one cycle's alone
 # (RUSAGE_CHILDREN keeps the largest RSS of every child ever waited for).
 MEASURE = """
-import json, os, resource, subprocess, sys, time
+import json, os, resource, subprocess, sys, threading, time
 from pathlib import Path
 
 """ + inspect.getsource(tree_pss) + """
 with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
     t0 = time.perf_counter()
-    proc = subprocess.Popen(sys.argv[2:], stdout=sink, stderr=errors,
+    proc = subprocess.Popen(sys.argv[3:], stdout=sink, stderr=errors,
                             env={**os.environ, "HOME": os.path.dirname(sys.argv[1])})
     peak_all = 0
-    while proc.poll() is None:  # sampled every 20 ms: the sum over every process of the run
-        peak_all = max(peak_all, tree_pss(proc.pid))
-        time.sleep(0.02)
-    status = proc.wait()
+    ended = threading.Event()
+
+    def sample():  # every 20 ms: the sum over every process of the run
+        global peak_all
+        while not ended.wait(0.02):
+            peak_all = max(peak_all, tree_pss(proc.pid))
+
+    sampler = threading.Thread(target=sample)
+    if sys.argv[2] == "memory":
+        sampler.start()
+    status = proc.wait()  # the wall time ends when the run does, not at the next sample
     wall = time.perf_counter() - t0
+    ended.set()
+    if sampler.is_alive():
+        sampler.join()
 every = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
                   "rss": every.ru_maxrss / 1024, "rss_all": peak_all / 1024,
@@ -335,10 +348,12 @@ print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def measure(command: list[str]) -> dict:
-    """Wall, CPU (with worker processes), peak RSS and output of one run of `command`."""
+def measure(command: list[str], memory: bool = False) -> dict:
+    """Wall, CPU (with worker processes), peak RSS and output of one run of `command`; with
+    `memory`, the peak of all its processes' memory at once too (`rss_all`, else 0)."""
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
-        figures = json.loads(subprocess.run([sys.executable, "-c", MEASURE, out.name, *command],
+        figures = json.loads(subprocess.run([sys.executable, "-c", MEASURE, out.name,
+                                             "memory" if memory else "time", *command],
                                             check=True, capture_output=True, text=True,
                                             env=ENV).stdout)
         err = Path(out.name + ".err")

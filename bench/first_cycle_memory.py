@@ -41,7 +41,8 @@ def main() -> None:
     figures, per_source = [], []
     for n in args.sources:
         with tempfile.TemporaryDirectory() as tmp:
-            run = measure(docwatch_command(Path(tmp), hosts, server.port, n, args.concurrency))
+            run = measure(docwatch_command(Path(tmp), hosts, server.port, n, args.concurrency),
+                          memory=True)
         if run["exit"] != 0:
             raise SystemExit(f"docwatch fetch --once of {n} sources exited {run['exit']}: "
                              f"{run['err'].strip()[-300:]}")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 import json
 import logging
 import os
@@ -169,6 +170,10 @@ def fetch_cmd(settings: Settings, once: bool, verbose: bool, timings: bool,
                             tz=config.timezone, on_result=add, stop=stop, timings=spent)
     _report(results, store, quiet=terminal and not verbose, explain=verbose)
     store.checkpoint()
+    store.close()  # the last connection: the write-ahead log is folded in, one file is left
+    # The run is over: what is alive now is frozen, so the interpreter's last collection does
+    # not walk it all to free what the process's end frees anyway (40 ms of a 1,000-page run).
+    gc.freeze()
     click.echo(tally.summary(interrupted=stop.is_set()))
     if timings:
         click.echo(f"docwatch: time in {spent.line()}", err=True)

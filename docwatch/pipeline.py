@@ -22,14 +22,13 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TypeVar
 
-from . import diffing, fetch, notify, redact
+from . import fetch, notify, redact
 from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
 from .models import (Block, Change, CheckResult, Document, Fetched, FetchSettings, Message,
                      NotifyTarget, Observation, ParseRules, Previous, Section, Source,
                      SourceState)
 from .documents import announce, document_sources, linked_documents
-from .parsing import fingerprint, parse
 from .pdf import is_pdf
 from .store import StaleObservation, Store, StoreError, StoreThread, body_hash
 from .times import now_iso
@@ -70,6 +69,11 @@ os.register_at_fork(after_in_child=_after_fork)
 
 log = logging.getLogger(__name__)
 
+# `parsing` and `diffing` (lxml, Babel's data, the readers' patterns: 45 ms with a first parse)
+# are imported where a page is first parsed, not with this module: the parent of a run's
+# worker processes never parses, and each worker loads them in its parse thread while its
+# first requests are out, instead of every run's first request waiting for them.
+
 
 def check(
     source: Source,
@@ -108,6 +112,8 @@ def record(obs: Observation, store: Store, targets: tuple[NotifyTarget, ...] = (
 
 def _rebased(obs: Observation, store: Store, latest: int, targets: tuple[NotifyTarget, ...],
              tz: str) -> Observation:
+    from . import diffing
+
     old = store.document(latest)
     changes = diffing.diff(old, obs.doc, source=obs.source.name, alert=obs.source.alert)
     return replace(obs, previous_id=latest, changes=changes,
@@ -160,6 +166,9 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
         return seen("not_modified" if fetched.status_code == 304 else "unchanged",
                     fetched=replace(fetched, body=b""), documents=[d for _, _, d in documents],
                     timings={"fetch": fetched.elapsed})
+    from . import diffing
+    from .parsing import fingerprint
+
     parsed_with = fingerprint(source.rules)
     # The stored previous version is read here: from the parse thread, each read was one more
     # wait for the GIL on the process's one serial path.
@@ -216,6 +225,9 @@ def _understand(source: Source, fetched: Fetched, prev: Previous | None, old: Do
     """The page parsed, its changes since `prev` (whose stored sections are `old` when they
     were parsed as today's parser would), the CPU each took, and the previous version, on the
     parse thread."""
+    from . import diffing
+    from .parsing import parse
+
     t_parse = time.thread_time()
     doc = parse(fetched.body, content_type=fetched.content_type, url=fetched.final_url,
                 rules=source.rules, language=fetched.content_language)
@@ -284,6 +296,8 @@ def _reparse(store: Store, source: Source, snapshot_id: int) -> Document:
     as a change of the page. (When the fingerprint matches, the stored sections are the same
     thing, cheaper.)
     """
+    from .parsing import parse
+
     body, ctype, url = store.raw(snapshot_id)
     try:
         return parse(body, content_type=ctype, url=url, rules=source.rules)
@@ -470,7 +484,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     robots = store.robots()
     context = multiprocessing.get_context("fork")  # the children need nothing re-imported
     stopping = context.Event()  # `stop`, passed on to the workers
-    _warm_up({s.rules.lang for s in sources})
+    langs = {s.rules.lang for s in sources}
     # What exists now is not collected while the workers run, here or in them: a collector
     # walking it writes to every object, which copies the memory the processes share page by
     # page (0.3 s of CPU a 1,000-page run, and 7 MB here at this process's first full pass).
@@ -482,7 +496,8 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
         fed, feeding = context.Pipe(duplex=False)
         worker = context.Process(target=_observe_share, daemon=True,
                                  args=(fed, min(per_process.concurrency, len(share)), robots,
-                                       store.path, targets, per_process, tz, sending, stopping))
+                                       store.path, targets, per_process, tz, sending, stopping,
+                                       langs))
         worker.start()
         sending.close()  # the worker holds the only sending end: its exit ends the pipe
         fed.close()
@@ -529,13 +544,18 @@ _WARM_UP = ("<html lang='{lang}'><body><main><h1>docwatch</h1><h2>Chronology</h2
 
 
 def _warm_up(langs: set[str | None]) -> None:
-    """Parse and diff a small page in English and each language the sources name, here,
-    before forking: what a first parse loads (Babel's locale data, the readers' patterns)
-    is then shared by the workers instead of loaded by each (4 MB, 20 ms apiece)."""
+    """Parse and diff a small page in English and each language the sources name: what a
+    first parse loads (the parser, Babel's locale data, the readers' patterns), loaded by a
+    worker's parse thread while its first requests are out rather than by its first page.
+    What it loaded is then frozen, as the parent's objects were before the fork."""
+    from . import diffing
+    from .parsing import parse
+
     for lang in {"en", *filter(None, langs)}:
         old, new = (parse(_WARM_UP.format(lang=lang, day=day), url="http://localhost/")
                     for day in (1, 2))
         diffing.diff(old, new)
+    gc.freeze()
 
 
 def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
@@ -600,11 +620,13 @@ class _Fed:
 def _observe_share(fed: Connection, threads: int,
                    robots: dict[str, tuple[float, str | None]], path: Path,
                    targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
-                   sending: Connection, stop: threading.Event) -> None:
+                   sending: Connection, stop: threading.Event,
+                   langs: set[str | None]) -> None:
     """A worker process: observe the sources the parent feeds it and send each observation,
     then the robots.txt files it read."""
     # Ctrl-C reaches the whole process group: the parent decides, and sets `stop`.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _thinking().submit(_warm_up, langs)  # the first thing the parse thread does
     reader = StoreThread(path)  # reads only: the previous version of a changed page
     fetcher = Fetcher(settings)
     fetcher.remember_robots(robots)
@@ -756,6 +778,9 @@ def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None,
                  lang: str | None = None) -> list[Change]:
     """Diff two pages given as files or URLs (`docwatch diff OLD NEW`); `lang` overrides the
     language the pages declare."""
+    from . import diffing
+    from .parsing import parse
+
     docs = []
     for target in (old, new):
         fetched = fetch.read(target)
@@ -774,6 +799,9 @@ def reparse(source: Source, store: Store) -> bool:
     Returns whether anything changed. Idempotent: when the rebuilt history equals the stored
     one (same parser, same rules), nothing is written.
     """
+    from . import diffing
+    from .parsing import fingerprint
+
     parsed_with = fingerprint(source.rules)
     versions: list[tuple[int, Document, list[Change], str]] = []
     same = True

@@ -11,7 +11,7 @@ import sqlite_utils
 from pytest_httpserver import HTTPServer
 from werkzeug import Response as WerkzeugResponse
 
-from docwatch import pipeline
+from docwatch import parsing
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.errors import FetchError
 from docwatch.fetch import Fetcher
@@ -138,13 +138,13 @@ def test_every_fault_is_one_classified_line_and_no_content_change(tmp_path, writ
 def parse_calls(monkeypatch):
     """Count the pipeline's calls to the real parser."""
     calls = []
-    real = pipeline.parse
+    real = parsing.parse
 
     def counting(*args, **kwargs):
         calls.append(args)
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(pipeline, "parse", counting)
+    monkeypatch.setattr(parsing, "parse", counting)
     return calls
 
 

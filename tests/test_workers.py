@@ -8,6 +8,8 @@ from __future__ import annotations
 import multiprocessing
 import os
 import signal
+import subprocess
+import sys
 import threading
 
 import sqlite_utils
@@ -85,6 +87,30 @@ def test_worker_processes_observe_and_one_process_stores_each_check_once(tmp_pat
     assert per_source == {name: 1 for name in revised}
 
 
+def test_the_parent_of_the_workers_never_loads_the_parser(tmp_path):
+    """The parser (lxml, Babel's data, the readers) is loaded by each worker's parse thread
+    while its first requests are out: a run's first request waits for none of it."""
+    script = (
+        "import sys\n"
+        "from docwatch.models import FetchSettings, Source\n"
+        "from docwatch.pipeline import check_all\n"
+        "from docwatch.store import Store\n"
+        "sources = [Source(f'p{k}', f'{sys.argv[1]}/p/{k}') for k in range(int(sys.argv[2]))]\n"
+        "results = check_all(sources, Store(sys.argv[3]), deliver=False,\n"
+        "                    settings=FetchSettings(concurrency=8, per_host=4, processes=2))\n"
+        "print(sorted({r.status for r in results}))\n"
+        "print(sorted(m for m in ('lxml.etree', 'docwatch.parsing', 'docwatch.diffing')\n"
+        "             if m in sys.modules))\n")
+    with Server() as server:
+        for k in range(PROCESS_MIN_SOURCES):
+            server.put(f"/p/{k}", page(k, "2.5"))
+        run = subprocess.run([sys.executable, "-c", script, server.url(""),
+                              str(PROCESS_MIN_SOURCES), str(tmp_path / "w.db")],
+                             capture_output=True, text=True, timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.splitlines() == ["['new']", "[]"]
+
+
 def test_a_site_with_a_minimum_delay_stays_whole_in_one_worker(tmp_path):
     settings = FetchSettings(concurrency=16, per_host=4, processes=2, min_delay=0.001)
     with Server() as a, Server() as b:
@@ -152,9 +178,9 @@ def test_a_process_parses_one_page_at_a_time_on_one_thread_however_many_checks_f
     """The GIL runs one parse at a time anyway: checks that parse together only hold their
     page trees in memory at once (a hundred fetch threads, a hundred trees), and every thread
     that parses keeps libxml2 state of its own."""
-    from docwatch import pipeline
+    from docwatch import parsing
 
-    real, lock, inside, most = pipeline.parse, threading.Lock(), [0], [0]
+    real, lock, inside, most = parsing.parse, threading.Lock(), [0], [0]
     another = threading.Event()
     threads = set()
 
@@ -172,7 +198,7 @@ def test_a_process_parses_one_page_at_a_time_on_one_thread_however_many_checks_f
             with lock:
                 inside[0] -= 1
 
-    monkeypatch.setattr(pipeline, "parse", watched)
+    monkeypatch.setattr(parsing, "parse", watched)
     with Server() as server:
         sources = served(server, 12)
         results = check_all(sources, Store(tmp_path / "w.db"),
