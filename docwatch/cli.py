@@ -658,31 +658,7 @@ def _demo_echo(kind: str, *parts) -> None:
 
 
 def main() -> None:  # pragma: no cover - the console script
-    _tune_malloc()
+    from . import memory
+
+    memory.tune()
     cli(prog_name="docwatch")
-
-
-# glibc's mallopt parameters
-M_ARENA_MAX = -8
-M_MMAP_THRESHOLD = -3
-
-
-def _tune_malloc() -> None:
-    """Set glibc's allocator for many threads handling page-sized buffers; the workers it
-    forks inherit the settings. Elsewhere than glibc there is nothing to do.
-
-    - Two arenas: glibc gives threads that meet in malloc arenas of their own, up to eight
-      per CPU, and each keeps what it once held (with a hundred fetch threads, 10-20 MB a
-      process more).
-    - Blocks of 128 KB and more mapped and unmapped on their own, always: by default that
-      threshold rises each time such a block is freed, and from then on they come from the
-      heap, whose holes keep it at its high-water mark (5-8 MB of a first cycle's peak).
-    """
-    import ctypes
-
-    try:
-        libc = ctypes.CDLL(None)
-        libc.mallopt(M_ARENA_MAX, 2)
-        libc.mallopt(M_MMAP_THRESHOLD, 128 * 1024)
-    except (OSError, AttributeError):
-        pass

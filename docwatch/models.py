@@ -228,12 +228,12 @@ class CheckResult:
 
     source: str
     status: str  # new | changed | noise_only | unchanged | error
-    changes: list[Change] = field(default_factory=list)
+    # Tuples, so the common none is one shared object (a run keeps every result until it
+    # reports): the changes, and its linked documents' checks.
+    changes: tuple[Change, ...] = ()
     error_kind: str | None = None
     error: str | None = None
     snapshot_id: int | None = None
-    # Its linked documents' checks; a tuple, so the common none is one shared object (a run
-    # keeps every result until it reports).
     documents: tuple[CheckResult, ...] = ()
 
     @property
@@ -303,6 +303,6 @@ class Observation:
     def outcome(self, snapshot_id: int | None) -> CheckResult:
         """The check's result, once stored (`snapshot_id` is what `Store.record` returned)."""
         status = "unchanged" if self.result == "not_modified" else self.result
-        return CheckResult(self.source.name, status, self.changes, error_kind=self.error_kind,
+        return CheckResult(self.source.name, status, tuple(self.changes), error_kind=self.error_kind,
                            error=self.error, snapshot_id=snapshot_id,
                            documents=tuple(d.outcome(None) for d in self.documents))

@@ -22,7 +22,7 @@ from multiprocessing.connection import Connection, wait
 from pathlib import Path
 from typing import TypeVar
 
-from . import fetch, notify, redact
+from . import fetch, memory, notify, redact
 from .errors import DocwatchError, FetchError, ParseError
 from .fetch import Fetcher, host_of
 from .models import (Block, Change, CheckResult, Document, Fetched, FetchSettings, Message,
@@ -30,6 +30,7 @@ from .models import (Block, Change, CheckResult, Document, Fetched, FetchSetting
                      SourceState)
 from .documents import announce, document_sources, linked_documents
 from .pdf import is_pdf
+from .results import Results
 from .store import StaleObservation, Store, StoreError, StoreThread, body_hash
 from .times import now_iso
 
@@ -489,7 +490,8 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     # walking it writes to every object, which copies the memory the processes share page by
     # page (0.3 s of CPU a 1,000-page run, and 7 MB here at this process's first full pass).
     gc.freeze()
-    workers: dict[Connection, tuple[multiprocessing.process.BaseProcess, list[Source]]] = {}
+    memory.trim()
+    workers: dict[Connection, tuple[multiprocessing.process.BaseProcess, list[int]]] = {}
     feeds = []
     for share in shares:
         receiving, sending = context.Pipe(duplex=False)
@@ -501,7 +503,8 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
         worker.start()
         sending.close()  # the worker holds the only sending end: its exit ends the pipe
         fed.close()
-        feeds.append(threading.Thread(target=_feed, args=(feeding, share, states), daemon=True))
+        feeds.append(threading.Thread(target=_feed, args=(feeding, share, sources, states),
+                                      daemon=True))
         workers[receiving] = (worker, share)
     for feed in feeds:  # threads only once every worker is forked: a fork copies their locks
         feed.start()
@@ -509,10 +512,10 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     # Observations not yet written, at most: when the writer falls behind (a first run, every
     # page new), the workers wait at their pipes instead of pages piling up in memory here.
     room = threading.Semaphore(StoreThread.BATCH // 2)
-    # Only the results are kept (filled in by the writer's thread), not the observations
-    # or a waiting call per check: 10,000 new pages hold little more than 1,000.
-    results: dict[str, CheckResult] = {}
-    received: set[str] = set()
+    # Only the results are kept (filled in by the writer's thread), compact, not the
+    # observations or a waiting call per check: 10,000 new pages hold little more than 1,000.
+    results = Results(sources)
+    ended = []
     try:
         while workers:
             if stop is not None and stop.is_set():
@@ -521,21 +524,28 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
                 try:
                     batch = conn.recv()
                 except (EOFError, OSError):  # the worker is done, or died mid-message
-                    _ended(*workers.pop(conn), received, results, stopped=stopping.is_set())
+                    worker, share = workers.pop(conn)
+                    worker.join()
+                    ended.append((worker, share, stopping.is_set()))
                     continue
-                for obs in batch:
-                    if isinstance(obs, dict):  # a worker's last word: the robots.txt it read
-                        writer.submit("save_robots", obs)
+                for item in batch:
+                    if isinstance(item, dict):  # a worker's last word: the robots.txt it read
+                        writer.submit("save_robots", item)
                         continue
+                    i, obs = item
                     if isinstance(obs, Observation):
                         timings.add(obs.timings)
-                    received.add(_name(obs))
-                    _later(obs, writer, room, results, tell, targets, tz)
+                        # This process's own source: kept with the result, the copy that
+                        # came down the pipe (its name, its rules) is let go.
+                        obs.source = sources[i]
+                    _later(i, obs, writer, room, results, tell, targets, tz)
     finally:
         writer.close()  # every write queued is done, and its result in `results`
         timings.add({"store": writer.busy})
         gc.unfreeze()  # the garbage of before the run is collected again
-    return [results.get(s.name) for s in sources]
+    for worker, share, stopped in ended:
+        _ended(worker, share, results, stopped=stopped)
+    return results.all()
 
 
 _WARM_UP = ("<html lang='{lang}'><body><main><h1>docwatch</h1><h2>Chronology</h2>"
@@ -558,22 +568,21 @@ def _warm_up(langs: set[str | None]) -> None:
     gc.freeze()
 
 
-def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
-           received: set[str], results: dict[str, CheckResult], *,
+def _ended(worker: multiprocessing.process.BaseProcess, share: list[int], results: Results, *,
            stopped: bool = False) -> None:
-    """A worker's pipe closed: if it died first, its unsent checks become errors (one log line).
-    Asked to stop, it leaves the rest unchecked, which is no error."""
-    worker.join()
-    unsent = [s for s in share if s.name not in received]
+    """A worker ended (every result it sent written): if it died first, its unsent checks
+    become errors (one log line). Asked to stop, it leaves the rest unchecked, which is no
+    error."""
+    unsent = [i for i in share if not results.has(i)]
     if not unsent or (stopped and worker.exitcode == 0):
         return
     why = (f"killed by signal {-worker.exitcode}" if worker.exitcode and worker.exitcode < 0
            else f"exit status {worker.exitcode}")
     log.error("a worker process died (%s); %d of its %d source(s) were not checked",
               why, len(unsent), len(share))
-    for s in unsent:
-        results[s.name] = CheckResult(s.name, "error", error_kind="internal",
-                                      error=f"not checked: its worker process died ({why})")
+    for i in unsent:
+        results[i] = CheckResult(results.sources[i].name, "error", error_kind="internal",
+                                 error=f"not checked: its worker process died ({why})")
 
 
 #: Sources sent to a worker at once. A worker receives its share as it goes, never holds it
@@ -582,13 +591,16 @@ def _ended(worker: multiprocessing.process.BaseProcess, share: list[Source],
 FEED_BATCH = 64
 
 
-def _feed(feeding: Connection, share: list[Source], states: dict[str, SourceState]) -> None:
-    """A parent thread: the worker's sources with their states, in the order it checks them,
-    a batch at a time (the pipe's buffer holds the worker back), then None."""
-    order = [share[i] for i in _round_robin(share)]
+def _feed(feeding: Connection, share: list[int], sources: list[Source],
+          states: dict[str, SourceState]) -> None:
+    """A parent thread: the worker's sources (with their positions) and their states, in the
+    order it checks them, a batch at a time (the pipe's buffer holds the worker back), then
+    None."""
+    order = [share[k] for k in _round_robin([sources[i] for i in share])]
     try:
         for k in range(0, len(order), FEED_BATCH):
-            feeding.send([(s, states.get(s.name, SourceState())) for s in order[k:k + FEED_BATCH]])
+            feeding.send([(i, sources[i], states.get(sources[i].name, SourceState()))
+                          for i in order[k:k + FEED_BATCH]])
         feeding.send(None)
     except OSError:  # the worker is gone (stopped, or died): `_ended` says what was not checked
         pass
@@ -597,12 +609,13 @@ def _feed(feeding: Connection, share: list[Source], states: dict[str, SourceStat
 
 
 class _Fed:
-    """A worker's end of `_feed`: the next (source, state), or None when there are no more."""
+    """A worker's end of `_feed`: the next (position, source, state), or None when there are
+    no more."""
 
     def __init__(self, conn: Connection):
         self.conn, self.batch, self.done = conn, iter(()), False
 
-    def __call__(self) -> tuple[Source, SourceState] | None:
+    def __call__(self) -> tuple[int, Source, SourceState] | None:
         # Every check thread asks once more after the last: the end is remembered, since
         # the pipe itself never ends (later workers hold copies of its sending end).
         while not self.done and (item := next(self.batch, None)) is None:
@@ -632,18 +645,19 @@ def _observe_share(fed: Connection, threads: int,
     fetcher.remember_robots(robots)
     outbox = _Outbox(sending)
 
-    def send(obs: Observation | CheckResult | dict) -> None:
+    def send(item: tuple[int, Observation | CheckResult] | dict) -> None:
         try:
-            outbox.send(obs)
+            outbox.send(item)
         except OSError:  # the parent is gone: nobody will store the rest, so stop
             fetcher.stopping.set()
             os._exit(1)
 
     store = reader.proxy()
 
-    def check(item: tuple[Source, SourceState]) -> None:
+    def check(item: tuple[int, Source, SourceState]) -> None:
         if not stop.is_set():
-            send(_observed(*item, store, targets, fetcher, now_iso, tz))
+            i, source, state = item
+            send((i, _observed(source, state, store, targets, fetcher, now_iso, tz)))
 
     try:
         _in_threads_taking(_Fed(fed), check, threads)
@@ -685,17 +699,14 @@ class _Outbox:
             self.conn.send(batch)
 
 
-def _name(obs: Observation | CheckResult) -> str:
-    return obs.source if isinstance(obs, CheckResult) else obs.source.name
-
-
-def _later(obs: Observation | CheckResult, writer: StoreThread, room: threading.Semaphore,
-           results: dict[str, CheckResult], tell: Callable[[CheckResult], None],
-           targets: tuple[NotifyTarget, ...], tz: str) -> None:
-    """Queue an observation for storing (once there is `room`); its result goes into
-    `results` when written."""
+def _later(i: int, obs: Observation | CheckResult, writer: StoreThread,
+           room: threading.Semaphore, results: Results,
+           tell: Callable[[CheckResult], None], targets: tuple[NotifyTarget, ...],
+           tz: str) -> None:
+    """Queue the observation of the `i`th source for storing (once there is `room`); its
+    result goes into `results[i]` when written."""
     if isinstance(obs, CheckResult):
-        results[obs.source] = obs
+        results[i] = obs
         tell(obs)
         return
     room.acquire()
@@ -714,7 +725,7 @@ def _later(obs: Observation | CheckResult, writer: StoreThread, room: threading.
             result.snapshot_id = done.result()
         else:
             result = _internal(source, error)
-        results[source.name] = result
+        results[i] = result
         tell(result)
 
     writer.submit("record", obs).add_done_callback(written)
@@ -732,8 +743,9 @@ def _internal(source: Source, e: Exception) -> CheckResult:
 
 
 def _shares(sources: list[Source], n: int,
-            settings: FetchSettings) -> tuple[list[list[Source]], FetchSettings]:
-    """The sources dealt into `n` shares of about equal size, and each worker's settings.
+            settings: FetchSettings) -> tuple[list[list[int]], FetchSettings]:
+    """The sources (their positions) dealt into `n` shares of about equal size, and each
+    worker's settings.
 
     A site's pages are dealt over all the shares, each worker allowing it `per_host // n`
     requests at once, so one big site (or one site where most pages changed) keeps every
@@ -741,15 +753,15 @@ def _shares(sources: list[Source], n: int,
     minimum delay between requests), each site stays whole in one share instead.
     """
     groups = list(_hosts(sources).values())
-    shares: list[list[Source]] = [[] for _ in range(n)]
+    shares: list[list[int]] = [[] for _ in range(n)]
     if settings.per_host >= n and not settings.min_delay:
         for g, group in enumerate(groups):
             for k, i in enumerate(group):
-                shares[(g + k) % n].append(sources[i])
+                shares[(g + k) % n].append(i)
         per_host = settings.per_host // n
     else:
         for group in sorted(groups, key=len, reverse=True):
-            min(shares, key=len).extend(sources[i] for i in group)
+            min(shares, key=len).extend(group)
         per_host = settings.per_host
     shares = [share for share in shares if share]
     return shares, replace(settings, processes=1, per_host=per_host,
