@@ -13,6 +13,7 @@ import os
 import signal
 import threading
 import time
+from array import array
 from collections.abc import Callable, Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import nullcontext
@@ -491,7 +492,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     # page (0.3 s of CPU a 1,000-page run, and 7 MB here at this process's first full pass).
     gc.freeze()
     memory.trim()
-    workers: dict[Connection, tuple[multiprocessing.process.BaseProcess, list[int]]] = {}
+    workers: dict[Connection, tuple[multiprocessing.process.BaseProcess, array]] = {}
     feeds = []
     for share in shares:
         receiving, sending = context.Pipe(duplex=False)
@@ -568,7 +569,7 @@ def _warm_up(langs: set[str | None]) -> None:
     gc.freeze()
 
 
-def _ended(worker: multiprocessing.process.BaseProcess, share: list[int], results: Results, *,
+def _ended(worker: multiprocessing.process.BaseProcess, share: array, results: Results, *,
            stopped: bool = False) -> None:
     """A worker ended (every result it sent written): if it died first, its unsent checks
     become errors (one log line). Asked to stop, it leaves the rest unchecked, which is no
@@ -591,12 +592,12 @@ def _ended(worker: multiprocessing.process.BaseProcess, share: list[int], result
 FEED_BATCH = 64
 
 
-def _feed(feeding: Connection, share: list[int], sources: list[Source],
+def _feed(feeding: Connection, share: array, sources: list[Source],
           states: dict[str, SourceState]) -> None:
     """A parent thread: the worker's sources (with their positions) and their states, in the
     order it checks them, a batch at a time (the pipe's buffer holds the worker back), then
     None."""
-    order = [share[k] for k in _round_robin([sources[i] for i in share])]
+    order = array("l", (share[k] for k in _round_robin([sources[i] for i in share])))
     try:
         for k in range(0, len(order), FEED_BATCH):
             feeding.send([(i, sources[i], states.get(sources[i].name, SourceState()))
@@ -743,7 +744,7 @@ def _internal(source: Source, e: Exception) -> CheckResult:
 
 
 def _shares(sources: list[Source], n: int,
-            settings: FetchSettings) -> tuple[list[list[int]], FetchSettings]:
+            settings: FetchSettings) -> tuple[list[array], FetchSettings]:
     """The sources (their positions) dealt into `n` shares of about equal size, and each
     worker's settings.
 
@@ -753,7 +754,7 @@ def _shares(sources: list[Source], n: int,
     minimum delay between requests), each site stays whole in one share instead.
     """
     groups = list(_hosts(sources).values())
-    shares: list[list[int]] = [[] for _ in range(n)]
+    shares: list[array] = [array("l") for _ in range(n)]
     if settings.per_host >= n and not settings.min_delay:
         for g, group in enumerate(groups):
             for k, i in enumerate(group):
@@ -768,11 +769,12 @@ def _shares(sources: list[Source], n: int,
                            concurrency=max(1, -(-settings.concurrency // len(shares))))
 
 
-def _hosts(sources: list[Source]) -> dict[str, list[int]]:
-    """Site -> the indexes of its sources, in order."""
-    hosts: dict[str, list[int]] = {}
+def _hosts(sources: list[Source]) -> dict[str, array]:
+    """Site -> the indexes of its sources, in order (machine integers: 100,000 sources'
+    positions as Python's would be 3 MB)."""
+    hosts: dict[str, array] = {}
     for i, source in enumerate(sources):
-        hosts.setdefault(host_of(source.url), []).append(i)
+        hosts.setdefault(host_of(source.url), array("l")).append(i)
     return hosts
 
 
