@@ -484,7 +484,7 @@ def _in_processes(sources: list[Source], states: dict[str, SourceState], store: 
     stores each as it arrives, through one database thread that commits them in batches."""
     shares, per_process = _shares(sources, processes, settings)
     robots = store.robots()
-    context = multiprocessing.get_context("fork")  # the children need nothing re-imported
+    context = multiprocessing.get_context("fork")  # the children inherit the fetcher loaded
     stopping = context.Event()  # `stop`, passed on to the workers
     langs = {s.rules.lang for s in sources}
     # What exists now is not collected while the workers run, here or in them: a collector
