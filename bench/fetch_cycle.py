@@ -7,7 +7,9 @@ A loopback server (asyncio, keep-alive) answers every page after 50 ms; each pag
 urm.lt page, sent with an ETag (a 304 to a matching If-None-Match), as ministry servers do.
 The first cycle records every page; then, each round, 10 % of the pages change (to a newer
 version, and in the next round back) and a cycle is measured, each its own `docwatch fetch
---once` process as cron or an operator would run it; the median is reported. The pages are
+--once` process as cron or an operator would run it; the median is reported (one more cycle
+is run to sample memory, which the timed ones are not: sampling takes a tenth of a CPU). The
+pages are
 spread over ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
 
 Each is measured with docwatch's default settings (no [fetch] table: 4 requests at once a
