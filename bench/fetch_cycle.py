@@ -9,8 +9,7 @@ The first cycle records every page; then, each round, 10 % of the pages change (
 version, and in the next round back) and a cycle is measured, each its own `docwatch fetch
 --once` process as cron or an operator would run it; the median is reported (one more cycle
 is run to sample memory, which the timed ones are not: sampling takes a tenth of a CPU). The
-pages are
-spread over ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
+pages are spread over ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
 
 Each is measured with docwatch's default settings (no [fetch] table: 4 requests at once a
 site) and with raised ones (20 a site), beside the politeness floor (pages a site / requests
