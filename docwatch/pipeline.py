@@ -434,7 +434,7 @@ def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: 
     if workers <= 1:
         return [one(s) for s in sources]
     done: list[T | None] = [None] * len(sources)
-    order = iter(_round_robin(sources))
+    order = iter(_in_turn(_hosts(sources).values()))
 
     def check(i: int) -> None:
         done[i] = one(sources[i])
@@ -595,13 +595,11 @@ FEED_BATCH = 64
 def _feed(feeding: Connection, share: array, sources: list[Source],
           states: dict[str, SourceState]) -> None:
     """A parent thread: the worker's sources (with their positions) and their states, in the
-    order it checks them, a batch at a time (the pipe's buffer holds the worker back), then
-    None."""
-    order = array("l", (share[k] for k in _round_robin([sources[i] for i in share])))
+    share's order, a batch at a time (the pipe's buffer holds the worker back), then None."""
     try:
-        for k in range(0, len(order), FEED_BATCH):
+        for k in range(0, len(share), FEED_BATCH):
             feeding.send([(i, sources[i], states.get(sources[i].name, SourceState()))
-                          for i in order[k:k + FEED_BATCH]])
+                          for i in share[k:k + FEED_BATCH]])
         feeding.send(None)
     except OSError:  # the worker is gone (stopped, or died): `_ended` says what was not checked
         pass
@@ -745,8 +743,8 @@ def _internal(source: Source, e: Exception) -> CheckResult:
 
 def _shares(sources: list[Source], n: int,
             settings: FetchSettings) -> tuple[list[array], FetchSettings]:
-    """The sources (their positions) dealt into `n` shares of about equal size, and each
-    worker's settings.
+    """The sources (their positions) dealt into `n` shares of about equal size, each in the
+    order its worker checks them (`_in_turn`), and each worker's settings.
 
     A site's pages are dealt over all the shares, each worker allowing it `per_host // n`
     requests at once, so one big site (or one site where most pages changed) keeps every
@@ -754,16 +752,20 @@ def _shares(sources: list[Source], n: int,
     minimum delay between requests), each site stays whole in one share instead.
     """
     groups = list(_hosts(sources).values())
-    shares: list[array] = [array("l") for _ in range(n)]
+    parts: list[list[array]] = [[] for _ in range(n)]  # each share's part of each site
     if settings.per_host >= n and not settings.min_delay:
         for g, group in enumerate(groups):
-            for k, i in enumerate(group):
-                shares[(g + k) % n].append(i)
+            for k in range(n):  # the site's pages dealt in turn, from share g on
+                parts[(g + k) % n].append(group[k::n])
         per_host = settings.per_host // n
     else:
+        sizes = [0] * n
         for group in sorted(groups, key=len, reverse=True):
-            min(shares, key=len).extend(group)
+            smallest = sizes.index(min(sizes))
+            parts[smallest].append(group)
+            sizes[smallest] += len(group)
         per_host = settings.per_host
+    shares = [_in_turn(sites) for sites in parts]
     shares = [share for share in shares if share]
     return shares, replace(settings, processes=1, per_host=per_host,
                            concurrency=max(1, -(-settings.concurrency // len(shares))))
@@ -778,14 +780,13 @@ def _hosts(sources: list[Source]) -> dict[str, array]:
     return hosts
 
 
-def _round_robin(sources: list[Source]) -> list[int]:
-    """Indexes of the sources taking the hosts in turn.
+def _in_turn(sites: Iterable[array]) -> array:
+    """The positions of each site's sources, taking the sites in turn.
 
     Checks start in this order, so the threads spread over the sites: in page order, a
     hundred pages of one site would hold every thread, all but `per_host` of them waiting.
     """
-    groups = list(_hosts(sources).values())
-    return [i for turn in zip_longest(*groups) for i in turn if i is not None]
+    return array("l", (i for turn in zip_longest(*sites) for i in turn if i is not None))
 
 
 def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None,

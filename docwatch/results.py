@@ -7,7 +7,7 @@ from array import array
 from .models import CheckResult, Source
 
 #: The statuses a plain result is kept as (a byte: its place here, plus one; 0: none yet).
-_STATUSES = ("new", "changed", "noise_only", "unchanged", "error")
+_STATUSES = ("new", "changed", "noise_only", "unchanged")
 _FULL = 255
 _NO_SNAPSHOT = -1
 
