@@ -7,9 +7,10 @@ A loopback server (asyncio, keep-alive) answers every page after 50 ms; each pag
 urm.lt page, sent with an ETag (a 304 to a matching If-None-Match), as ministry servers do.
 The first cycle records every page; then, each round, 10 % of the pages change (to a newer
 version, and in the next round back) and a cycle is measured, each its own `docwatch fetch
---once` process as cron or an operator would run it; the median is reported (one more cycle
-is run to sample memory, which the timed ones are not: sampling takes a tenth of a CPU). The
-pages are spread over ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
+--once` process as cron or an operator would run it; the median is reported. Memory is
+sampled in runs of their own, never in a timed one (sampling takes a tenth of a CPU): one
+more steady cycle, and the first cycle run once more from nothing. The pages are spread over
+ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
 
 Each is measured with docwatch's default settings (no [fetch] table: 4 requests at once a
 site) and with raised ones (20 a site), beside the politeness floor (pages a site / requests
@@ -133,12 +134,14 @@ def main() -> None:
         with tempfile.TemporaryDirectory() as tmp:
             command = docwatch_command(Path(tmp), hosts, server.port, args.sources,
                                        concurrency, args.processes)
-            first, cycles = run_cycles(command, server, args, base, changed)
+            first, cycles = run_cycles(command, _files(Path(tmp), "bench.db"), server, args,
+                                       base, changed)
             theirs = None
             if args.urlwatch and name == "raised":
                 urlwatch = urlwatch_command(args.urlwatch, Path(tmp), hosts, server.port,
                                             args.sources)
-                theirs = run_cycles(urlwatch, server, args, base, changed)
+                theirs = run_cycles(urlwatch, _files(Path(tmp), "urlwatch.db"), server, args,
+                                    base, changed)
         bare = statistics.median(bare_client(server.port, hosts, args.sources, per_host)
                                  for _ in range(3))
         print()
@@ -231,13 +234,19 @@ def first_pages(server: PageServer, n: int) -> bytes:
     return base
 
 
-def run_cycles(command: list[str], server: PageServer, args, base: bytes,
+def run_cycles(command: list[str], state: list[Path], server: PageServer, args, base: bytes,
                changed: bytes) -> tuple[dict, list[dict]]:
     """The first cycle (every page new), then `rounds` cycles with 10 % of the pages changed,
     timed, and one more whose memory is sampled (`memory`: reading every process's memory
-    each 20 ms takes 11 % of a CPU, which on two would slow the cycle it measures)."""
+    each 20 ms takes 11 % of a CPU, which on two would slow the cycle it measures).
+
+    The first cycle is run twice from nothing (`state`, the tool's files, deleted between):
+    sampled for its memory, then timed."""
     first_pages(server, args.sources)  # every tool starts from the same pages
-    first = measure(command, memory=True)
+    sampled = measure(command, memory=True)
+    for path in state:
+        path.unlink(missing_ok=True)
+    first = {**measure(command), "rss_all": sampled["rss_all"]}
     cycles = []
     step = round(1 / args.changed)
     for r in range(args.rounds + 1):
@@ -251,6 +260,11 @@ def run_cycles(command: list[str], server: PageServer, args, base: bytes,
         cycles[-1]["server_cpu"] = (after.ru_utime + after.ru_stime
                                     - before.ru_utime - before.ru_stime)
     return first, cycles
+
+
+def _files(tmp: Path, db: str) -> list[Path]:
+    """A tool's SQLite database in `tmp` with the files SQLite keeps beside it."""
+    return [tmp / (db + suffix) for suffix in ("", "-wal", "-shm", "-journal")]
 
 
 def _default_urlwatch() -> str | None:
