@@ -3,8 +3,35 @@
 from __future__ import annotations
 
 import os
-from dataclasses import asdict, dataclass, field
-from typing import Any
+from dataclasses import asdict, dataclass, field, fields
+from operator import attrgetter
+from typing import Any, TypeVar
+
+T = TypeVar("T")
+
+
+def _pickled(cls: type[T]) -> type[T]:
+    """Pickle a slotted dataclass as the tuple of its fields' values.
+
+    Observations cross the pipe from the workers to the writing process pickled, and the
+    `__getstate__`/`__setstate__` that `slots=True` writes look up `fields()` for each object:
+    a parsed page is a hundred blocks, and that was half of its pickling, both ways.
+    """
+    names = tuple(f.name for f in fields(cls))
+    assert len(names) > 1  # attrgetter of one name gives the value, not a tuple
+    values = attrgetter(*names)
+    put = object.__setattr__  # frozen ones too: this is their construction
+
+    def __getstate__(self) -> tuple:
+        return values(self)
+
+    def __setstate__(self, state: tuple) -> None:
+        for name, value in zip(names, state):
+            put(self, name, value)
+
+    cls.__getstate__ = __getstate__
+    cls.__setstate__ = __setstate__
+    return cls
 
 #: Change categories of the contract, in the order an analyst reads them.
 CATEGORIES = (
@@ -22,6 +49,7 @@ CATEGORIES = (
 QUIET_CATEGORIES = frozenset({"minor_edit", "moved"})
 
 
+@_pickled
 @dataclass(frozen=True, slots=True)
 class ParseRules:
     """Per-source refinements of main-content detection."""
@@ -32,6 +60,7 @@ class ParseRules:
     lang: str | None = None  # the page's language when its markup does not say ("lt")
 
 
+@_pickled
 @dataclass(frozen=True, slots=True)
 class Source:
     """A watched page, as configured."""
@@ -121,6 +150,7 @@ class NotifyTarget:
         )
 
 
+@_pickled
 @dataclass(frozen=True, slots=True)
 class Block:
     """One passage of main content: a paragraph, list item, table row, dated entry or link."""
@@ -140,6 +170,7 @@ class Block:
         return f"{self.date} {self.text}".strip() if self.date else self.text
 
 
+@_pickled
 @dataclass(frozen=True, slots=True)
 class Section:
     """The passages under one heading; `path` is the heading path, outermost first."""
@@ -175,6 +206,7 @@ class Document:
         return "\n\n".join("\n".join((" › ".join(s.path), s.text)) for s in self.sections)
 
 
+@_pickled
 @dataclass(slots=True)
 class Change:
     """One change record, as the contract in SPEC.md defines it."""
@@ -222,6 +254,7 @@ class Outgoing:
     shown_as: str = ""  # the channel's URL in Apprise's privacy form
 
 
+@_pickled
 @dataclass(slots=True)
 class CheckResult:
     """The outcome of one check of one source."""
@@ -245,6 +278,7 @@ class CheckResult:
         return [c for c in self.changes if c.alert]
 
 
+@_pickled
 @dataclass(frozen=True, slots=True)
 class Previous:
     """What the store remembers of a source's last good check."""
@@ -256,6 +290,7 @@ class Previous:
     parsed_with: str | None  # fingerprint of the parser and rules that made its sections
 
 
+@_pickled
 @dataclass(frozen=True, slots=True)
 class SourceState:
     """What a check needs to know of a source before it fetches: read once, before a run."""

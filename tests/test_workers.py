@@ -228,3 +228,33 @@ def test_pages_seen_for_the_first_time_are_checked_a_bounded_number_at_once(tmp_
     assert [r.status for r in again] == ["unchanged"] * n
     assert new_at_once <= NEW_PAGES_AT_ONCE
     assert site.max_in_flight_total > NEW_PAGES_AT_ONCE
+
+
+def test_what_crosses_the_pipes_pickles_without_dataclass_reflection(monkeypatch):
+    """Sources and states go down to the workers, parsed pages and changes come back up,
+    pickled: each slotted dataclass as the tuple of its values, never by asking `fields()`
+    per object (that was half the cost of a page's trip)."""
+    import dataclasses
+    import pickle
+
+    from docwatch.diffing import diff
+    from docwatch.models import CheckResult, ParseRules, Previous, SourceState
+    from docwatch.parsing import parse
+
+    old = parse(page(1, "2.5"), url="http://127.0.0.1/p/1")
+    new = parse(page(1, "3"), url="http://127.0.0.1/p/1")
+    changes = tuple(diff(old, new))
+    assert changes
+    crossing = [
+        Source("p1", "http://127.0.0.1/p/1", rules=ParseRules(content="main", lang="lt"),
+               tags=("nato",)),
+        SourceState(Previous(7, "abc", '"e1"', None, "v1"), failures=2, last_kind="timeout"),
+        new, changes, CheckResult("p1", "changed", changes, snapshot_id=8),
+    ]
+
+    def reflected(*_):
+        raise AssertionError("dataclasses.fields() called while pickling")
+
+    monkeypatch.setattr(dataclasses, "fields", reflected)
+    for value in crossing:
+        assert pickle.loads(pickle.dumps(value, pickle.HIGHEST_PROTOCOL)) == value

@@ -93,8 +93,9 @@ class Connection:
 
     def __init__(self, path: str | Path, *, readonly: bool = False):
         self.path = Path(path)
-        # name -> (id, url) of the sources written lately: a run of 100,000 sources held
-        # them all (20 MB) for a saving that matters only to a source checked again soon.
+        # name -> (id, configured url) of the sources written lately: a run of 100,000
+        # sources held them all (20 MB) for a saving that matters only to a source checked
+        # again soon.
         self._sources: dict[str, tuple[int, str]] = {}
         # Passages written in this transaction, full-text indexed just before it commits:
         # FTS5 writes its pending terms out at every savepoint, and the store thread takes one
@@ -226,10 +227,12 @@ class Connection:
                                list(row.values())).lastrowid
 
     def source_id(self, source: Source) -> int:
-        url = redact.source_url(source.url)  # a password or token in it stays in the config
+        # Remembered with the URL as configured: a check asks twice, a run a thousand times,
+        # and masking its secrets means parsing it each time.
         cached = self._sources.get(source.name)
-        if cached and (not url or cached[1] == url):
+        if cached and (not source.url or cached[1] == source.url):
             return cached[0]
+        url = redact.source_url(source.url)  # a password or token in it stays in the config
         row = self.db.execute("SELECT id, url FROM sources WHERE name = ?", [source.name]).fetchone()
         if row:
             if url and row[1] != url:
@@ -241,7 +244,7 @@ class Connection:
                                            "parent_id": parent})
         if len(self._sources) >= SOURCE_CACHE:
             del self._sources[next(iter(self._sources))]  # the oldest: dicts keep their order
-        self._sources[source.name] = (sid, url or row[1])
+        self._sources[source.name] = (sid, source.url)
         return sid
 
     def has_source(self, name: str) -> bool:
