@@ -15,7 +15,9 @@ ten sites (127.0.0.1 … 127.0.0.10, all loopback), a hundred each.
 Each is measured with docwatch's default settings (no [fetch] table: 4 requests at once a
 site) and with raised ones (20 a site), beside the politeness floor (pages a site / requests
 at once × latency) and a bare `http.client` process that only fetches the same pages as
-politely: what any tool's cycle costs on this machine and server.
+politely: what any tool's cycle costs on this machine and server. The steady cycles' wall is
+split as the server saw it: the start until the first request, the fetching until the last
+answer (beside the floor), and what follows it.
 
 urlwatch, if installed (see `--urlwatch`), runs the same cycles on the same server in the
 same run (with the raised settings), and a table compares the two: wall time and peak memory
@@ -55,6 +57,10 @@ class PageServer:
         self.hosts = hosts
         self.latency = latency
         self.pages: dict[str, bytes] = {}
+        # `time.monotonic()` of the first request and of the last answer sent since `lap()`:
+        # the clock is the system's, the same in the process that starts a run.
+        self.first_request: float | None = None
+        self.last_answer: float | None = None
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.port = 0
@@ -72,6 +78,12 @@ class PageServer:
         self.ready.set()
         self.loop.run_forever()
 
+    def lap(self) -> tuple[float | None, float | None]:
+        """The first request and the last answer since the last lap, then forget them."""
+        times = self.first_request, self.last_answer
+        self.first_request = self.last_answer = None
+        return times
+
     def _answer(self, path: str, head: bytes) -> bytes:
         body = self.pages.get(path)
         if body is None:
@@ -88,10 +100,13 @@ class PageServer:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
+                if self.first_request is None:
+                    self.first_request = time.monotonic()
                 path = head.split(b" ", 2)[1].decode()
                 await asyncio.sleep(self.latency)
                 writer.write(self._answer(path, head))
                 await writer.drain()
+                self.last_answer = time.monotonic()
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
@@ -153,6 +168,7 @@ def main() -> None:
               f"{args.latency * 1000:.0f} ms each): {floor:.2f} s; steady cycle "
               f"{steady:.2f} s = {steady / floor:.2f}× the floor; a bare http.client process "
               f"fetching the same pages as politely: {bare:.2f} s = {bare / floor:.2f}×")
+        print(phases(cycles, floor))
         if theirs:
             side_by_side(first, cycles, *theirs)
         elif name == "raised":
@@ -179,6 +195,17 @@ def report(first: dict, cycles: list[dict]) -> None:
           f"peak RSS {max(m['rss'] for m in cycles):.0f} MB (largest process)")
     print(f"the loopback server's own CPU, on the same CPUs: "
           f"{statistics.median(m['server_cpu'] for m in cycles):.2f} s a cycle")
+
+
+def phases(cycles: list[dict], floor: float) -> str:
+    """The timed cycles' wall in parts, as the loopback server saw it (medians)."""
+    timed = [m["phases"] for m in cycles if not m["rss_all"] and "phases" in m]
+    if not timed:
+        return "the server saw no request"
+    start, fetching, after = (statistics.median(p[k] for p in timed) for k in range(3))
+    return (f"as the server saw a steady cycle (medians): {start:.2f} s until the first request"
+            f" · {fetching:.2f} s from it to the last answer ({fetching / floor:.2f}× the floor)"
+            f" · {after:.2f} s after it")
 
 
 BARE = """
@@ -246,7 +273,7 @@ def run_cycles(command: list[str], state: list[Path], server: PageServer, args, 
     sampled = measure(command, memory=True)
     for path in state:
         path.unlink(missing_ok=True)
-    first = {**measure(command), "rss_all": sampled["rss_all"]}
+    first = {**measure(command, server=server), "rss_all": sampled["rss_all"]}
     cycles = []
     step = round(1 / args.changed)
     for r in range(args.rounds + 1):
@@ -255,7 +282,7 @@ def run_cycles(command: list[str], state: list[Path], server: PageServer, args, 
         for k in range(0, args.sources, step):
             server.pages[f"/page/{k}"] = version.replace(b"</h1>", f" {k}</h1>".encode(), 1)
         before = resource.getrusage(resource.RUSAGE_SELF)
-        cycles.append(measure(command, memory=r == args.rounds))
+        cycles.append(measure(command, memory=r == args.rounds, server=server))
         after = resource.getrusage(resource.RUSAGE_SELF)
         cycles[-1]["server_cpu"] = (after.ru_utime + after.ru_stime
                                     - before.ru_utime - before.ru_stime)
@@ -331,7 +358,7 @@ from pathlib import Path
 
 """ + inspect.getsource(tree_pss) + """
 with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
-    t0 = time.perf_counter()
+    t0, launched = time.perf_counter(), time.monotonic()
     proc = subprocess.Popen(sys.argv[3:], stdout=sink, stderr=errors,
                             env={**os.environ, "HOME": os.path.dirname(sys.argv[1])})
     peak_all = 0
@@ -346,14 +373,14 @@ with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
     if sys.argv[2] == "memory":
         sampler.start()
     status = proc.wait()  # the wall time ends when the run does, not at the next sample
-    wall = time.perf_counter() - t0
+    wall, exited = time.perf_counter() - t0, time.monotonic()
     ended.set()
     if sampler.is_alive():
         sampler.join()
 every = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
                   "rss": every.ru_maxrss / 1024, "rss_all": peak_all / 1024,
-                  "exit": status}))
+                  "exit": status, "launched": launched, "exited": exited}))
 """
 
 
@@ -363,14 +390,22 @@ print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
 ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 
-def measure(command: list[str], memory: bool = False) -> dict:
+def measure(command: list[str], memory: bool = False, server: PageServer | None = None) -> dict:
     """Wall, CPU (with worker processes), peak RSS and output of one run of `command`; with
-    `memory`, the peak of all its processes' memory at once too (`rss_all`, else 0)."""
+    `memory`, the peak of all its processes' memory at once too (`rss_all`, else 0); with the
+    `server` it fetches from, its wall in three parts as the server saw them (`phases`): the
+    start until the first request, the fetching until the last answer, and what follows."""
+    if server:
+        server.lap()
     with tempfile.NamedTemporaryFile("r", suffix=".txt") as out:
         figures = json.loads(subprocess.run([sys.executable, "-c", MEASURE, out.name,
                                              "memory" if memory else "time", *command],
                                             check=True, capture_output=True, text=True,
                                             env=ENV).stdout)
+        if server and None not in (times := server.lap()):
+            first, last = times
+            figures["phases"] = (first - figures["launched"], last - first,
+                                 figures["exited"] - last)
         err = Path(out.name + ".err")
         try:
             return {**figures, "out": out.read(), "err": err.read_text()}
