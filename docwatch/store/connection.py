@@ -121,8 +121,8 @@ class Connection:
 
     @functools.cached_property
     def _writing(self) -> threading.Lock:
-        """This process's lock on the database file, found once (a path resolved on every
-        transaction cost a steady cycle's writer 30 ms)."""
+        """This process's lock on the database file, found once rather than by resolving
+        the path at each of a run's hundreds of transactions."""
         return _write_lock(self.path)
 
     def _open_readonly(self) -> None:
