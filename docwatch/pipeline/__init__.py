@@ -363,7 +363,7 @@ def check_all(
         from .processes import in_processes
 
         results = in_processes(sources, states, store, targets, settings, tz, processes,
-                                tell, stop, timings)
+                               tell, stop, timings)
     else:
         results = _in_threads(sources, states, store, targets, fetcher, settings, clock, tz,
                               tell, stop, timings)

@@ -34,9 +34,9 @@ log = logging.getLogger(__name__)
 
 
 def in_processes(sources: list[Source], states: dict[str, SourceState], store: Store,
-                  targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
-                  processes: int, tell: Callable[[CheckResult], None],
-                  stop: threading.Event | None, timings: Timings) -> list[CheckResult | None]:
+                 targets: tuple[NotifyTarget, ...], settings: FetchSettings, tz: str,
+                 processes: int, tell: Callable[[CheckResult], None],
+                 stop: threading.Event | None, timings: Timings) -> list[CheckResult | None]:
     """Workers observe (fetch, parse, diff) and send observations down a pipe; this process
     stores each as it arrives, through one database thread that commits them in batches."""
     shares, per_process = _shares(sources, processes, settings)
