@@ -42,6 +42,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 from docwatch.demo.history import urm_page, urm_text
@@ -267,13 +268,16 @@ def run_cycles(command: list[str], state: list[Path], server: PageServer, args, 
     timed, and one more whose memory is sampled (`memory`: reading every process's memory
     each 20 ms takes 11 % of a CPU, which on two would slow the cycle it measures).
 
-    The first cycle is run twice from nothing (`state`, the tool's files, deleted between):
-    sampled for its memory, then timed."""
+    The first cycle is run twice from nothing (`state`, the tool's files, deleted before
+    each): timed, and sampled for its memory (`apart`)."""
     first_pages(server, args.sources)  # every tool starts from the same pages
-    sampled = measure(command, memory=True)
-    for path in state:
-        path.unlink(missing_ok=True)
-    first = {**measure(command, server=server), "rss_all": sampled["rss_all"]}
+
+    def first_cycle(memory: bool) -> dict:
+        for path in state:
+            path.unlink(missing_ok=True)
+        return measure(command, memory=memory, server=server)
+
+    first = apart(first_cycle)
     cycles = []
     step = round(1 / args.changed)
     for r in range(args.rounds + 1):
@@ -287,6 +291,14 @@ def run_cycles(command: list[str], state: list[Path], server: PageServer, args, 
         cycles[-1]["server_cpu"] = (after.ru_utime + after.ru_stime
                                     - before.ru_utime - before.ru_stime)
     return first, cycles
+
+
+def apart(run: Callable[[bool], dict]) -> dict:
+    """`run(memory)` twice, timed and then sampled for its memory, as one run's figures: the
+    sampling takes CPU from a CPU-bound run, and more the more memory and threads it reads,
+    so a sampled run's time says less the larger the run."""
+    timed, sampled = run(False), run(True)
+    return {**timed, "rss_all": sampled["rss_all"], "rss": sampled["rss"]}
 
 
 def _files(tmp: Path, db: str) -> list[Path]:

@@ -22,7 +22,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from fetch_cycle import PageServer, docwatch_command, first_pages, measure
+from fetch_cycle import PageServer, apart, docwatch_command, first_pages, measure
 
 
 def main() -> None:
@@ -43,9 +43,7 @@ def main() -> None:
           f"{os.cpu_count()} CPUs")
     figures, per_source = [], []
     for n in args.sources:
-        timed, sampled = (first_cycle(server, hosts, n, args.concurrency, memory)
-                          for memory in (False, True))
-        run = {**timed, "rss_all": sampled["rss_all"], "rss": sampled["rss"]}
+        run = apart(lambda memory: first_cycle(server, hosts, n, args.concurrency, memory))
         figures.append(run["rss_all"])
         per_source.append(run["wall"] / n)
         print(f"{n:>7,} sources: wall {run['wall']:7.2f} s ({per_source[-1] * 1000:.2f} ms a "

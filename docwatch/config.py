@@ -261,7 +261,8 @@ def _source(where: str, i: int, raw: Any) -> Source:
     if lang is not None and not known_language(lang):
         raise ConfigError(f"{at}: lang: {lang!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
     return Source(
-        name=_own(name), url=_own(url), every=_own(every) if every else None if cron else "6h",
+        name=_own(name), url=_own(url),
+        every=_own(every) if every else (None if cron else "6h"),
         cron=_own(cron) if cron else None,
         rules=_shared(ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore),
                                  lang=lang)),

@@ -155,8 +155,8 @@ def _feed(feeding: Connection, share: array, sources: list[Source],
     share's order, a batch at a time (the pipe's buffer holds the worker back), then None."""
     try:
         for k in range(0, len(share), FEED_BATCH):
-            feeding.send([(i, sources[i], states.get(sources[i].name, SourceState()))
-                          for i in share[k:k + FEED_BATCH]])
+            batch = [(i, sources[i]) for i in share[k:k + FEED_BATCH]]
+            feeding.send([(i, s, states.get(s.name, SourceState())) for i, s in batch])
         feeding.send(None)
     except OSError:  # the worker is gone (stopped, or died): `_ended` says what was not checked
         pass
