@@ -172,3 +172,45 @@ def test_relative_times_share_counts_and_print_dates_are_metadata():
     # a sentence that says when something happened is content
     news = "The minister visited Kyiv 3 days ago and met the president."
     assert news in parse(_page(f"<p>{news}</p>")).sections[-1].text
+
+
+def _cards(cards: list[tuple[str, str, str]], lang: str = "en") -> bytes:
+    """A news listing whose cards end in a counter drawn as `counter` (a format taking n)."""
+    return _page("<h2>News</h2>" + "".join(
+        f"<div class='card'><h3><a href='/news/{k}'>{title}</a></h3><p>{date}</p>{counter}</div>"
+        for k, (title, date, counter) in enumerate(cards)), lang)
+
+
+def test_counters_drawn_as_an_icon_and_a_number_are_no_change():
+    titles = [("Minister meets NATO Secretary General", "4 December 2025"),
+              ("Defence budget approved", "1 December 2025")]
+    shapes = ["<span class='meta'><i class='fa fa-eye'></i> {n}</span>",
+              "<small><svg class='ico'><use href='#icon-views'></use></svg>{n}</small>",
+              "<a href='#comments'><i class='bi bi-chat-dots'></i> ({n})</a>",
+              "<span class='post-views'>{n}</span>",
+              "<span>👁\ufe0f {n}</span>",
+              "<span>💬 {n}</span>"]
+    for shape in shapes:
+        before = [(t, d, shape.format(n=f"1 2{k}4")) for k, (t, d) in enumerate(titles)]
+        after = [(t, d, shape.format(n=f"1 3{k}1")) for k, (t, d) in enumerate(titles)]
+        assert diff(parse(_cards(before)), parse(_cards(after))) == [], shape
+        assert "1 2" not in parse(_cards(before)).sections[-1].text, shape
+        # the listing's words still count: a new card is one alert
+        added = [("Joint exercise in Latvia", "5 December 2025", shape.format(n="12"))] + after
+        [alert] = _alerts(_cards(after), _cards(added))
+        assert alert.category == "new_entry" and "Joint exercise in Latvia" in alert.new_text
+
+
+def test_a_number_beside_another_icon_or_in_a_named_field_is_content():
+    """A figure with a currency icon, a year in a field of any name, a phone number with its
+    pictogram: numbers that say what the page says, kept and compared."""
+    for old, new in [("<p><span><i class='icon-euro'></i> 850</span> million for air defence</p>",
+                      "<p><span><i class='icon-euro'></i> 895</span> million for air defence</p>"),
+                     ("<div class='views-field views-field-year'><span>2025</span></div>",
+                      "<div class='views-field views-field-year'><span>2026</span></div>"),
+                     ("<p>Emergency line: <span>☎ 112</span></p>",
+                      "<p>Emergency line: <span>☎ 113</span></p>"),
+                     ("<table><tr><th>Troops</th><td class='count'>1200</td></tr></table>",
+                      "<table><tr><th>Troops</th><td class='count'>1500</td></tr></table>")]:
+        [alert] = _alerts(_page(f"<p>{RULE}</p>{old}"), _page(f"<p>{RULE}</p>{new}"))
+        assert alert.figures, old

@@ -33,6 +33,7 @@ from ..reading import reader
 from ..text import clean
 from .blocks import Builder, mark_breaks
 from .links import normalize_url
+from .counters import pictured
 from .root import app_root, main_content
 from .volatile import page_metadata, updated_line
 
@@ -79,7 +80,7 @@ def parse(
     builder.metadata.update(extra)
     page_metadata(root, builder.metadata, builder.reader)
     scripted = root.find(".//script") is not None  # asked before scripts are dropped as noise
-    content = main_content(root, rules, builder.metadata)
+    content = main_content(root, rules, builder.metadata, pictograms=pictured(body))
     if content is not None:
         builder.blocky = mark_breaks(content)
         builder.walk(content)

@@ -1,7 +1,7 @@
 """The main content of a page: what is never content is dropped (scripts, navigation,
-header, footer, sidebars, widgets, hidden elements, a source's `exclude` selectors), then the
-content is the source's `content` selector, else `<main>`/`role=main`, else the densest
-container of non-link text (widened to take in the page's `<h1>`)."""
+header, footer, sidebars, widgets, counters, hidden elements, a source's `exclude` selectors),
+then the content is the source's `content` selector, else `<main>`/`role=main`, else the
+densest container of non-link text (widened to take in the page's `<h1>`)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ import re
 from lxml import etree
 
 from ..models import ParseRules
+from . import counters
 
 NOISE_TAGS = frozenset(
     "script style noscript template svg iframe object embed canvas nav aside footer input "
@@ -32,14 +33,15 @@ NOISE_NAME_RE = re.compile(
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 
 
-def main_content(root, rules: ParseRules, metadata: dict[str, str]):
+def main_content(root, rules: ParseRules, metadata: dict[str, str], *,
+                 pictograms: bool = True):
     body = root.find("body")
     if body is None:
         body = root
     for selector in rules.exclude:
         for el in _select(root, selector):
             drop(el)
-    _drop_noise(body)
+    _drop_noise(body, pictograms)
     weights = _weights(body)
     total = weights.get(body, (0, 0))[0] or 1
     _drop_furniture(body, weights, total)
@@ -159,13 +161,16 @@ def drop(el, gap: str = " ") -> None:
     parent.remove(el)
 
 
-def _drop_noise(body) -> None:
+def _drop_noise(body, pictograms: bool) -> None:
+    """Drop what is never content: noise tags and roles, hidden elements, footnote marks,
+    counters (`pictograms`: the page may show a counting pictogram, `counters.pictured`)."""
     # Tags are matched by libxml2 (`iter(*tags)`); attributes need a look at each element.
     doomed = [el for el in body.iter(*NOISE_TAGS, "header", etree.Comment,
                                      etree.ProcessingInstruction)
               if el.tag != "header" or not _inside(el, ("main", "article"))]
     for mark in [el for el in body.iter("sup") if _footnote_mark(el)]:
         drop(mark, gap="")
+    counters.drop_drawn(body, drop, pictograms=pictograms)  # an icon may be an <svg>
     for el in body.iter():
         attrib = el.attrib if isinstance(el.tag, str) else None
         if attrib and (
@@ -228,10 +233,13 @@ def _weigh(el, in_link: bool, weights: dict) -> tuple[int, int]:
 def _drop_furniture(body, weights: dict, total: int) -> None:
     doomed = []
     for el in body.iter():
-        if not el.attrib or not _furniture_name(el.get("class"), el.get("id")):
+        if not el.attrib or not (kind := _named(el.get("class"), el.get("id"))):
             continue
-        text, linked = weights.get(el, (0, 0))
-        if text > 0.3 * total or el.find(".//h1") is not None or el.tag in ("body", "html"):
+        if kind == "count":  # a bare count named for what it counts: "post-views", "hits"
+            if not counters.counter(el):
+                continue
+        elif (weights.get(el, (0, 0))[0] > 0.3 * total or el.find(".//h1") is not None
+              or el.tag in ("body", "html")):
             continue
         if any(a in doomed for a in el.iterancestors()):
             continue
@@ -248,8 +256,11 @@ def _drop_furniture(body, weights: dict, total: int) -> None:
 
 
 @functools.lru_cache(maxsize=4096)  # a page repeats its class names many times
-def _furniture_name(cls: str | None, ident: str | None) -> bool:
-    return bool(NOISE_NAME_RE.search(f"{cls or ''} {ident or ''}"))
+def _named(cls: str | None, ident: str | None) -> str | None:
+    """What a class or id names: page furniture, a count (`counters.named`), or neither."""
+    if NOISE_NAME_RE.search(f"{cls or ''} {ident or ''}"):
+        return "furniture"
+    return "count" if counters.named(cls, ident) else None
 
 
 def _widen_to_h1(node, weights: dict):
