@@ -1,7 +1,7 @@
 """A long history of one page of our own making, checked through the real pipeline over HTTP
-into SQLite: 120 versions, most of them differing only by counters, "updated" times, link
-churn (cache-busting and tracking parameters) and markup. Alerts must come exactly on the
-versions whose visible content changed."""
+into SQLite: 120 versions, most of them differing only by counters (in words, and drawn as an
+eye icon and a number), "updated" times, link churn (cache-busting and tracking parameters)
+and markup. Alerts must come exactly on the versions whose visible content changed."""
 
 from __future__ import annotations
 
@@ -43,8 +43,10 @@ class Page:
     def render(self, rng: random.Random, k: int) -> bytes:
         wrapper = rng.choice(["content", "main-content", "page-body", "article-wrap"])
         extra = rng.random() < 0.5
+        # each item's readings, drawn as an eye icon and a number
         items = "".join(
-            f'<div class="item"><p>{text}</p><span class="date">{date}</span></div>'
+            f'<div class="item"><p>{text}</p><span class="date">{date}</span>'
+            f'<span class="meta"><i class="fa fa-eye"></i> {rng.randint(100, 9999)}</span></div>'
             for date, text in self.entries)
         docs = "".join(
             f'<li><a href="/files/{d}.pdf?{rng.randint(10**9, 10**10)}&utm_source=news">'
