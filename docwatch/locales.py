@@ -19,7 +19,10 @@ from babel import Locale, UnknownLocaleError
 
 #: Languages whose volatile lines docwatch knows; dates and figures work for any CLDR locale.
 VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"updated": ("last updated", "updated", "last modified", "modified", "date modified",
+    "en": {"popular": ("most read", "most popular", "popular", "most viewed", "trending",
+                       "popular articles", "popular news", "most read articles",
+                       "most read news", "most read stories"),
+           "updated": ("last updated", "updated", "last modified", "modified", "date modified",
                        "last reviewed", "reviewed", "revised", "page updated"),
            "views": ("number of views", "page views", "views", "hits", "viewed", "visitors",
                      "visits"),
@@ -28,7 +31,10 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("today is", "printed on", "printed", "date printed"),
            "shares": ("shares", "share", "likes", "like", "tweets", "tweet"),
            "published": ("published", "posted", "created", "publication date", "date")},
-    "lt": {"updated": ("paskutinį kartą atnaujinta", "atnaujinta", "atnaujinimo data",
+    "lt": {"popular": ("skaitomiausi", "skaitomiausios", "populiariausi", "populiariausios",
+                       "populiariausios naujienos", "skaitomiausios naujienos",
+                       "daugiausiai skaitomi", "daugiausiai skaityta", "populiaru"),
+           "updated": ("paskutinį kartą atnaujinta", "atnaujinta", "atnaujinimo data",
                        "paskutinis atnaujinimas", "redaguota", "keista"),
            "views": ("peržiūrų skaičius", "lankytojų skaičius", "peržiūros", "peržiūrų",
                      "peržiūrėta", "lankytojų", "lankytojai"),
@@ -37,7 +43,10 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("šiandien yra", "spausdinta", "atspausdinta"),
            "shares": ("dalintis", "pasidalinti", "pasidalino", "patinka"),
            "published": ("paskelbta", "publikuota", "sukurta", "data")},
-    "de": {"updated": ("zuletzt aktualisiert", "aktualisiert", "letzte änderung",
+    "de": {"popular": ("meistgelesen", "am meisten gelesen", "meistgelesene artikel",
+                       "meistgelesene nachrichten", "beliebt", "beliebte artikel",
+                       "meistgesehen", "am häufigsten gelesen", "top-artikel"),
+           "updated": ("zuletzt aktualisiert", "aktualisiert", "letzte änderung",
                        "zuletzt geändert", "geändert", "stand:"),
            "views": ("anzahl der aufrufe", "anzahl der zugriffe", "aufrufe", "zugriffe",
                      "seitenaufrufe", "besucher"),
@@ -46,7 +55,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("heute ist", "gedruckt am", "druckdatum"),
            "shares": ("teilen", "geteilt", "gefällt mir"),
            "published": ("veröffentlicht", "erstellt", "datum", "erschienen")},
-    "fr": {"updated": ("dernière mise à jour", "mis à jour", "mise à jour", "modifié",
+    "fr": {"popular": ("les plus lus", "articles les plus lus", "les plus consultés",
+                       "populaires", "les plus populaires", "tendances", "à la une des lecteurs"),
+           "updated": ("dernière mise à jour", "mis à jour", "mise à jour", "modifié",
                        "actualisé"),
            "views": ("nombre de vues", "nombre de visites", "nombre de consultations", "vues",
                      "consultations", "visiteurs", "lectures", "visites"),
@@ -55,7 +66,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("nous sommes le", "imprimé le"),
            "shares": ("partages", "partager", "j'aime"),
            "published": ("publié", "créé", "date", "date de publication")},
-    "pl": {"updated": ("ostatnia aktualizacja", "zaktualizowano", "aktualizacja",
+    "pl": {"popular": ("najczęściej czytane", "najpopularniejsze", "popularne",
+                       "najchętniej czytane", "najczęściej oglądane", "najpopularniejsze artykuły"),
+           "updated": ("ostatnia aktualizacja", "zaktualizowano", "aktualizacja",
                        "data modyfikacji", "zmodyfikowano", "data aktualizacji"),
            "views": ("liczba odsłon", "liczba wyświetleń", "wyświetleń", "wyświetlenia", "odsłon",
                      "odsłony", "liczba odwiedzin"),
@@ -64,7 +77,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("dzisiaj jest", "dziś jest", "wydrukowano", "data wydruku"),
            "shares": ("udostępnij", "udostępnienia", "lubię to"),
            "published": ("opublikowano", "data publikacji", "utworzono", "data")},
-    "lv": {"updated": ("pēdējās izmaiņas", "atjaunināts", "atjaunots", "labots",
+    "lv": {"popular": ("lasītākie", "lasītākās", "populārākie", "populārākās",
+                       "lasītākās ziņas", "visvairāk lasītie", "populāri"),
+           "updated": ("pēdējās izmaiņas", "atjaunināts", "atjaunots", "labots",
                        "aktualizēts"),
            "views": ("skatījumu skaits", "skatījumi", "apmeklējumu skaits", "apmeklējumi",
                      "skatīts"),
@@ -152,8 +167,8 @@ def language(code: str) -> Language:
 
 
 def all_volatile_words(kind: str) -> tuple[str, ...]:
-    """The words of one kind of volatile line ("updated", "views", "comments", "visitors") in
-    every language listed, longest first."""
+    """The words of one kind of volatile line ("updated", "views", "comments", "visitors"), or
+    of a heading of the most read items ("popular"), in every language listed, longest first."""
     words = {w for lang in VOLATILE_WORDS.values() for w in lang.get(kind, ())}
     return tuple(sorted(words, key=len, reverse=True))
 

@@ -165,7 +165,8 @@ def test_relative_times_share_counts_and_print_dates_are_metadata():
              ("en", "Share (12)", "Share (15)"),
              ("lt", "Dalintis: 4", "Dalintis: 9"),
              ("en", "Printed on 5 December 2025", "Printed on 6 December 2025"),
-             ("en", "Today is Friday, 5 December 2025", "Today is Saturday, 6 December 2025")]
+             ("en", "Today is Friday, 5 December 2025", "Today is Saturday, 6 December 2025"),
+             ("en", "09:14", "10:02"), ("de", "14:05 Uhr", "15:10 Uhr")]
     for lang, old, new in pairs:
         a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
         assert diff(parse(a), parse(b)) == [], old
@@ -214,3 +215,28 @@ def test_a_number_beside_another_icon_or_in_a_named_field_is_content():
                       "<table><tr><th>Troops</th><td class='count'>1500</td></tr></table>")]:
         [alert] = _alerts(_page(f"<p>{RULE}</p>{old}"), _page(f"<p>{RULE}</p>{new}"))
         assert alert.figures, old
+
+
+def test_a_box_of_the_most_read_items_is_no_change():
+    """Their links change with the readers: a box opened by such a heading, or such a heading
+    and the lists of links after it, in each language."""
+    def box(lang: str, heading: str, items: list[str], shape: str) -> bytes:
+        links = "".join(f"<li><a href='/n/{len(t)}'>{t}</a></li>" for t in items)
+        popular = (f"<div class='box'><h3>{heading}</h3><ol>{links}</ol></div>" if shape == "box"
+                   else f"<h2>{heading}</h2><ul>{links}</ul>")
+        return _page(f"<h2>Statements</h2><p>{RULE}</p><p>Forms can be filed online.</p>"
+                     f"{popular}", lang)
+
+    first = ["Minister visits Kyiv", "New conscription rules", "Budget for 2026 adopted"]
+    then = ["Budget for 2026 adopted", "Air policing mission extended", "Minister visits Kyiv"]
+    for lang, heading, shape in [("en", "Most read", "box"), ("lt", "Skaitomiausi", "list"),
+                                 ("de", "Meistgelesen:", "box"), ("pl", "Najczęściej czytane", "list")]:
+        assert diff(parse(box(lang, heading, first, shape)),
+                    parse(box(lang, heading, then, shape))) == [], heading
+        assert "Air policing" not in parse(box(lang, heading, then, shape)).sections[-1].text
+    # a list under another heading is content, and so is a page that is the list
+    assert _alerts(box("en", "Our partners", first, "list"), box("en", "Our partners", then, "list"))
+    whole = [f"Statement {k} on the alliance's eastern flank and its air defence" for k in range(9)]
+    only = (lambda items: _page("<h2>Most read</h2><ul>" + "".join(
+        f"<li><a href='/s/{k}'>{t}</a></li>" for k, t in enumerate(items)) + "</ul>"))
+    assert _alerts(only(whole), only(whole[1:]))

@@ -10,7 +10,9 @@ import re
 
 from lxml import etree
 
+from ..locales import all_volatile_words
 from ..models import ParseRules
+from ..text import clean
 from . import counters
 
 NOISE_TAGS = frozenset(
@@ -244,6 +246,8 @@ def _drop_furniture(body, weights: dict, total: int) -> None:
         if any(a in doomed for a in el.iterancestors()):
             continue
         doomed.append(el)
+    doomed += [el for el in _popular_boxes(body, weights)
+               if not any(a in doomed for a in el.iterancestors())]
     for el in doomed:
         # Keep the weights true without another pass: the element's text leaves its ancestors.
         text, linked = weights[el]
@@ -253,6 +257,37 @@ def _drop_furniture(body, weights: dict, total: int) -> None:
             t, k = weights[a]
             weights[a] = (t - text, k - linked)
         drop(el)
+
+
+#: Headings of a box of the most read (popular, trending) items, in each language listed.
+POPULAR_HEADINGS = frozenset(all_volatile_words("popular"))
+_SUBHEADINGS = ("h2", "h3", "h4", "h5", "h6")
+
+
+def _popular_boxes(body, weights: dict) -> list:
+    """Boxes of the most read items: a heading saying so ("Most read", "Skaitomiausi",
+    "Meistgelesen") and the links under it, which change with the readers, not the page.
+    The box is the heading's container when the heading opens it and links fill it, else the
+    heading and the lists of links after it; never half the page's words or more."""
+    boxes, page = [], sum(weights.get(body, (0, 0)))
+    for heading in body.iter(*_SUBHEADINGS):
+        if clean("".join(heading.itertext())).casefold().strip(" :.") not in POPULAR_HEADINGS:
+            continue
+        box, own = heading.getparent(), weights.get(heading, (0, 0))[0]
+        text, linked = weights.get(box, (0, 0))
+        if (box is not body and box.tag != "main" and box[0] is heading
+                and linked >= text - own and text + linked < 0.5 * page):
+            boxes.append(box)
+            continue
+        lists = []
+        for sibling in heading.itersiblings():
+            text, linked = weights.get(sibling, (0, 0))
+            if sibling.tag in _SUBHEADINGS or not linked or text > linked:
+                break
+            lists.append(sibling)
+        if lists and sum(sum(weights.get(el, (0, 0))) for el in lists) < 0.5 * page:
+            boxes += [heading, *lists]
+    return boxes
 
 
 @functools.lru_cache(maxsize=4096)  # a page repeats its class names many times

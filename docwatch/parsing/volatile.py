@@ -57,6 +57,9 @@ COUNTERS = (
         re.IGNORECASE)),
 )
 _DIGIT_RE = re.compile(r"\d")
+# A line that is only a clock time: "09:14", "14:05:33", "9:14 AM", "14:05 Uhr".
+_CLOCK_LINE_RE = re.compile(
+    r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[AaPp]\.?[Mm]\.?|Uhr|h|val\.|godz\.))?")
 MAX_UPDATED_LINE = 200
 MAX_AGE_LINE = 60  # "Posted 3 hours ago": a short line
 MAX_AGE_WORDS = 2  # words beside the relative time ("Posted", "Paskelbta", "Updated")
@@ -97,6 +100,9 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
         return False
     if reader.is_today_line(text):
         metadata["date"] = text
+        return True
+    if _CLOCK_LINE_RE.fullmatch(text):  # a clock: the time the page was served
+        metadata["time"] = text
         return True
     if words.isdisjoint(COUNTER_HINTS) or not words <= COUNTER_VOCABULARY:
         return False
