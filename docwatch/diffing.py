@@ -319,11 +319,17 @@ def _pair_entries(old, new, out, order, path, rd: Reader):
     by_date: dict[str, list] = defaultdict(list)
     for item in new:
         by_date[rd.date_key(item[1].date)].append(item)
+    # The one entry of a date on both sides is the same entry, whatever its words became;
+    # of several under one date (a day's publications), only those whose words say so are:
+    # the day's newest pushing its oldest off the list is one added and one removed.
+    alone = {key for key, n in Counter(rd.date_key(b.date) for _, b in old).items()
+             if n == 1 and len(by_date.get(key, ())) == 1}
     pairs, lost = [], []
     for item in old:
-        same = by_date.get(rd.date_key(item[1].date))
-        if same:
-            best = max(same, key=lambda c: ratio(item[1].text, c[1].text))
+        key = rd.date_key(item[1].date)
+        same = by_date.get(key)
+        best = max(same, key=lambda c: ratio(item[1].text, c[1].text)) if same else None
+        if best and (key in alone or ratio(item[1].text, best[1].text) >= PAIR_RATIO):
             same.remove(best)
             pairs.append((item, best))
         else:

@@ -51,6 +51,35 @@ def test_new_entry_revised_figure_and_removed_item():
     assert figure.significance > 0.5 and by_cat["new_entry"][0].significance > 0.5
 
 
+def _day_list(items: list[tuple[str, str]], shape: str) -> bytes:
+    """A list of publications, several a day: as a Lithuanian news list or a table."""
+    if shape == "list":
+        rows = "".join(f"<li><strong>{d}</strong> {t}</li>" for d, t in items)
+        body = f"<h2>Naujienos</h2><ul>{rows}</ul>"
+    else:
+        rows = "".join(f"<tr><td>{d}</td><td>{t}</td></tr>" for d, t in items)
+        body = f"<h2>Publications</h2><table><tr><th>Date</th><th>Title</th></tr>{rows}</table>"
+    return (f"<html lang='{'lt' if shape == 'list' else 'en'}'><body><main><h1>Ministerija</h1>"
+            f"<p>Pranešimai spaudai ir sprendimai skelbiami kiekvieną darbo dieną.</p>{body}"
+            "</main></body></html>").encode()
+
+
+def test_a_days_newest_pushing_its_oldest_off_is_one_new_and_one_removed_entry():
+    day, before = "2026-12-03", "2026-12-01"
+    for shape in ("list", "table"):
+        old = [(day, "Ministras susitiko su Latvijos kolega"), (day, "Patvirtintas biudžetas"),
+               (day, "Pasirašytas susitarimas su Lenkija"), (before, "Pratybos Pabradėje")]
+        new = [(day, "Gynybos tarybos posėdis dėl oro gynybos")] + old[:2] + old[3:]
+        changes = _alerts(diff(parse(_day_list(old, shape)), parse(_day_list(new, shape))))
+        assert sorted((c.category, c.new_text or c.old_text) for c in changes) == [
+            ("new_entry", "Gynybos tarybos posėdis dėl oro gynybos"),
+            ("removed_entry", "Pasirašytas susitarimas su Lenkija")], shape
+        # the one entry of a date, rewritten, is still that entry edited
+        edited = old[:3] + [(before, "Pratybos Pabradėje atšauktos dėl oro sąlygų")]
+        [change] = _alerts(diff(parse(_day_list(old, shape)), parse(_day_list(edited, shape))))
+        assert change.kind == "modified" and change.section[-1] == before, shape
+
+
 def test_year_corrected_in_an_entry_and_spelling_fix():
     changes = diff(_urm("2024-04-02"), _urm("2024-07-15"))
     year = next(c for c in changes if c.section[-1] == "3-4 December 2019")
