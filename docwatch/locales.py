@@ -19,7 +19,9 @@ from babel import Locale, UnknownLocaleError
 
 #: Languages whose volatile lines docwatch knows; dates and figures work for any CLDR locale.
 VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"popular": ("most read", "most popular", "popular", "most viewed", "trending",
+    "en": {"results": ("results", "result", "items", "records", "entries"),
+           "listing": ("showing", "displaying", "found", "of", "to", "total"),
+           "popular": ("most read", "most popular", "popular", "most viewed", "trending",
                        "popular articles", "popular news", "most read articles",
                        "most read news", "most read stories"),
            "updated": ("last updated", "updated", "last modified", "modified", "date modified",
@@ -31,7 +33,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("today is", "printed on", "printed", "date printed"),
            "shares": ("shares", "share", "likes", "like", "tweets", "tweet"),
            "published": ("published", "posted", "created", "publication date", "date")},
-    "lt": {"popular": ("skaitomiausi", "skaitomiausios", "populiariausi", "populiariausios",
+    "lt": {"results": ("rezultatai", "rezultatų", "rezultatas", "įrašų", "įrašai", "įrašas"),
+           "listing": ("rodoma", "rodomi", "rasta", "iš", "viso"),
+           "popular": ("skaitomiausi", "skaitomiausios", "populiariausi", "populiariausios",
                        "populiariausios naujienos", "skaitomiausios naujienos",
                        "daugiausiai skaitomi", "daugiausiai skaityta", "populiaru"),
            "updated": ("paskutinį kartą atnaujinta", "atnaujinta", "atnaujinimo data",
@@ -43,7 +47,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("šiandien yra", "spausdinta", "atspausdinta"),
            "shares": ("dalintis", "pasidalinti", "pasidalino", "patinka"),
            "published": ("paskelbta", "publikuota", "sukurta", "data")},
-    "de": {"popular": ("meistgelesen", "am meisten gelesen", "meistgelesene artikel",
+    "de": {"results": ("ergebnisse", "ergebnis", "treffer", "einträge", "eintrag"),
+           "listing": ("zeige", "gefunden", "von", "bis", "insgesamt"),
+           "popular": ("meistgelesen", "am meisten gelesen", "meistgelesene artikel",
                        "meistgelesene nachrichten", "beliebt", "beliebte artikel",
                        "meistgesehen", "am häufigsten gelesen", "top-artikel"),
            "updated": ("zuletzt aktualisiert", "aktualisiert", "letzte änderung",
@@ -55,7 +61,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("heute ist", "gedruckt am", "druckdatum"),
            "shares": ("teilen", "geteilt", "gefällt mir"),
            "published": ("veröffentlicht", "erstellt", "datum", "erschienen")},
-    "fr": {"popular": ("les plus lus", "articles les plus lus", "les plus consultés",
+    "fr": {"results": ("résultats", "résultat", "éléments"),
+           "listing": ("affichage", "trouvés", "sur", "au total"),
+           "popular": ("les plus lus", "articles les plus lus", "les plus consultés",
                        "populaires", "les plus populaires", "tendances", "à la une des lecteurs"),
            "updated": ("dernière mise à jour", "mis à jour", "mise à jour", "modifié",
                        "actualisé"),
@@ -66,7 +74,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("nous sommes le", "imprimé le"),
            "shares": ("partages", "partager", "j'aime"),
            "published": ("publié", "créé", "date", "date de publication")},
-    "pl": {"popular": ("najczęściej czytane", "najpopularniejsze", "popularne",
+    "pl": {"results": ("wyników", "wyniki", "wynik", "rekordów", "pozycji"),
+           "listing": ("wyświetlanie", "znaleziono", "do", "łącznie"),
+           "popular": ("najczęściej czytane", "najpopularniejsze", "popularne",
                        "najchętniej czytane", "najczęściej oglądane", "najpopularniejsze artykuły"),
            "updated": ("ostatnia aktualizacja", "zaktualizowano", "aktualizacja",
                        "data modyfikacji", "zmodyfikowano", "data aktualizacji"),
@@ -77,7 +87,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("dzisiaj jest", "dziś jest", "wydrukowano", "data wydruku"),
            "shares": ("udostępnij", "udostępnienia", "lubię to"),
            "published": ("opublikowano", "data publikacji", "utworzono", "data")},
-    "lv": {"popular": ("lasītākie", "lasītākās", "populārākie", "populārākās",
+    "lv": {"results": ("rezultāti", "rezultātu", "ieraksti", "ierakstu"),
+           "listing": ("attēloti", "atrasti", "no", "līdz", "kopā"),
+           "popular": ("lasītākie", "lasītākās", "populārākie", "populārākās",
                        "lasītākās ziņas", "visvairāk lasītie", "populāri"),
            "updated": ("pēdējās izmaiņas", "atjaunināts", "atjaunots", "labots",
                        "aktualizēts"),
@@ -167,8 +179,9 @@ def language(code: str) -> Language:
 
 
 def all_volatile_words(kind: str) -> tuple[str, ...]:
-    """The words of one kind of volatile line ("updated", "views", "comments", "visitors"), or
-    of a heading of the most read items ("popular"), in every language listed, longest first."""
+    """The words of one kind of volatile line ("updated", "views", "comments", "visitors",
+    "results" and the "listing" words beside them), or of a heading of the most read items
+    ("popular"), in every language listed, longest first."""
     words = {w for lang in VOLATILE_WORDS.values() for w in lang.get(kind, ())}
     return tuple(sorted(words, key=len, reverse=True))
 

@@ -166,13 +166,19 @@ def test_relative_times_share_counts_and_print_dates_are_metadata():
              ("lt", "Dalintis: 4", "Dalintis: 9"),
              ("en", "Printed on 5 December 2025", "Printed on 6 December 2025"),
              ("en", "Today is Friday, 5 December 2025", "Today is Saturday, 6 December 2025"),
-             ("en", "09:14", "10:02"), ("de", "14:05 Uhr", "15:10 Uhr")]
+             ("en", "09:14", "10:02"), ("de", "14:05 Uhr", "15:10 Uhr"),
+             ("en", "Showing 1–10 of 1,234 results", "Showing 1–10 of 1,240 results"),
+             ("de", "245 Treffer", "246 Treffer"), ("lt", "Rasta 12 įrašų", "Rasta 13 įrašų"),
+             ("pl", "Znaleziono 45 wyników", "Znaleziono 47 wyników"),
+             ("fr", "Affichage 1 à 10 sur 245 résultats", "Affichage 1 à 10 sur 251 résultats")]
     for lang, old, new in pairs:
         a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
         assert diff(parse(a), parse(b)) == [], old
-    # a sentence that says when something happened is content
+    # a sentence that says when something happened is content, and so are counted results
     news = "The minister visited Kyiv 3 days ago and met the president."
     assert news in parse(_page(f"<p>{news}</p>")).sections[-1].text
+    talks = "The talks brought 3 results: a ceasefire, an exchange and a corridor."
+    assert talks in parse(_page(f"<p>{talks}</p>")).sections[-1].text
 
 
 def _cards(cards: list[tuple[str, str, str]], lang: str = "en") -> bytes:

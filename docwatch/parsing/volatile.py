@@ -57,6 +57,14 @@ COUNTERS = (
         re.IGNORECASE)),
 )
 _DIGIT_RE = re.compile(r"\d")
+# A listing's count of what it lists: "Showing 1–10 of 1,234 results", "245 Treffer", "Rasta
+# 12 įrašų". Only its nouns and connectives beside the numbers; the items say what changed.
+RESULTS_NOUNS = frozenset(w for p in all_volatile_words("results")
+                          for w in _HINT_WORD_RE.findall(p.casefold()))
+RESULTS_VOCABULARY = RESULTS_NOUNS | {w for p in all_volatile_words("listing")
+                                      for w in _HINT_WORD_RE.findall(p.casefold())}
+MAX_RESULTS_LINE = 80
+_COUNT_RE = re.compile(r"\d(?:[\d\s,.]*\d)?")
 # A line that is only a clock time: "09:14", "14:05:33", "9:14 AM", "14:05 Uhr".
 _CLOCK_LINE_RE = re.compile(
     r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[AaPp]\.?[Mm]\.?|Uhr|h|val\.|godz\.))?")
@@ -103,6 +111,10 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
         return True
     if _CLOCK_LINE_RE.fullmatch(text):  # a clock: the time the page was served
         metadata["time"] = text
+        return True
+    if not words.isdisjoint(RESULTS_NOUNS) and words <= RESULTS_VOCABULARY \
+            and len(text) <= MAX_RESULTS_LINE:
+        metadata["results"] = _COUNT_RE.findall(text)[-1]
         return True
     if words.isdisjoint(COUNTER_HINTS) or not words <= COUNTER_VOCABULARY:
         return False
