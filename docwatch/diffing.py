@@ -635,6 +635,8 @@ def classify(old: str, new: str, rd: Reader | None = None,
     ops, changed = _word_ops(tokens(old), tokens(new))
     if _squeeze(old) == _squeeze(new):
         return "minor_edit", ops, [], 0.05  # spacing, case, punctuation or quote style
+    if _renumbered(old, new):
+        return "moved", ops, [], 0.1  # "2. Expand conscription." now third: the list changed
     figs = figure_changes(old, new, rd or reader_for(None))
     if figs:
         return "revised_figure", ops, figs, round(min(0.95, 0.8 + 0.05 * len(figs)), 2)
@@ -643,6 +645,16 @@ def classify(old: str, new: str, rd: Reader | None = None,
     touched = sum(len("".join(x)) + len("".join(y)) for x, y in changed)
     share = touched / max(1, len(old) + len(new))
     return "text_edit", ops, [], round(min(0.7, 0.3 + share), 2)
+
+
+# A passage's number in a list written out as text: "2. ", "(3) ", "12) ".
+_ENUMERATOR_RE = re.compile(r"\(?\d{1,3}[.)]\s+")
+
+
+def _renumbered(old: str, new: str) -> bool:
+    """The same passage under another number of a list numbered in its text."""
+    a, b = _ENUMERATOR_RE.match(old), _ENUMERATOR_RE.match(new)
+    return bool(a and b) and old[a.end():] == new[b.end():]
 
 
 def _is_spelling(changed: list[tuple[list[str], list[str]]]) -> bool:

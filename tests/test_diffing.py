@@ -9,6 +9,7 @@ import pytest
 
 from docwatch.demo.history import kam_page, kam_text, urm_page, urm_text
 from docwatch.diffing import classify, diff
+from docwatch.models import Document
 from docwatch.parsing import parse
 
 from .conftest import EXE, FIXTURES
@@ -78,6 +79,29 @@ def test_a_days_newest_pushing_its_oldest_off_is_one_new_and_one_removed_entry()
         edited = old[:3] + [(before, "Pratybos Pabradėje atšauktos dėl oro sąlygų")]
         [change] = _alerts(diff(parse(_day_list(old, shape)), parse(_day_list(edited, shape))))
         assert change.kind == "modified" and change.section[-1] == before, shape
+
+
+def test_a_list_numbered_in_its_text_renumbered_is_one_change():
+    """An item put at the head of a list numbered in its text renumbers the rest: one added
+    item, not a revised figure for each number after it; a figure in an item still is one."""
+    def page(items: list[str], shape: str) -> Document:
+        if shape == "paragraphs":
+            body = "".join(f"<p>{k}. {t}</p>" for k, t in enumerate(items, 1))
+        else:
+            body = "<ul>" + "".join(f"<li>({k}) {t}</li>" for k, t in enumerate(items, 1)) + "</ul>"
+        return parse(f"<html><body><main><h1>Priorities</h1>{body}</main></body></html>")
+
+    items = ["Strengthen air defence.", "Expand conscription to 5,000 a year.",
+             "Invest in ammunition production."]
+    for shape in ("paragraphs", "list"):
+        [added] = _alerts(diff(page(items, shape), page(["Protect critical infrastructure."]
+                                                         + items, shape)))
+        assert added.kind == "added" and "Protect critical infrastructure" in added.new_text
+        [removed] = _alerts(diff(page(items, shape), page(items[:1] + items[2:], shape)))
+        assert removed.kind == "removed" and "conscription" in removed.old_text
+        [figure] = _alerts(diff(page(items, shape), page(
+            [items[0], items[1].replace("5,000", "6,000"), items[2]], shape)))
+        assert figure.figures == [{"old": "5,000", "new": "6,000"}], shape
 
 
 def test_year_corrected_in_an_entry_and_spelling_fix():
