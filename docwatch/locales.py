@@ -19,7 +19,8 @@ from babel import Locale, UnknownLocaleError
 
 #: Languages whose volatile lines docwatch knows; dates and figures work for any CLDR locale.
 VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"results": ("results", "result", "items", "records", "entries"),
+    "en": {"new": ("new", "new!"),
+           "results": ("results", "result", "items", "records", "entries"),
            "listing": ("showing", "displaying", "found", "of", "to", "total"),
            "popular": ("most read", "most popular", "popular", "most viewed", "trending",
                        "popular articles", "popular news", "most read articles",
@@ -33,7 +34,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("today is", "printed on", "printed", "date printed"),
            "shares": ("shares", "share", "likes", "like", "tweets", "tweet"),
            "published": ("published", "posted", "created", "publication date", "date")},
-    "lt": {"results": ("rezultatai", "rezultatų", "rezultatas", "įrašų", "įrašai", "įrašas"),
+    "lt": {"new": ("naujiena", "nauja", "naujas", "nauji", "naujienos"),
+           "results": ("rezultatai", "rezultatų", "rezultatas", "įrašų", "įrašai", "įrašas"),
            "listing": ("rodoma", "rodomi", "rasta", "iš", "viso"),
            "popular": ("skaitomiausi", "skaitomiausios", "populiariausi", "populiariausios",
                        "populiariausios naujienos", "skaitomiausios naujienos",
@@ -47,7 +49,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("šiandien yra", "spausdinta", "atspausdinta"),
            "shares": ("dalintis", "pasidalinti", "pasidalino", "patinka"),
            "published": ("paskelbta", "publikuota", "sukurta", "data")},
-    "de": {"results": ("ergebnisse", "ergebnis", "treffer", "einträge", "eintrag"),
+    "de": {"new": ("neu", "neuheit"),
+           "results": ("ergebnisse", "ergebnis", "treffer", "einträge", "eintrag"),
            "listing": ("zeige", "gefunden", "von", "bis", "insgesamt"),
            "popular": ("meistgelesen", "am meisten gelesen", "meistgelesene artikel",
                        "meistgelesene nachrichten", "beliebt", "beliebte artikel",
@@ -61,7 +64,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("heute ist", "gedruckt am", "druckdatum"),
            "shares": ("teilen", "geteilt", "gefällt mir"),
            "published": ("veröffentlicht", "erstellt", "datum", "erschienen")},
-    "fr": {"results": ("résultats", "résultat", "éléments"),
+    "fr": {"new": ("nouveau", "nouvelle", "nouveauté", "nouveautés"),
+           "results": ("résultats", "résultat", "éléments"),
            "listing": ("affichage", "trouvés", "sur", "au total"),
            "popular": ("les plus lus", "articles les plus lus", "les plus consultés",
                        "populaires", "les plus populaires", "tendances", "à la une des lecteurs"),
@@ -74,7 +78,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("nous sommes le", "imprimé le"),
            "shares": ("partages", "partager", "j'aime"),
            "published": ("publié", "créé", "date", "date de publication")},
-    "pl": {"results": ("wyników", "wyniki", "wynik", "rekordów", "pozycji"),
+    "pl": {"new": ("nowość", "nowe", "nowy", "nowa", "nowości"),
+           "results": ("wyników", "wyniki", "wynik", "rekordów", "pozycji"),
            "listing": ("wyświetlanie", "znaleziono", "do", "łącznie"),
            "popular": ("najczęściej czytane", "najpopularniejsze", "popularne",
                        "najchętniej czytane", "najczęściej oglądane", "najpopularniejsze artykuły"),
@@ -87,7 +92,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("dzisiaj jest", "dziś jest", "wydrukowano", "data wydruku"),
            "shares": ("udostępnij", "udostępnienia", "lubię to"),
            "published": ("opublikowano", "data publikacji", "utworzono", "data")},
-    "lv": {"results": ("rezultāti", "rezultātu", "ieraksti", "ierakstu"),
+    "lv": {"new": ("jaunums", "jauns", "jauna", "jaunumi"),
+           "results": ("rezultāti", "rezultātu", "ieraksti", "ierakstu"),
            "listing": ("attēloti", "atrasti", "no", "līdz", "kopā"),
            "popular": ("lasītākie", "lasītākās", "populārākie", "populārākās",
                        "lasītākās ziņas", "visvairāk lasītie", "populāri"),
@@ -180,8 +186,8 @@ def language(code: str) -> Language:
 
 def all_volatile_words(kind: str) -> tuple[str, ...]:
     """The words of one kind of volatile line ("updated", "views", "comments", "visitors",
-    "results" and the "listing" words beside them), or of a heading of the most read items
-    ("popular"), in every language listed, longest first."""
+    "results" and the "listing" words beside them), of a heading of the most read items
+    ("popular") or of a badge ("new"), in every language listed, longest first."""
     words = {w for lang in VOLATILE_WORDS.values() for w in lang.get(kind, ())}
     return tuple(sorted(words, key=len, reverse=True))
 

@@ -246,3 +246,17 @@ def test_a_box_of_the_most_read_items_is_no_change():
     only = (lambda items: _page("<h2>Most read</h2><ul>" + "".join(
         f"<li><a href='/s/{k}'>{t}</a></li>" for k, t in enumerate(items)) + "</ul>"))
     assert _alerts(only(whole), only(whole[1:]))
+
+
+def test_a_badge_beside_an_item_comes_and_goes_without_a_change():
+    """"NEW" while an item is recent, in the badge shapes sites use; the word in running text
+    stays the page's."""
+    for lang, badge in [("lt", "<span class='badge'>Naujiena!</span> "), ("en", "<em>NEW</em> "),
+                        ("de", "<sup>Neu</sup> "), ("pl", "<span class='label'>Nowość</span> ")]:
+        item = ("<ul><li>{b}<a href='/d/2.pdf'>Defence strategy 2030</a> 3 December 2025</li>"
+                "<li><a href='/d/1.pdf'>Annual report</a> 1 December 2025</li></ul>")
+        marked, plain = (_page(item.format(b=b), lang) for b in (badge, ""))
+        assert diff(parse(marked), parse(plain)) == [], badge
+        assert "Defence strategy 2030" in parse(marked).sections[-1].text
+    words = _page("<p><b>New</b> rules apply from 1 January 2026.</p>")
+    assert _alerts(words, _page("<p>Rules apply from 1 January 2026.</p>"))

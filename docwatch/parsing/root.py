@@ -1,7 +1,7 @@
 """The main content of a page: what is never content is dropped (scripts, navigation,
-header, footer, sidebars, widgets, counters, hidden elements, a source's `exclude` selectors),
-then the content is the source's `content` selector, else `<main>`/`role=main`, else the
-densest container of non-link text (widened to take in the page's `<h1>`)."""
+header, footer, sidebars, widgets, counters, badges, hidden elements, a source's `exclude`
+selectors), then the content is the source's `content` selector, else `<main>`/`role=main`,
+else the densest container of non-link text (widened to take in the page's `<h1>`)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from lxml import etree
 from ..locales import all_volatile_words
 from ..models import ParseRules
 from ..text import clean
-from . import counters
+from . import badges, counters
 
 NOISE_TAGS = frozenset(
     "script style noscript template svg iframe object embed canvas nav aside footer input "
@@ -173,6 +173,7 @@ def _drop_noise(body, pictograms: bool) -> None:
     for mark in [el for el in body.iter("sup") if _footnote_mark(el)]:
         drop(mark, gap="")
     counters.drop_drawn(body, drop, pictograms=pictograms)  # an icon may be an <svg>
+    badges.drop_badges(body, drop)
     for el in body.iter():
         attrib = el.attrib if isinstance(el.tag, str) else None
         if attrib and (
