@@ -260,3 +260,27 @@ def test_a_badge_beside_an_item_comes_and_goes_without_a_change():
         assert "Defence strategy 2030" in parse(marked).sections[-1].text
     words = _page("<p><b>New</b> rules apply from 1 January 2026.</p>")
     assert _alerts(words, _page("<p>Rules apply from 1 January 2026.</p>"))
+
+
+def test_updated_and_as_of_lines_in_their_common_forms_are_metadata():
+    pairs = [("lt", "Duomenys atnaujinti 2026-12-03 09:00", "Duomenys atnaujinti 2026-12-04 09:00"),
+             ("lt", "Informacija atnaujinta: 2026 m. gruodžio 3 d.",
+              "Informacija atnaujinta: 2026 m. gruodžio 4 d."),
+             ("en", "Data as of 3 December 2026", "Data as of 4 December 2026"),
+             ("en", "Generated: 2026-12-03T09:12:33Z", "Generated: 2026-12-04T10:01:02Z"),
+             ("en", "Content current as at 3 December 2026", "Content current as at 4 December 2026"),
+             ("de", "Datenstand: 03.12.2026", "Datenstand: 04.12.2026"),
+             ("de", "Letzte Aktualisierung: 03.12.2026", "Letzte Aktualisierung: 04.12.2026"),
+             ("fr", "Dernière modification : 3 décembre 2026", "Dernière modification : 4 décembre 2026"),
+             ("pl", "Stan na dzień 3 grudnia 2026 r.", "Stan na dzień 4 grudnia 2026 r."),
+             ("lt", "Paskutinį kartą keista 2026-12-03", "Paskutinį kartą keista 2026-12-04")]
+    for lang, old, new in pairs:
+        a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
+        assert diff(parse(a), parse(b)) == [], old
+        assert parse(b).metadata["updated"] in new, old
+    # what follows an as-of date, a list updated on a date, the state of talks: content
+    for old, new in [("As of 1 January 2027, conscription lasts 12 months.",
+                      "As of 1 January 2028, conscription lasts 12 months."),
+                     ("Sanctions list updated 3 December 2026", "Sanctions list updated 4 December 2026"),
+                     ("Stand der Verhandlungen: 3. Dezember 2026", "Stand der Verhandlungen: 4. Dezember 2026")]:
+        assert _alerts(_page(f"<p>{RULE}</p><p>{old}</p>"), _page(f"<p>{RULE}</p><p>{new}</p>")), old

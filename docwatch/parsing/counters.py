@@ -92,7 +92,10 @@ def counter(el) -> bool:
 
 def _count_icon(icon) -> bool:
     """An icon whose name is a counting pictogram's."""
-    names = [icon.get("class"), icon.get("id"), icon.get("src")]
-    names += [use.get("href") or use.get("{http://www.w3.org/1999/xlink}href")
-              for use in icon.iter("use")]
-    return bool(_COUNT_ICON_RE.search(" ".join(filter(None, names))))
+    names = f"{icon.get('class') or ''} {icon.get('id') or ''} {icon.get('src') or ''}"
+    if icon.tag == "svg":
+        names += " ".join(use.get("href") or use.get(_XLINK_HREF) or "" for use in icon.iter("use"))
+    return bool(_COUNT_ICON_RE.search(names))
+
+
+_XLINK_HREF = "{http://www.w3.org/1999/xlink}href"

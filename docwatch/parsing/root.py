@@ -262,6 +262,7 @@ def _drop_furniture(body, weights: dict, total: int) -> None:
 
 #: Headings of a box of the most read (popular, trending) items, in each language listed.
 POPULAR_HEADINGS = frozenset(all_volatile_words("popular"))
+MAX_POPULAR_HEADING = 2 * max(map(len, POPULAR_HEADINGS))  # room for spaces and marks
 _SUBHEADINGS = ("h2", "h3", "h4", "h5", "h6")
 
 
@@ -272,7 +273,9 @@ def _popular_boxes(body, weights: dict) -> list:
     heading and the lists of links after it; never half the page's words or more."""
     boxes, page = [], sum(weights.get(body, (0, 0)))
     for heading in body.iter(*_SUBHEADINGS):
-        if clean("".join(heading.itertext())).casefold().strip(" :.") not in POPULAR_HEADINGS:
+        words = heading.text if not len(heading) else "".join(heading.itertext())
+        if not words or len(words) > MAX_POPULAR_HEADING \
+                or clean(words).casefold().strip(" :.") not in POPULAR_HEADINGS:
             continue
         box, own = heading.getparent(), weights.get(heading, (0, 0))[0]
         text, linked = weights.get(box, (0, 0))

@@ -16,8 +16,10 @@ from ..text import clean, fold
 UPDATED_WORDS, COUNTER_WORDS = all_volatile_words("updated"), all_volatile_words("views")
 _COMMENTS, _VISITORS = all_volatile_words("comments"), all_volatile_words("visitors")
 _SHARES = all_volatile_words("shares")
+# What an updated line may name before its words: "Duomenys atnaujinti", "This page was updated".
+_SUBJECT = rf"(?:(?:{_alt(all_volatile_words('subjects'))})\s+(?:was\s+|were\s+)?)?"
 UPDATED_RE = re.compile(
-    rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
+    rf"^[\W_]*{_SUBJECT}(?:{_alt(UPDATED_WORDS)})"
     r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*(.{0,60}?)[\s\W]*$", re.IGNORECASE)
 # What may stand beside the date in an updated line: connectives and a clock time.
 _UPDATED_REST_RE = re.compile(
@@ -77,12 +79,18 @@ MAX_UPDATED_REST = 100  # characters after the date: a list of what changed, not
 MAX_DATES_SPACES = 24
 # The words an updated line opens with, and a connective: "Last updated on", "Stand:".
 UPDATED_HEAD_RE = re.compile(
-    rf"^[\W_]*(?:page\s+|this\s+page\s+was\s+|content\s+)?(?:{_alt(UPDATED_WORDS)})"
+    rf"^[\W_]*{_SUBJECT}(?:{_alt(UPDATED_WORDS)})"
     r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*", re.IGNORECASE)
 _CLOCK_RE = re.compile(r"(?:\s*,?\s*(?:at|um|o|à|val\.|godz\.|plkst\.)?\s*)"
                        r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*(?:Uhr|h|val\.))?", re.IGNORECASE)
 # A heading's volatile part: "(updated 4/2/2024)", "– as of 2 April 2024", "[Stand: 02.04.2024]".
-_AS_OF = ("as of", "as at", "stand", "stan na", "état au", "à jour au", "būklė", "stāvoklis uz")
+_AS_OF = all_volatile_words("as_of")
+# A line that is only an as-of date: "Data as of 3 December 2026", "Datenstand: 03.12.2026".
+# Never what follows it: "As of 1 January 2027, conscription lasts 12 months" is content.
+_AS_OF_LINE_RE = re.compile(rf"^[\W_]*{_SUBJECT}(?:{_alt(_AS_OF)})\s*[:\-–]?\s*(.+?)[\s.]*$",
+                            re.IGNORECASE)
+_AS_OF_HINTS = frozenset(w for p in _AS_OF for w in _HINT_WORD_RE.findall(p.casefold()))
+MAX_AS_OF_LINE = 80
 HEADING_PART_RE = re.compile(
     rf"\s*(?:[(\[]\s*|\s[-–—,]\s*)(?P<words>(?:{_alt(UPDATED_WORDS + _AS_OF)})\b:?)"
     r"[^()\[\]]*[)\]]?\s*$", re.IGNORECASE)
@@ -104,12 +112,16 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
             when := updated_line(text, reader) or _dates_line(text, reader)):
         metadata["updated"] = when
         return True
+    if len(text) <= MAX_AS_OF_LINE and not words.isdisjoint(_AS_OF_HINTS) \
+            and (when := _as_of_line(text, reader)):
+        metadata["updated"] = when
+        return True
     if len(text) > 100:
         return False
     if reader.is_today_line(text):
         metadata["date"] = text
         return True
-    if _CLOCK_LINE_RE.fullmatch(text):  # a clock: the time the page was served
+    if len(text) <= 14 and _CLOCK_LINE_RE.fullmatch(text):  # a clock: when it was served
         metadata["time"] = text
         return True
     if not words.isdisjoint(RESULTS_NOUNS) and words <= RESULTS_VOCABULARY \
@@ -151,6 +163,16 @@ def _dates_line(text: str, reader: Reader) -> str | None:
             or not DATE_LABELS.issuperset(words):
         return None
     return dates[-1]
+
+
+def _as_of_line(text: str, reader: Reader) -> str | None:
+    """The date of a line that is only an as-of date ("Data as of 3 December 2026",
+    "Datenstand: 03.12.2026", "Stan na dzień 3 grudnia 2026 r."), else None."""
+    if not (m := _AS_OF_LINE_RE.match(text)) or not (when := _date_first(m.group(1), reader)):
+        return None
+    rest = m.group(1)
+    rest = rest[rest.find(when) + len(when):]
+    return None if re.search(r"[^\W_]{2,}", rest.replace("r.", "")) else when
 
 
 def _age(text: str, reader: Reader) -> str | None:
