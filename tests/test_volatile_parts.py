@@ -284,3 +284,22 @@ def test_updated_and_as_of_lines_in_their_common_forms_are_metadata():
                      ("Sanctions list updated 3 December 2026", "Sanctions list updated 4 December 2026"),
                      ("Stand der Verhandlungen: 3. Dezember 2026", "Stand der Verhandlungen: 4. Dezember 2026")]:
         assert _alerts(_page(f"<p>{RULE}</p><p>{old}</p>"), _page(f"<p>{RULE}</p><p>{new}</p>")), old
+
+
+def test_links_that_share_or_print_the_page_are_no_content():
+    """Share buttons change with the site's choice of networks, in any words; what they point
+    at says what they are. A link to a ministry's own page on a network is content."""
+    shapes = [("en", "<p><a href='https://www.facebook.com/sharer/sharer.php?u={u}'>Share on "
+                     "Facebook</a> <a href='https://twitter.com/intent/tweet?url={u}'>Tweet</a></p>",
+               "<p><a href='https://x.com/intent/post?url={u}'>Share on X</a></p>"),
+              ("lt", "<ul><li><a href='https://www.linkedin.com/sharing/share-offsite/?url={u}'>"
+                     "LinkedIn</a></li><li><a href='javascript:window.print()'>Spausdinti</a></li>"
+                     "</ul>",
+               "<ul><li><a href='https://api.whatsapp.com/send?text={u}'>WhatsApp</a></li>"
+               "<li><a href='#' onclick='window.print(); return false'>Spausdinti</a></li></ul>")]
+    for lang, old, new in shapes:
+        a = _page(f"<p>{RULE}</p>" + old.format(u="https%3A%2F%2Fkam.lt%2Fa"), lang)
+        b = _page(f"<p>{RULE}</p>" + new.format(u="https%3A%2F%2Fkam.lt%2Fa"), lang)
+        assert diff(parse(a), parse(b)) == [], old
+    own = "<p>Follow us: <a href='https://www.facebook.com/KAMLietuva'>Facebook</a></p>"
+    assert _alerts(_page(f"<p>{RULE}</p>"), _page(f"<p>{RULE}</p>{own}"))

@@ -165,7 +165,8 @@ def drop(el, gap: str = " ") -> None:
 
 def _drop_noise(body, pictograms: bool) -> None:
     """Drop what is never content: noise tags and roles, hidden elements, footnote marks,
-    counters (`pictograms`: the page may show a counting pictogram, `counters.pictured`)."""
+    counters (`pictograms`: the page may show a counting pictogram, `counters.pictured`),
+    badges, and links that share or print the page."""
     # Tags are matched by libxml2 (`iter(*tags)`); attributes need a look at each element.
     doomed = [el for el in body.iter(*NOISE_TAGS, "header", etree.Comment,
                                      etree.ProcessingInstruction)
@@ -183,8 +184,24 @@ def _drop_noise(body, pictograms: bool) -> None:
             or HIDDEN_STYLE_RE.search(attrib.get("style", ""))
         ):
             doomed.append(el)
+    doomed += [a for a in body.iter("a") if _sharing(a)]
     for el in doomed:
         drop(el)
+
+
+# Where a link that shares the page goes ("Share on Facebook", "Dalintis", "Teilen": the
+# words vary with the site, the endpoints do not), or a link that prints it.
+_SHARE_HREF_RE = re.compile(
+    r"^\s*(?:javascript:\s*(?:window\.)?print|mailto:\?)|facebook\.com/shar|"
+    r"twitter\.com/(?:intent|share)|(?:^|[/.])x\.com/intent|linkedin\.com/(?:share|sharing)|"
+    r"reddit\.com/submit|wa\.me/|api\.whatsapp\.com/send|(?:t|telegram)\.me/share|"
+    r"pinterest\.[a-z.]+/pin/create|vk\.com/share|tumblr\.com/(?:share|widgets/share)|"
+    r"draugiem\.lv/say", re.IGNORECASE)
+
+
+def _sharing(link) -> bool:
+    return bool(_SHARE_HREF_RE.search(link.get("href") or "")) \
+        or "print(" in (link.get("onclick") or "")
 
 
 _FOOTNOTE_MARK_RE = re.compile(r"\[?(?:\d{1,3}|[*†‡§¶#a-z])\]?\)?")
