@@ -24,6 +24,7 @@ from .witness import Witness, longest_increasing
 PAIR_RATIO = 0.5  # passages at least this similar are one passage edited
 ENTRY_REDATE_RATIO = 0.8  # an entry whose date changed but whose text barely did
 MINOR_WORD_RATIO = 0.8  # SPEC: a spelling fix pairs words of Levenshtein ratio >= 0.8
+MIN_TEASER = 40  # characters kept before an ellipsis that make a passage a teaser
 _NOT_ALNUM_RE = re.compile(r"[\W_]+")
 LOCATOR = {"paragraph": "¶", "item": "item ", "row": "row ", "link": "link "}
 
@@ -637,6 +638,8 @@ def classify(old: str, new: str, rd: Reader | None = None,
         return "minor_edit", ops, [], 0.05  # spacing, case, punctuation or quote style
     if _renumbered(old, new):
         return "moved", ops, [], 0.1  # "2. Expand conscription." now third: the list changed
+    if _cut_elsewhere(old, new):
+        return "minor_edit", ops, [], 0.05  # a teaser of another page, cut at another word
     figs = figure_changes(old, new, rd or reader_for(None))
     if figs:
         return "revised_figure", ops, figs, round(min(0.95, 0.8 + 0.05 * len(figs)), 2)
@@ -655,6 +658,20 @@ def _renumbered(old: str, new: str) -> bool:
     """The same passage under another number of a list numbered in its text."""
     a, b = _ENUMERATOR_RE.match(old), _ENUMERATOR_RE.match(new)
     return bool(a and b) and old[a.end():] == new[b.end():]
+
+
+_ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\.\.)$")
+
+
+def _cut_elsewhere(old: str, new: str) -> bool:
+    """A passage cut short with an ellipsis ("… and to…") whose other version is the same
+    text cut later or whole: the site's teaser length, not the words."""
+    (short, cut), (long, _) = sorted(((text, _ELLIPSIS_RE.search(text)) for text in (old, new)),
+                                     key=lambda pair: len(pair[0]))
+    if not cut:
+        return False
+    kept = short[:cut.start()]
+    return len(kept) >= MIN_TEASER and long.startswith(kept)
 
 
 def _is_spelling(changed: list[tuple[list[str], list[str]]]) -> bool:

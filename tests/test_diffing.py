@@ -104,6 +104,25 @@ def test_a_list_numbered_in_its_text_renumbered_is_one_change():
         assert figure.figures == [{"old": "5,000", "new": "6,000"}], shape
 
 
+def test_a_teaser_cut_at_another_word_is_no_alert():
+    """A listing shows the start of each article, cut with an ellipsis where the site likes:
+    cut later, or shown whole, it is the same text; its words changed, it alerts."""
+    def page(teaser: str, shape: str) -> Document:
+        item = (f"<li><a href='/n/5'>Allies agree on air defence</a> – {teaser}</li>"
+                if shape == "list" else f"<h2>Allies agree on air defence</h2><p>{teaser}</p>")
+        return parse(f"<html><body><main><h1>News</h1><ul>{item}</ul></main></body></html>"
+                     if shape == "list" else
+                     f"<html><body><main><h1>News</h1>{item}</main></body></html>")
+
+    lead = "The ministers agreed to pool resources for air defence and to"
+    for shape in ("list", "paragraph"):
+        for old, new in [(f"{lead}…", f"{lead} buy…"), (f"{lead}...", f"{lead} buy systems.")]:
+            changes = diff(page(old, shape), page(new, shape))
+            assert [c.category for c in changes] == ["minor_edit"], (shape, new)
+        assert _alerts(diff(page(f"{lead}…", shape), page(f"{lead.replace('pool', 'share')}…",
+                                                            shape)))
+
+
 def test_year_corrected_in_an_entry_and_spelling_fix():
     changes = diff(_urm("2024-04-02"), _urm("2024-07-15"))
     year = next(c for c in changes if c.section[-1] == "3-4 December 2019")
