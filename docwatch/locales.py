@@ -19,7 +19,9 @@ from babel import Locale, UnknownLocaleError
 
 #: Languages whose volatile lines docwatch knows; dates and figures work for any CLDR locale.
 VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"subjects": ("page", "this page", "content", "data", "information", "site", "text",
+    "en": {"more": ("read more", "more", "continue reading", "learn more", "read on", "details",
+                    "read the full story", "find out more"),
+           "subjects": ("page", "this page", "content", "data", "information", "site", "text",
                         "document"),
            "as_of": ("as of", "as at", "current as at", "current as of", "valid as of"),
            "new": ("new", "new!"),
@@ -37,7 +39,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("today is", "printed on", "printed", "date printed"),
            "shares": ("shares", "share", "likes", "like", "tweets", "tweet"),
            "published": ("published", "posted", "created", "publication date", "date")},
-    "lt": {"subjects": ("duomenys", "informacija", "turinys", "puslapis", "tekstas",
+    "lt": {"more": ("skaityti daugiau", "plačiau", "daugiau", "skaityti toliau", "skaitykite daugiau",
+                    "išsamiau", "skaityti"),
+           "subjects": ("duomenys", "informacija", "turinys", "puslapis", "tekstas",
                         "puslapio turinys"),
            "as_of": ("būklė", "duomenys", "būklė nuo"),
            "new": ("naujiena", "nauja", "naujas", "nauji", "naujienos"),
@@ -56,7 +60,9 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("šiandien yra", "spausdinta", "atspausdinta"),
            "shares": ("dalintis", "pasidalinti", "pasidalino", "patinka"),
            "published": ("paskelbta", "publikuota", "sukurta", "data")},
-    "de": {"subjects": ("seite", "inhalt", "daten", "informationen", "text"),
+    "de": {"more": ("weiterlesen", "mehr", "mehr lesen", "mehr erfahren", "mehr dazu",
+                    "zum artikel", "details"),
+           "subjects": ("seite", "inhalt", "daten", "informationen", "text"),
            "as_of": ("stand", "datenstand", "stand der daten", "stand der information"),
            "new": ("neu", "neuheit"),
            "results": ("ergebnisse", "ergebnis", "treffer", "einträge", "eintrag"),
@@ -74,7 +80,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("heute ist", "gedruckt am", "druckdatum"),
            "shares": ("teilen", "geteilt", "gefällt mir"),
            "published": ("veröffentlicht", "erstellt", "datum", "erschienen")},
-    "fr": {"subjects": ("page", "contenu", "données", "informations", "texte"),
+    "fr": {"more": ("lire la suite", "en savoir plus", "lire plus", "suite", "plus", "détails"),
+           "subjects": ("page", "contenu", "données", "informations", "texte"),
            "as_of": ("état au", "à jour au", "données au", "situation au"),
            "new": ("nouveau", "nouvelle", "nouveauté", "nouveautés"),
            "results": ("résultats", "résultat", "éléments"),
@@ -91,7 +98,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("nous sommes le", "imprimé le"),
            "shares": ("partages", "partager", "j'aime"),
            "published": ("publié", "créé", "date", "date de publication")},
-    "pl": {"subjects": ("strona", "treść", "dane", "informacja", "informacje"),
+    "pl": {"more": ("czytaj więcej", "więcej", "czytaj dalej", "dowiedz się więcej", "szczegóły"),
+           "subjects": ("strona", "treść", "dane", "informacja", "informacje"),
            "as_of": ("stan na", "stan na dzień", "według stanu na", "dane na dzień"),
            "new": ("nowość", "nowe", "nowy", "nowa", "nowości"),
            "results": ("wyników", "wyniki", "wynik", "rekordów", "pozycji"),
@@ -107,7 +115,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("dzisiaj jest", "dziś jest", "wydrukowano", "data wydruku"),
            "shares": ("udostępnij", "udostępnienia", "lubię to"),
            "published": ("opublikowano", "data publikacji", "utworzono", "data")},
-    "lv": {"subjects": ("lapa", "saturs", "dati", "informācija", "lapas saturs"),
+    "lv": {"more": ("lasīt vairāk", "vairāk", "lasīt tālāk", "uzzināt vairāk", "sīkāk"),
+           "subjects": ("lapa", "saturs", "dati", "informācija", "lapas saturs"),
            "as_of": ("stāvoklis uz", "dati uz", "uz"),
            "new": ("jaunums", "jauns", "jauna", "jaunumi"),
            "results": ("rezultāti", "rezultātu", "ieraksti", "ierakstu"),
@@ -205,7 +214,8 @@ def all_volatile_words(kind: str) -> tuple[str, ...]:
     """The words of one kind of volatile line ("updated", "views", "comments", "visitors",
     "results" and the "listing" words beside them), of a heading of the most read items
     ("popular") or of a badge ("new"), of what an updated line names first ("subjects") or
-    of an as-of line ("as_of"), in every language listed, longest first."""
+    of an as-of line ("as_of"), or a link's "read more" ("more"), in every language listed,
+    longest first."""
     words = {w for lang in VOLATILE_WORDS.values() for w in lang.get(kind, ())}
     return tuple(sorted(words, key=len, reverse=True))
 

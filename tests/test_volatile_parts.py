@@ -303,3 +303,14 @@ def test_links_that_share_or_print_the_page_are_no_content():
         assert diff(parse(a), parse(b)) == [], old
     own = "<p>Follow us: <a href='https://www.facebook.com/KAMLietuva'>Facebook</a></p>"
     assert _alerts(_page(f"<p>{RULE}</p>"), _page(f"<p>{RULE}</p>{own}"))
+
+
+def test_links_that_only_say_there_is_more_are_no_content():
+    teaser = ("<div class='teaser'><h3><a href='/n/5'>Allies agree on air defence</a></h3>"
+              "<p>The ministers agreed to pool resources for air defence.{more}</p></div>")
+    for lang, old, new in [("en", " <a href='/n/5'>Read more</a>", ""),
+                           ("lt", " <a href='/n/5'>Skaityti daugiau »</a>",
+                            " <a href='/n/5?ref=home'>Plačiau</a>"),
+                           ("de", " <a href='/n/5'>Weiterlesen…</a>", " <a href='/n/5'>Mehr</a>")]:
+        a, b = _page(teaser.format(more=old), lang), _page(teaser.format(more=new), lang)
+        assert diff(parse(a), parse(b)) == [], old

@@ -166,7 +166,7 @@ def drop(el, gap: str = " ") -> None:
 def _drop_noise(body, pictograms: bool) -> None:
     """Drop what is never content: noise tags and roles, hidden elements, footnote marks,
     counters (`pictograms`: the page may show a counting pictogram, `counters.pictured`),
-    badges, and links that share or print the page."""
+    badges, and links that share or print the page or only say there is more."""
     # Tags are matched by libxml2 (`iter(*tags)`); attributes need a look at each element.
     doomed = [el for el in body.iter(*NOISE_TAGS, "header", etree.Comment,
                                      etree.ProcessingInstruction)
@@ -184,7 +184,7 @@ def _drop_noise(body, pictograms: bool) -> None:
             or HIDDEN_STYLE_RE.search(attrib.get("style", ""))
         ):
             doomed.append(el)
-    doomed += [a for a in body.iter("a") if _sharing(a)]
+    doomed += [a for a in body.iter("a") if _sharing(a) or _read_more(a)]
     for el in doomed:
         drop(el)
 
@@ -202,6 +202,17 @@ _SHARE_HREF_RE = re.compile(
 def _sharing(link) -> bool:
     return bool(_SHARE_HREF_RE.search(link.get("href") or "")) \
         or "print(" in (link.get("onclick") or "")
+
+
+# A link whose words only say there is more: the item's title links to the same place.
+READ_MORE = frozenset(all_volatile_words("more"))
+_MAX_READ_MORE = max(map(len, READ_MORE)) + 4  # room for "»", "…", "→"
+
+
+def _read_more(link) -> bool:
+    words = link.text if not len(link) else "".join(link.itertext())
+    return bool(words) and len(words) <= _MAX_READ_MORE and \
+        words.strip(" \t\n\xa0»›→>….:").casefold() in READ_MORE
 
 
 _FOOTNOTE_MARK_RE = re.compile(r"\[?(?:\d{1,3}|[*†‡§¶#a-z])\]?\)?")
