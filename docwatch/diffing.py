@@ -55,7 +55,7 @@ def diff(
     for j, s in enumerate(new.sections):
         if j not in paired_new and (s.path or s.blocks):
             out.append(_whole(j, 0, list(s.path), "added", _section_text(s)))
-    out.extend(_moves(leftovers))
+    out = _moves(out + leftovers)
     for j, path in _moved_sections(pairs, new.sections):
         out.append(_Found(j, 0, Change(path, "moved", "moved", path[-1], path[-1],
                                        [["=", path[-1]]], [], 0.1, False)))
@@ -455,23 +455,32 @@ def _align(old, new, leftovers: list, order: int, path: list[str]):
     return pairs
 
 
-def _moves(leftovers: list[_Found]) -> list[_Found]:
-    """Removed and added passages with the same text are one passage moved."""
+ENTRY_CATEGORIES = frozenset({"new_entry", "removed_entry"})
+
+
+def _moves(found: list[_Found]) -> list[_Found]:
+    """Removed and added passages with the same words are one passage moved: a passage left
+    over by its section's alignment, or a dated entry (its words with its date), so an event
+    that moves from "Upcoming" to "Past" is no news."""
+    def words(f: _Found, text: str | None) -> str | None:
+        if f.change.category in ENTRY_CATEGORIES:
+            return _squeeze(f"{f.change.section[-1]} {text or ''}")
+        return _squeeze(text or "") if f.leftover else None
+
     added: dict[str, list[_Found]] = defaultdict(list)
-    for f in leftovers:
-        if f.change.kind == "added":
-            added[fold(f.change.new_text or "")].append(f)
-    for f in leftovers:
-        if f.change.kind != "removed":
+    for f in found:
+        if f.change.kind == "added" and (key := words(f, f.change.new_text)) is not None:
+            added[key].append(f)
+    for f in found:
+        if f.change.kind != "removed" or (key := words(f, f.change.old_text)) is None:
             continue
-        twins = added.get(fold(f.change.old_text or ""))
-        if twins:
+        if twins := added.get(key):
             to = twins.pop(0)
             text = to.change.new_text
             to.change = Change(to.change.section, "moved", "moved", f.change.old_text, text,
                                [["=", text or ""]], [], 0.1, False, locator=to.change.locator)
             f.change = None  # folded into the move
-    return [f for f in leftovers if f.change is not None]
+    return [f for f in found if f.change is not None]
 
 
 def _compare(order: int, places: tuple[int, int], path: list[str], o: Block, n: Block,

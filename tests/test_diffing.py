@@ -123,6 +123,30 @@ def test_a_teaser_cut_at_another_word_is_no_alert():
                                                             shape)))
 
 
+def test_an_entry_that_moves_to_another_section_is_moved():
+    """An event passes from "Upcoming" to "Past", a news item from the top list to the rest:
+    the same date and words elsewhere, quiet; moved with its words changed, it alerts."""
+    def page(first: list[tuple[str, str]], then: list[tuple[str, str]], shape: str) -> Document:
+        if shape == "events":
+            lists = [f"<h2>{h}</h2><ul>" + "".join(f"<li>{d}: {t}</li>" for d, t in items)
+                     + "</ul>" for h, items in (("Upcoming events", first), ("Past events", then))]
+        else:
+            lists = [f"<h2>{h}</h2>" + "".join(f"<p><strong>{d}</strong> {t}</p>" for d, t in items)
+                     for h, items in (("Svarbiausios naujienos", first), ("Kitos naujienos", then))]
+        return parse(f"<html lang='{'en' if shape == 'events' else 'lt'}'><body><main>"
+                     f"<h1>Ministry</h1>{''.join(lists)}</main></body></html>")
+
+    later = ("10 December 2026", "Defence ministers meeting in Brussels")
+    passed = ("2 December 2026", "Conference on cyber defence")
+    older = ("20 November 2026", "Exercise in Pabradė")
+    for shape in ("events", "news"):
+        before = page([later, passed], [older], shape)
+        changes = diff(before, page([later], [passed, older], shape))
+        assert [c.category for c in changes] == ["moved"] and not _alerts(changes), shape
+        reworded = (passed[0], "Conference on cyber defence postponed")
+        assert _alerts(diff(before, page([later], [reworded, older], shape))), shape
+
+
 def test_year_corrected_in_an_entry_and_spelling_fix():
     changes = diff(_urm("2024-04-02"), _urm("2024-07-15"))
     year = next(c for c in changes if c.section[-1] == "3-4 December 2019")
