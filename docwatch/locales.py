@@ -19,7 +19,8 @@ from babel import Locale, UnknownLocaleError
 
 #: Languages whose volatile lines docwatch knows; dates and figures work for any CLDR locale.
 VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
-    "en": {"more": ("read more", "more", "continue reading", "learn more", "read on", "details",
+    "en": {"ago": (" ago",),
+           "more": ("read more", "more", "continue reading", "learn more", "read on", "details",
                     "read the full story", "find out more"),
            "subjects": ("page", "this page", "content", "data", "information", "site", "text",
                         "document"),
@@ -39,7 +40,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("today is", "printed on", "printed", "date printed"),
            "shares": ("shares", "share", "likes", "like", "tweets", "tweet"),
            "published": ("published", "posted", "created", "publication date", "date")},
-    "lt": {"more": ("skaityti daugiau", "plačiau", "daugiau", "skaityti toliau", "skaitykite daugiau",
+    "lt": {"ago": ("prieš ",),
+           "more": ("skaityti daugiau", "plačiau", "daugiau", "skaityti toliau", "skaitykite daugiau",
                     "išsamiau", "skaityti"),
            "subjects": ("duomenys", "informacija", "turinys", "puslapis", "tekstas",
                         "puslapio turinys"),
@@ -60,7 +62,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("šiandien yra", "spausdinta", "atspausdinta"),
            "shares": ("dalintis", "pasidalinti", "pasidalino", "patinka"),
            "published": ("paskelbta", "publikuota", "sukurta", "data")},
-    "de": {"more": ("weiterlesen", "mehr", "mehr lesen", "mehr erfahren", "mehr dazu",
+    "de": {"ago": ("vor ",),
+           "more": ("weiterlesen", "mehr", "mehr lesen", "mehr erfahren", "mehr dazu",
                     "zum artikel", "details"),
            "subjects": ("seite", "inhalt", "daten", "informationen", "text"),
            "as_of": ("stand", "datenstand", "stand der daten", "stand der information"),
@@ -80,7 +83,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("heute ist", "gedruckt am", "druckdatum"),
            "shares": ("teilen", "geteilt", "gefällt mir"),
            "published": ("veröffentlicht", "erstellt", "datum", "erschienen")},
-    "fr": {"more": ("lire la suite", "en savoir plus", "lire plus", "suite", "plus", "détails"),
+    "fr": {"ago": ("il y a ",),
+           "more": ("lire la suite", "en savoir plus", "lire plus", "suite", "plus", "détails"),
            "subjects": ("page", "contenu", "données", "informations", "texte"),
            "as_of": ("état au", "à jour au", "données au", "situation au"),
            "new": ("nouveau", "nouvelle", "nouveauté", "nouveautés"),
@@ -98,7 +102,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("nous sommes le", "imprimé le"),
            "shares": ("partages", "partager", "j'aime"),
            "published": ("publié", "créé", "date", "date de publication")},
-    "pl": {"more": ("czytaj więcej", "więcej", "czytaj dalej", "dowiedz się więcej", "szczegóły"),
+    "pl": {"ago": (" temu",),
+           "more": ("czytaj więcej", "więcej", "czytaj dalej", "dowiedz się więcej", "szczegóły"),
            "subjects": ("strona", "treść", "dane", "informacja", "informacje"),
            "as_of": ("stan na", "stan na dzień", "według stanu na", "dane na dzień"),
            "new": ("nowość", "nowe", "nowy", "nowa", "nowości"),
@@ -115,7 +120,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "today": ("dzisiaj jest", "dziś jest", "wydrukowano", "data wydruku"),
            "shares": ("udostępnij", "udostępnienia", "lubię to"),
            "published": ("opublikowano", "data publikacji", "utworzono", "data")},
-    "lv": {"more": ("lasīt vairāk", "vairāk", "lasīt tālāk", "uzzināt vairāk", "sīkāk"),
+    "lv": {"ago": ("pirms ",),
+           "more": ("lasīt vairāk", "vairāk", "lasīt tālāk", "uzzināt vairāk", "sīkāk"),
            "subjects": ("lapa", "saturs", "dati", "informācija", "lapas saturs"),
            "as_of": ("stāvoklis uz", "dati uz", "uz"),
            "new": ("jaunums", "jauns", "jauna", "jaunumi"),
@@ -214,8 +220,9 @@ def all_volatile_words(kind: str) -> tuple[str, ...]:
     """The words of one kind of volatile line ("updated", "views", "comments", "visitors",
     "results" and the "listing" words beside them), of a heading of the most read items
     ("popular") or of a badge ("new"), of what an updated line names first ("subjects") or
-    of an as-of line ("as_of"), or a link's "read more" ("more"), in every language listed,
-    longest first."""
+    of an as-of line ("as_of"), a link's "read more" ("more"), or what marks a time past
+    ("ago": with the space on the side of its number), in every language listed, longest
+    first."""
     words = {w for lang in VOLATILE_WORDS.values() for w in lang.get(kind, ())}
     return tuple(sorted(words, key=len, reverse=True))
 

@@ -314,3 +314,28 @@ def test_links_that_only_say_there_is_more_are_no_content():
                            ("de", " <a href='/n/5'>Weiterlesen…</a>", " <a href='/n/5'>Mehr</a>")]:
         a, b = _page(teaser.format(more=old), lang), _page(teaser.format(more=new), lang)
         assert diff(parse(a), parse(b)) == [], old
+
+
+def test_times_relative_to_the_check_standing_on_their_own_are_no_change():
+    """In a table's column, after an item's title, in a <span>: "2 hours ago" changes with every
+    check; the rows and items around it are compared as ever."""
+    def table(ages: list[str], rows=("Defence budget", "Personnel", "Procurement")) -> bytes:
+        return _page("<table><tr><th>Dataset</th><th>Updated</th></tr>" + "".join(
+            f"<tr><td>{r}</td><td>{a}</td></tr>" for r, a in zip(rows, ages)) + "</table>")
+
+    def items(lang: str, ages: list[str], shape: str) -> bytes:
+        titles = ["Ministras lankėsi Kyjive", "Patvirtintas biudžetas"]
+        return _page("<ul>" + "".join(
+            f"<li><a href='/n/{k}'>{t}</a> <span>{a}</span></li>" if shape == "span" else
+            f"<li><a href='/n/{k}'>{t}</a> – {a}</li>" for k, (t, a) in enumerate(zip(titles, ages)))
+            + "</ul>", lang)
+
+    assert diff(parse(table(["2 hours ago", "5 hours ago", "3 days ago"])),
+                parse(table(["3 hours ago", "6 hours ago", "4 days ago"]))) == []
+    [added] = _alerts(table(["2 hours ago", "5 hours ago"], rows=("Defence budget", "Personnel")),
+                      table(["3 hours ago", "6 hours ago", "1 hour ago"]))
+    assert "Procurement" in added.new_text
+    for lang, old, new, shape in [("lt", ["prieš 3 val.", "prieš 2 d."], ["prieš 5 val.", "prieš 3 d."], "span"),
+                                  ("de", ["vor 3 Stunden", "vor 2 Tagen"], ["vor 5 Stunden", "vor 3 Tagen"], "dash")]:
+        assert diff(parse(items(lang, old, shape)), parse(items(lang, new, shape))) == [], old
+        assert "Ministras lankėsi Kyjive" in parse(items(lang, new, shape)).sections[-1].text

@@ -35,7 +35,7 @@ from .blocks import Builder, mark_breaks
 from .links import normalize_url
 from .counters import pictured
 from .root import app_root, main_content
-from .volatile import page_metadata, updated_line
+from .volatile import cut_ages, page_metadata, updated_line
 
 __all__ = ["parse", "fingerprint", "normalize_url", "page_url", "tree", "updated_line"]
 
@@ -82,6 +82,7 @@ def parse(
     scripted = root.find(".//script") is not None  # asked before scripts are dropped as noise
     content = main_content(root, rules, builder.metadata, pictograms=pictured(body))
     if content is not None:
+        cut_ages(content, builder.reader, builder.metadata)
         builder.blocky = mark_breaks(content)
         builder.walk(content)
     sections = builder.finish()

@@ -7,9 +7,12 @@ volatile on an English page too.
 
 from __future__ import annotations
 
+import functools
 import re
 
-from ..locales import all_volatile_words, alternation as _alt
+from lxml import etree
+
+from ..locales import VOLATILE_WORDS, all_volatile_words, alternation as _alt
 from ..reading import Reader
 from ..text import clean, fold
 
@@ -173,6 +176,44 @@ def _as_of_line(text: str, reader: Reader) -> str | None:
     rest = m.group(1)
     rest = rest[rest.find(when) + len(when):]
     return None if re.search(r"[^\W_]{2,}", rest.replace("r.", "")) else when
+
+
+# What marks a time past in each language listed, with the space on its number's side (" ago",
+# "prieš ", "vor "): content without one holds no relative time to cut (`cut_ages`).
+_AGO_MARKERS = {code: words.get("ago", ()) for code, words in VOLATILE_WORDS.items()}
+_SEPARATORS = " \t\n\xa0|·•–—-()[],"
+
+
+@functools.lru_cache(maxsize=64)
+def _ago_texts(markers: tuple[str, ...]) -> etree.XPath:
+    """Short texts holding one of `markers` (in either case), found by libxml2."""
+    words = " or ".join(f"contains(., '{f(m.strip())}')" for m in markers
+                        for f in (str.lower, str.capitalize))
+    return etree.XPath(f".//text()[string-length() <= {2 * MAX_AGE_LINE}][{words}]")
+
+
+def cut_ages(content, reader: Reader, metadata: dict[str, str]) -> None:
+    """Cut the times relative to the check ("2 hours ago", "prieš 3 val.", "vor 3 Stunden") that
+    stand on their own in the content's text (a table cell, an item's last words after a
+    dash, a <span>): they change with every check, never with the page. In running text
+    ("visited Kyiv 3 days ago and met") they are the page's words and stay."""
+    # The content's text is C-fast to build and to search; its tree is not.
+    candidates = [m for lang in reader.langs for m in _AGO_MARKERS.get(lang.code, ())]
+    if not candidates:
+        return
+    words = etree.tostring(content, method="text", encoding=str).lower()
+    markers = tuple(m for m in candidates if m in words)
+    if not markers:
+        return
+    for text in _ago_texts(markers)(content):
+        if not (age := _age(text.strip(_SEPARATORS), reader)):
+            continue
+        metadata.setdefault("age", age)
+        holder = text.getparent()
+        if text.is_tail:
+            holder.tail = " "
+        else:
+            holder.text = ""
 
 
 def _age(text: str, reader: Reader) -> str | None:
