@@ -329,8 +329,12 @@ def _pair_entries(old, new, out, order, path, rd: Reader):
     for item in old:
         key = rd.date_key(item[1].date)
         same = by_date.get(key)
-        best = max(same, key=lambda c: ratio(item[1].text, c[1].text)) if same else None
-        if best and (key in alone or ratio(item[1].text, best[1].text) >= PAIR_RATIO):
+        if same and key in alone:
+            pairs.append((item, same.pop()))
+            continue
+        similar, best = max(((ratio(item[1].text, c[1].text), c) for c in same or ()),
+                            key=lambda pair: pair[0], default=(0.0, None))
+        if best and similar >= PAIR_RATIO:
             same.remove(best)
             pairs.append((item, best))
         else:

@@ -82,7 +82,7 @@ def parse(
     scripted = root.find(".//script") is not None  # asked before scripts are dropped as noise
     content = main_content(root, rules, builder.metadata, pictograms=pictured(body))
     if content is not None:
-        cut_ages(content, builder.reader, builder.metadata)
+        cut_ages(content, builder.reader, builder.metadata, body)
         builder.blocky = mark_breaks(content)
         builder.walk(content)
     sections = builder.finish()

@@ -192,17 +192,14 @@ def _ago_texts(markers: tuple[str, ...]) -> etree.XPath:
     return etree.XPath(f".//text()[string-length() <= {2 * MAX_AGE_LINE}][{words}]")
 
 
-def cut_ages(content, reader: Reader, metadata: dict[str, str]) -> None:
+def cut_ages(content, reader: Reader, metadata: dict[str, str], page: bytes | str) -> None:
     """Cut the times relative to the check ("2 hours ago", "prieš 3 val.", "vor 3 Stunden") that
     stand on their own in the content's text (a table cell, an item's last words after a
     dash, a <span>): they change with every check, never with the page. In running text
-    ("visited Kyiv 3 days ago and met") they are the page's words and stay."""
-    # The content's text is C-fast to build and to search; its tree is not.
-    candidates = [m for lang in reader.langs for m in _AGO_MARKERS.get(lang.code, ())]
-    if not candidates:
-        return
-    words = etree.tostring(content, method="text", encoding=str).lower()
-    markers = tuple(m for m in candidates if m in words)
+    ("visited Kyiv 3 days ago and met") they are the page's words and stay. `page`: the
+    page's source, searched first (C-fast, where the tree is not)."""
+    markers = tuple(m for lang in reader.langs for m in _AGO_MARKERS.get(lang.code, ())
+                    if _in_short_text(page, m))
     if not markers:
         return
     for text in _ago_texts(markers)(content):
@@ -214,6 +211,21 @@ def cut_ages(content, reader: Reader, metadata: dict[str, str]) -> None:
             holder.tail = " "
         else:
             holder.text = ""
+
+
+def _in_short_text(page: bytes | str, marker: str) -> bool:
+    """Whether `marker` (or its capitalized form) is in the page's source, in a text (between
+    a ">" and a "<") no longer than an age's line: the only place a time stands alone."""
+    opens, closes = (b"<", b">") if isinstance(page, bytes) else ("<", ">")
+    for form in {marker, marker.capitalize()}:
+        word = form.encode() if isinstance(page, bytes) else form
+        at = page.find(word)
+        while at >= 0:
+            end = page.find(opens, at)
+            if (len(page) if end < 0 else end) - page.rfind(closes, 0, at) <= 2 * MAX_AGE_LINE:
+                return True
+            at = page.find(word, at + 1)
+    return False
 
 
 def _age(text: str, reader: Reader) -> str | None:
