@@ -649,11 +649,12 @@ def classify(old: str, new: str, rd: Reader | None = None,
     ops, changed = _word_ops(tokens(old), tokens(new))
     if _squeeze(old) == _squeeze(new):
         return "minor_edit", ops, [], 0.05  # spacing, case, punctuation or quote style
-    if _renumbered(old, new):
+    rd = rd or reader_for(None)
+    if _renumbered(old, new, rd):
         return "moved", ops, [], 0.1  # "2. Expand conscription." now third: the list changed
     if _cut_elsewhere(old, new):
         return "minor_edit", ops, [], 0.05  # a teaser of another page, cut at another word
-    figs = figure_changes(old, new, rd or reader_for(None))
+    figs = figure_changes(old, new, rd)
     if figs:
         return "revised_figure", ops, figs, round(min(0.95, 0.8 + 0.05 * len(figs)), 2)
     if _is_spelling(changed):
@@ -667,10 +668,14 @@ def classify(old: str, new: str, rd: Reader | None = None,
 _ENUMERATOR_RE = re.compile(r"\(?\d{1,3}[.)]\s+")
 
 
-def _renumbered(old: str, new: str) -> bool:
-    """The same passage under another number of a list numbered in its text."""
+def _renumbered(old: str, new: str, rd: Reader) -> bool:
+    """The same passage under another number of a list numbered in its text; not a date that
+    opens with its day ("3. Dezember 2026: …", "3. decembrī …"), whose day is a figure."""
     a, b = _ENUMERATOR_RE.match(old), _ENUMERATOR_RE.match(new)
-    return bool(a and b) and old[a.end():] == new[b.end():]
+    if not (a and b) or old[a.end():] != new[b.end():]:
+        return False
+    first = old[a.end():].split(maxsplit=1)[:1]
+    return not (first and rd.month_of(first[0].strip(",:;")))
 
 
 _ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\.\.)$")

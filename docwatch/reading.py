@@ -145,7 +145,7 @@ class Reader:
             a, b = int(m[1]), int(m[3])
             us = m[2] == "/" and self.lang.code == ALWAYS and a <= 12
             return _iso(int(m[4]), a, b) if us else _iso(int(m[4]), b, a)
-        months = [n for w in _WORD_RE.findall(date) if (n := self._month_of(w))]
+        months = [n for w in _WORD_RE.findall(date) if (n := self.month_of(w))]
         if not months:
             return None
         rest = _YEAR_RE.sub(" ", date)
@@ -163,7 +163,8 @@ class Reader:
         """A comparable key for a date, however written: its ISO form when it has one."""
         return self.iso(date) or re.sub(r"\s*-\s*", "-", fold(date)).replace(",", "")
 
-    def _month_of(self, word: str) -> int | None:
+    def month_of(self, word: str) -> int | None:
+        """The month a word names in the reader's languages (an inflected form too), or None."""
         w = word.casefold().rstrip(".")
         for lang in self.langs:
             if w in lang.months:

@@ -102,6 +102,13 @@ def test_a_list_numbered_in_its_text_renumbered_is_one_change():
         [figure] = _alerts(diff(page(items, shape), page(
             [items[0], items[1].replace("5,000", "6,000"), items[2]], shape)))
         assert figure.figures == [{"old": "5,000", "new": "6,000"}], shape
+    # a day that opens a date is no list's number: "3. Dezember" moved to "4. Dezember" alerts
+    for lang, line in [("de", "{d}. Dezember 2026: Treffen der Verteidigungsminister in Brüssel"),
+                       ("lv", "{d}. decembrī ministrs tikās ar kolēģiem Rīgā.")]:
+        dated = (lambda d: parse(f"<html lang='{lang}'><body><main><h1>Termine</h1><p>Die Termine."
+                                 f"</p><p>{line.format(d=d)}</p></main></body></html>"))
+        [moved_day] = _alerts(diff(dated(3), dated(4)))
+        assert moved_day.category == "revised_figure", lang
 
 
 def test_a_teaser_cut_at_another_word_is_no_alert():
