@@ -657,6 +657,8 @@ def classify(old: str, new: str, rd: Reader | None = None,
     figs = figure_changes(old, new, rd)
     if figs:
         return "revised_figure", ops, figs, round(min(0.95, 0.8 + 0.05 * len(figs)), 2)
+    if _restated(old, new, rd):
+        return "minor_edit", ops, [], 0.05  # "EUR 2.5 billion" written "EUR 2,500 million"
     if _is_spelling(changed):
         return "minor_edit", ops, [], 0.05
     touched = sum(len("".join(x)) + len("".join(y)) for x, y in changed)
@@ -676,6 +678,15 @@ def _renumbered(old: str, new: str, rd: Reader) -> bool:
         return False
     first = old[a.end():].split(maxsplit=1)[:1]
     return not (first and rd.month_of(first[0].strip(",:;")))
+
+
+def _restated(old: str, new: str, rd: Reader) -> bool:
+    """The same figures written otherwise, and nothing else changed."""
+    def canon(text: str) -> str:
+        for f in rd.figures(text):
+            text = text.replace(f.text, f" {f.key} ", 1)
+        return _squeeze(text)
+    return canon(old) == canon(new)
 
 
 _ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\.\.)$")

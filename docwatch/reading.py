@@ -218,6 +218,8 @@ class Reader:
             value += "-" + self._number(m["n2"])
         scale, unit, pre = (fold(m[g]) if m[g] else "" for g in ("scale", "unit", "pre"))
         scale = self._scales.get(scale, "") if scale else ""
+        if scale:  # "2.5 billion" and "2,500 million" are one amount
+            value, scale = "-".join(_scaled(v, scale) for v in value.split("-")), ""
         unit = self._units.get(unit, unit)
         pre = self._units.get(pre, "") if pre else ""
         return " ".join(p for p in (value + scale, unit or pre) if p)
@@ -238,6 +240,14 @@ class Reader:
             return format(Decimal(digits).normalize(), "f")
         except InvalidOperation:
             return digits
+
+
+def _scaled(value: str, scale: str) -> str:
+    """A value times its scale ("e9"), written out: "2.5", "e9" → "2500000000"."""
+    try:
+        return format((Decimal(value) * Decimal("1" + scale)).normalize(), "f")
+    except InvalidOperation:
+        return value + scale
 
 
 def _iso(year: int, month: int, day: int | None = None) -> str | None:

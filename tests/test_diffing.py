@@ -154,6 +154,21 @@ def test_an_entry_that_moves_to_another_section_is_moved():
         assert _alerts(diff(before, page([later], [reworded, older], shape))), shape
 
 
+def test_an_amount_written_another_way_is_a_minor_edit():
+    """The same amount in other scale words is style; another amount is a revised figure."""
+    for lang, old, same, other in [
+            ("en", "The defence budget is EUR 2.5 billion in 2026.",
+             "The defence budget is EUR 2,500 million in 2026.",
+             "The defence budget is EUR 2.5 million in 2026."),
+            ("lt", "Gynybos biudžetas – 2,5 mlrd. eurų.", "Gynybos biudžetas – 2500 mln. eurų.",
+             "Gynybos biudžetas – 2,6 mlrd. eurų.")]:
+        page = (lambda text: parse(f"<html lang='{lang}'><body><main><h1>Budget</h1><p>{text}</p>"
+                                   "</main></body></html>"))
+        assert [c.category for c in diff(page(old), page(same))] == ["minor_edit"], lang
+        [figure] = _alerts(diff(page(old), page(other)))
+        assert figure.category == "revised_figure", lang
+
+
 def test_year_corrected_in_an_entry_and_spelling_fix():
     changes = diff(_urm("2024-04-02"), _urm("2024-07-15"))
     year = next(c for c in changes if c.section[-1] == "3-4 December 2019")
