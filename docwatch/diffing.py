@@ -17,7 +17,7 @@ from difflib import SequenceMatcher
 from Levenshtein import ratio
 
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
-from .reading import Reader, reader as reader_for
+from .reading import Figure, Reader, reader as reader_for
 from .text import common_ends, fold, is_word, tokens
 from .witness import Witness, longest_increasing
 
@@ -621,7 +621,11 @@ def _word_ops(a: list[str], b: list[str]):
 def figure_changes(old: str, new: str, rd: Reader) -> list[dict[str, str | None]]:
     """Figures (numbers, percentages, amounts, dates) that differ, paired in reading order;
     dates carry their ISO form too (`old_iso`, `new_iso`)."""
-    fa, fb = rd.figures(old), rd.figures(new)
+    return _figure_pairs(rd.figures(old), rd.figures(new))
+
+
+def _figure_pairs(fa: list[Figure], fb: list[Figure]) -> list[dict[str, str | None]]:
+    """`figure_changes` of two passages' figures, read once by the caller."""
     ka, kb = [f.key for f in fa], [f.key for f in fb]
     out: list[dict[str, str | None]] = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, ka, kb, autojunk=False).get_opcodes():
@@ -654,10 +658,10 @@ def classify(old: str, new: str, rd: Reader | None = None,
         return "moved", ops, [], 0.1  # "2. Expand conscription." now third: the list changed
     if _cut_elsewhere(old, new):
         return "minor_edit", ops, [], 0.05  # a teaser of another page, cut at another word
-    figs = figure_changes(old, new, rd)
-    if figs:
+    fa, fb = rd.figures(old), rd.figures(new)
+    if figs := _figure_pairs(fa, fb):
         return "revised_figure", ops, figs, round(min(0.95, 0.8 + 0.05 * len(figs)), 2)
-    if _restated(old, new, rd):
+    if _restated(old, fa) == _restated(new, fb):
         return "minor_edit", ops, [], 0.05  # "EUR 2.5 billion" written "EUR 2,500 million"
     if _is_spelling(changed):
         return "minor_edit", ops, [], 0.05
@@ -680,13 +684,12 @@ def _renumbered(old: str, new: str, rd: Reader) -> bool:
     return not (first and rd.month_of(first[0].strip(",:;")))
 
 
-def _restated(old: str, new: str, rd: Reader) -> bool:
-    """The same figures written otherwise, and nothing else changed."""
-    def canon(text: str) -> str:
-        for f in rd.figures(text):
-            text = text.replace(f.text, f" {f.key} ", 1)
-        return _squeeze(text)
-    return canon(old) == canon(new)
+def _restated(text: str, figures: list[Figure]) -> str:
+    """A passage with each figure written as its key: passages equal so say the same, however
+    their figures are written ("EUR 2.5 billion", "EUR 2,500 million")."""
+    for f in figures:
+        text = text.replace(f.text, f" {f.key} ", 1)
+    return _squeeze(text)
 
 
 _ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\.\.)$")

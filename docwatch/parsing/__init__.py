@@ -32,8 +32,8 @@ from ..models import Document, ParseRules
 from ..reading import reader
 from ..text import clean
 from .blocks import Builder, mark_breaks
-from .links import normalize_url
 from .counters import pictured
+from .links import normalize_url
 from .root import app_root, main_content
 from .volatile import cut_ages, page_metadata, updated_line
 

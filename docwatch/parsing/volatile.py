@@ -75,6 +75,7 @@ _CLOCK_LINE_RE = re.compile(
     r"\d{1,2}:\d{2}(?::\d{2})?(?:\s*(?:[AaPp]\.?[Mm]\.?|Uhr|h|val\.|godz\.))?")
 MAX_UPDATED_LINE = 200
 MAX_AGE_LINE = 60  # "Posted 3 hours ago": a short line
+MAX_AGE_TEXT = 2 * MAX_AGE_LINE  # a text holding one with its markup's spacing, at most
 MAX_AGE_WORDS = 2  # words beside the relative time ("Posted", "Paskelbta", "Updated")
 MAX_UPDATED_REST = 100  # characters after the date: a list of what changed, not a news item
 #: Spaces in a line of dates ("Published: Friday, 5 December 2025 at 10:00 | Last updated:
@@ -175,7 +176,7 @@ def _as_of_line(text: str, reader: Reader) -> str | None:
         return None
     rest = m.group(1)
     rest = rest[rest.find(when) + len(when):]
-    return None if re.search(r"[^\W_]{2,}", rest.replace("r.", "")) else when
+    return None if re.search(r"[^\W_]{2,}", rest) else when
 
 
 # What marks a time past in each language listed, with the space on its number's side (" ago",
@@ -189,7 +190,7 @@ def _ago_texts(markers: tuple[str, ...]) -> etree.XPath:
     """Short texts holding one of `markers` (in either case), found by libxml2."""
     words = " or ".join(f"contains(., '{f(m.strip())}')" for m in markers
                         for f in (str.lower, str.capitalize))
-    return etree.XPath(f".//text()[string-length() <= {2 * MAX_AGE_LINE}][{words}]")
+    return etree.XPath(f".//text()[string-length() <= {MAX_AGE_TEXT}][{words}]")
 
 
 def cut_ages(content, reader: Reader, metadata: dict[str, str], page: bytes | str) -> None:
@@ -222,7 +223,7 @@ def _in_short_text(page: bytes | str, marker: str) -> bool:
         at = page.find(word)
         while at >= 0:
             end = page.find(opens, at)
-            if (len(page) if end < 0 else end) - page.rfind(closes, 0, at) <= 2 * MAX_AGE_LINE:
+            if (len(page) if end < 0 else end) - page.rfind(closes, 0, at) <= MAX_AGE_TEXT:
                 return True
             at = page.find(word, at + 1)
     return False
