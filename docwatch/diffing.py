@@ -60,6 +60,12 @@ def diff(
         out.append(_Found(j, 0, Change(path, "moved", "moved", path[-1], path[-1],
                                        [["=", path[-1]]], [], 0.1, False)))
     out.sort(key=lambda f: (f.order, f.position))
+    if old.metadata.get("age"):  # the stored version gave times relative to its check
+        for f in out:
+            if f.change and f.change.kind in ("modified", "added") \
+                    and _aged(f.change.old_text or "", f.change.new_text or "", rd):
+                f.change = replace(f.change, category="minor_edit", figures=[],
+                                   significance=0.05)
     changes = _once(f.change for f in out)
     for c in changes:
         c.source = source
@@ -690,6 +696,19 @@ def _restated(text: str, figures: list[Figure]) -> str:
     for f in figures:
         text = text.replace(f.text, f" {f.key} ", 1)
     return _squeeze(text)
+
+
+_CLOCK_TIME_RE = re.compile(r"(?<!\d)\d{1,2}[:.h]\d{2}(?::\d{2})?(?!\d)")
+
+
+def _aged(old: str, new: str, rd: Reader) -> bool:
+    """The same passage with a date more (and its clock time), or a date alone added: what a
+    page wrote relative to its check ("2 days ago", "Yesterday, 09:00", cut when parsed)
+    written as a date once it aged, as item lists do."""
+    def undated(text: str) -> str:
+        return _squeeze(_CLOCK_TIME_RE.sub(" ", rd.date_re.sub(" ", text)))
+
+    return len(list(rd.dates(new))) > len(list(rd.dates(old))) and undated(old) == undated(new)
 
 
 _ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\.\.)$")

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 from babel import Locale, UnknownLocaleError
 
+from .text import fold
+
 #: Languages whose volatile lines docwatch knows; dates and figures work for any CLDR locale.
 VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
     "en": {"ago": (" ago",),
@@ -166,6 +168,7 @@ class Language:
     clock_words: tuple[str, ...]  # "Uhr": a word after a clock time, from the "H" pattern
     today: tuple[str, ...]  # "heute", "šiandien": CLDR's relative day 0, and "printed on"
     ago: tuple[str, ...]  # "prieš {0} valandas" as regex sources: CLDR's past relative times
+    days: tuple[str, ...]  # "šiandien", "gestern": CLDR's today and yesterday, folded
     updated_words: tuple[str, ...]
     counter_words: tuple[str, ...]
 
@@ -211,6 +214,7 @@ def language(code: str) -> Language:
         today=tuple(sorted({_fold(w) for w in _today(loc)} | set(words.get("today", ())),
                            key=len, reverse=True)),
         ago=tuple(_ago(loc)),
+        days=tuple(sorted({fold(w) for w in _days(loc)}, key=len, reverse=True)),
         updated_words=words.get("updated", ()),
         counter_words=words.get("views", ()),
     )
@@ -379,6 +383,13 @@ def _ago(loc: Locale) -> list[str]:
                 source = re.escape(_fold(pattern)).replace(r"\{0\}", r"\d+")
                 out.add(re.sub(r"(?:\\ |\s|\u00a0|\\\xa0)+", r"\\s*", source))
     return sorted(out, key=len, reverse=True)
+
+
+def _days(loc: Locale) -> list[str]:
+    """The words for today and yesterday ("šiandien", "vakar"): what a list of news writes in
+    place of its newest items' dates. (Each is one more search of every page's source.)"""
+    relative = loc._data["date_fields"].get("day", {}).get("relative", {})
+    return [relative[k] for k in (0, -1) if k in relative]
 
 
 def _today(loc: Locale) -> list[str]:

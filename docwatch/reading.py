@@ -81,6 +81,12 @@ class Reader:
             re.IGNORECASE)
         self.ago_hints = frozenset(w for lang in self.langs for a in lang.ago
                                    for w in re.findall(r"[^\W\d_]{2,}", a.replace(r"\s", " ")))
+        # "yesterday, 14:05", "vakar 09:00", "hier à 14h05": a day named relative to the check's
+        self.day_re = re.compile(
+            rf"(?<!\w)(?:{_alt({d for lang in self.langs for d in lang.days})})(?!\w)"
+            r"(?:\s*,?\s*(?:at|um|o|à|val\.|godz\.|plkst\.)?\s*"
+            r"\d{1,2}[:.h]\d{2}(?::\d{2})?(?:\s*(?:uhr|val\.?|h)(?!\w))?)?",
+            re.IGNORECASE)
         self._weekday_re = re.compile(
             rf"(?<!\w)(?:{_alt({w for lang in self.langs for w in lang.weekdays})})(?!\w)",
             re.IGNORECASE)

@@ -339,3 +339,67 @@ def test_times_relative_to_the_check_standing_on_their_own_are_no_change():
                                   ("de", ["vor 3 Stunden", "vor 2 Tagen"], ["vor 5 Stunden", "vor 3 Tagen"], "dash")]:
         assert diff(parse(items(lang, old, shape)), parse(items(lang, new, shape))) == [], old
         assert "Ministras lankėsi Kyjive" in parse(items(lang, new, shape)).sections[-1].text
+
+
+def _news(lang: str, when: list[str], titles: list[str], tag: str = "span") -> bytes:
+    return _page("<ul>" + "".join(
+        f"<li><{tag} class='date'>{w}</{tag}> <a href='/n/{k}'>{t}</a></li>"
+        for k, (w, t) in enumerate(zip(when, titles))) + "</ul>", lang)
+
+
+def test_a_day_named_relative_to_the_check_and_its_date_later_are_no_change():
+    """"Today, 14:05" is "Yesterday, 14:05" the next day and "3 December 2026" after: the items
+    are the same. The day's name (CLDR's, in the page's language) is cut where it stands on its
+    own, and a date written where a stored version had a relative time is that time aged."""
+    cases = [
+        ("en", ["Today, 14:05", "Yesterday, 09:00", "1 December 2026"],
+         ["Yesterday, 14:05", "3 December 2026", "1 December 2026"],
+         ["Minister meets allies in Riga", "Budget approved", "New procurement rules"]),
+        ("lt", ["Šiandien 14:05", "Vakar 09:00", "2026-12-01"], ["Vakar 14:05", "2026-12-03", "2026-12-01"],
+         ["Ministras susitiko su sąjungininkais", "Patvirtintas biudžetas", "Naujos taisyklės"]),
+        ("de", ["Heute, 14:05 Uhr", "Gestern, 09:00 Uhr", "01.12.2026"],
+         ["Gestern, 14:05 Uhr", "03.12.2026", "01.12.2026"],
+         ["Minister trifft Verbündete", "Haushalt beschlossen", "Neue Regeln"]),
+        ("fr", ["Aujourd’hui, 14h05", "Hier, 09h00", "1 décembre 2026"],
+         ["Hier, 14h05", "3 décembre 2026", "1 décembre 2026"],
+         ["Le ministre rencontre ses alliés", "Budget adopté", "Nouvelles règles"]),
+        ("en", ["3 hours ago", "2 days ago", "1 December 2026"],
+         ["1 day ago", "3 December 2026", "1 December 2026"],
+         ["Minister meets allies in Riga", "Budget approved", "New procurement rules"]),
+    ]
+    for lang, old, new, titles in cases:
+        assert _alerts(_news(lang, old, titles), _news(lang, new, titles)) == [], (lang, old)
+    # Cards whose <time> held the relative day: the date comes as a passage of its own.
+    def cards(first: str, second: str) -> bytes:
+        return _page("".join(f"<article><h3>{t}</h3><div><time>{w}</time></div></article>"
+                             for t, w in [("Ministras lankėsi Kyjive", first),
+                                          ("Patvirtintas biudžetas", second)]), "lt")
+    assert _alerts(cards("Šiandien, 10:15", "Vakar, 16:40"),
+                   cards("Vakar, 10:15", "2026-12-03 16:40")) == []
+
+
+def test_a_new_item_of_today_and_a_date_set_where_none_was_relative_still_alert():
+    titles = ["Minister meets allies in Riga", "Budget approved"]
+    [added] = _alerts(_news("en", ["Yesterday, 14:05", "3 December 2026"], titles),
+                      _news("en", ["Today, 08:00", "2 days ago", "3 December 2026"],
+                                ["Defence minister resigns", *titles]))
+    assert added.new_text == "Defence minister resigns"
+    # No time relative to the check on the stored page: an entry given its date is news.
+    summits = "<ul><li>{}NATO summit in Ankara</li><li>3 December 2026 Ministers meet</li></ul>"
+    [dated] = _alerts(_page(summits.format("")), _page(summits.format("7 July 2026 ")))
+    assert dated.category == "revised_figure"
+    # The day's name in the page's words stays: "Today: minister resigns" is a headline.
+    for old, new in [("<h2>Today: minister resigns</h2><p>He resigned over the budget.</p>",
+                      "<h2>Today: minister stays</h2><p>He resigned over the budget.</p>"),
+                     ("<p>Today the government approved 3.5 % of GDP.</p>",
+                      "<p>Today the government approved 4 % of GDP.</p>"),
+                     ("<p><span>Yesterday's meeting</span> was held in Riga.</p>",
+                      "<p><span>Yesterday's meeting</span> was held in Tallinn.</p>")]:
+        assert len(_alerts(_page(old), _page(new))) == 1, old
+
+
+def test_an_empty_time_element_without_a_datetime_is_read():
+    """An item list whose <time> elements are empty and have no datetime attribute."""
+    page = _page("<ul><li><time></time> <a href='/a'>First item of the list</a></li>"
+                 "<li><time></time> <a href='/b'>Second item of the list</a></li></ul>")
+    assert "First item of the list" in parse(page).sections[-1].text

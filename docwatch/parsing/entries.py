@@ -56,8 +56,9 @@ def item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | None
     for el in item.iter(*_INSIDE_DATE_TAGS):
         if el is item:
             continue
-        own = clean(el.get("datetime") if el.tag == "time" and not "".join(el.itertext()).strip()
-                    else "".join(el.itertext()))
+        # An empty <time> may have no datetime either (its text was a relative time, cut).
+        own = clean((el.get("datetime") or "") if el.tag == "time"
+                    and not "".join(el.itertext()).strip() else "".join(el.itertext()))
         if own and len(own) <= MAX_DATE_TEXT and _full_date(reader, own) and own in text:
             return own, _without(text, own)
     if (lead := reader.leading_date(text)) and lead[1]:

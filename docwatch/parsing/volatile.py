@@ -188,7 +188,7 @@ _SEPARATORS = " \t\n\xa0|·•–—-()[],"
 @functools.lru_cache(maxsize=64)
 def _ago_texts(markers: tuple[str, ...]) -> etree.XPath:
     """Short texts holding one of `markers` (in either case), found by libxml2."""
-    words = " or ".join(f"contains(., '{f(m.strip())}')" for m in markers
+    words = " or ".join(f"contains(., {_literal(f(m.strip()))})" for m in markers
                         for f in (str.lower, str.capitalize))
     return etree.XPath(f".//text()[string-length() <= {MAX_AGE_TEXT}][{words}]")
 
@@ -199,12 +199,19 @@ def cut_ages(content, reader: Reader, metadata: dict[str, str], page: bytes | st
     dash, a <span>): they change with every check, never with the page. In running text
     ("visited Kyiv 3 days ago and met") they are the page's words and stay. `page`: the
     page's source, searched first (C-fast, where the tree is not)."""
+    def a_day(text: str) -> bool:  # "Visitors today: 780" is a counter's, not an item's
+        return _relative_day(text.strip(_SEPARATORS), reader) is not None
+
+    low = page.lower()  # one pass, where each marker's forms were each a pass
     markers = tuple(m for lang in reader.langs for m in _AGO_MARKERS.get(lang.code, ())
-                    if _in_short_text(page, m))
+                    if _in_short_text(low, m)) + \
+        tuple(m for lang in reader.langs for m in _written(lang.days)
+              if _in_short_text(low, m, a_day))
     if not markers:
         return
     for text in _ago_texts(markers)(content):
-        if not (age := _age(text.strip(_SEPARATORS), reader)):
+        bare = text.strip(_SEPARATORS)
+        if not (age := _age(bare, reader) or _relative_day(bare, reader)):
             continue
         metadata.setdefault("age", age)
         holder = text.getparent()
@@ -214,19 +221,52 @@ def cut_ages(content, reader: Reader, metadata: dict[str, str], page: bytes | st
             holder.text = ""
 
 
-def _in_short_text(page: bytes | str, marker: str) -> bool:
-    """Whether `marker` (or its capitalized form) is in the page's source, in a text (between
-    a ">" and a "<") no longer than an age's line: the only place a time stands alone."""
+def _literal(text: str) -> str:
+    """`text` as an XPath string ("aujourd'hui" is quoted with double quotes)."""
+    return f'"{text}"' if "'" in text else f"'{text}'"
+
+
+def _written(words: tuple[str, ...]) -> tuple[str, ...]:
+    """Folded words as pages write them too: "aujourd'hui" also with a typographic quote."""
+    return tuple({form for w in words for form in (w, w.replace("'", "’"))})
+
+
+def _in_short_text(page: bytes | str, marker: str, test=None) -> bool:
+    """Whether `marker` is in the page's source, lower-cased, as a word of its own, in a
+    text (between a ">" and a "<") no longer than an age's line: the only place a time
+    stands alone ("Vakarų" holds no "vakar"); with `test`, a text it holds true of."""
     opens, closes = (b"<", b">") if isinstance(page, bytes) else ("<", ">")
-    for form in {marker, marker.capitalize()}:
+    # Where the marker ends (or begins) with its word, not a space, no letter may follow it.
+    after, before = marker[-1:].isalnum(), marker[:1].isalnum()
+    # bytes.lower() lowers ASCII only: "Šiandien" is looked for as written too.
+    forms = {marker} if isinstance(page, str) or marker[:1].isascii() else \
+        {marker, marker.capitalize()}
+    for form in forms:
         word = form.encode() if isinstance(page, bytes) else form
         at = page.find(word)
         while at >= 0:
             end = page.find(opens, at)
-            if (len(page) if end < 0 else end) - page.rfind(closes, 0, at) <= MAX_AGE_TEXT:
+            end = len(page) if end < 0 else end
+            start = page.rfind(closes, 0, at) + 1
+            if end - start < MAX_AGE_TEXT \
+                    and not (after and _letter(page[at + len(word):at + len(word) + 1])) \
+                    and not (before and at and _letter(page[at - 1:at])) \
+                    and (test is None or test(_decoded(page[start:end]))):
                 return True
             at = page.find(word, at + 1)
     return False
+
+
+def _decoded(text: bytes | str) -> str:
+    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+
+
+def _letter(char: bytes | str) -> bool:
+    """Whether a character of a page's source (a byte of its UTF-8: any beyond ASCII may
+    begin a letter) is part of a word."""
+    if isinstance(char, bytes):
+        return bool(char) and (char.isalnum() or char[0] >= 0x80)
+    return char.isalnum()
 
 
 def _age(text: str, reader: Reader) -> str | None:
@@ -240,6 +280,21 @@ def _age(text: str, reader: Reader) -> str | None:
     if _DIGIT_RE.search(rest) or len(_HINT_WORD_RE.findall(rest)) > MAX_AGE_WORDS:
         return None
     return found[0]
+
+
+def _relative_day(text: str, reader: Reader) -> str | None:
+    """A day named relative to the check, with its clock time at most ("Today, 14:05",
+    "Vakar 09:00", "Posted yesterday at 9:00"), beside a date's labels only: "Yesterday's
+    meeting" or "Today: minister resigns" are the page's words."""
+    folded = fold(text)
+    if not (m := reader.day_re.search(folded)):
+        return None
+    rest = folded[:m.start()] + " " + folded[m.end():]
+    words = _HINT_WORD_RE.findall(rest)
+    if _DIGIT_RE.search(rest) or "'" in rest or len(words) > MAX_AGE_WORDS \
+            or not DATE_LABELS.issuperset(words):
+        return None
+    return m.group()
 
 
 def _date_first(rest: str, reader: Reader) -> str | None:
