@@ -403,3 +403,28 @@ def test_an_empty_time_element_without_a_datetime_is_read():
     page = _page("<ul><li><time></time> <a href='/a'>First item of the list</a></li>"
                  "<li><time></time> <a href='/b'>Second item of the list</a></li></ul>")
     assert "First item of the list" in parse(page).sections[-1].text
+
+
+def test_download_counts_pagers_and_reading_times_are_metadata():
+    """Lines that only count: how often a file was downloaded, which page of a listing this is
+    and how long the text takes to read (which changes with the text, already compared)."""
+    for lang, line, key in [("en", "Downloads: {n}", "views"),
+                            ("lt", "Atsisiuntimų skaičius: {n}", "views"),
+                            ("fr", "Consultée {n} fois", "views"),
+                            ("pl", "Liczba pobrań: {n}", "views"),
+                            ("en", "Page 1 of {n}", "page"), ("pl", "Strona 1 z {n}", "page"),
+                            ("lt", "Puslapis 1 iš {n}", "page"), ("de", "Seite 1 von {n}", "page"),
+                            ("en", "{n} min read", "reading_time"),
+                            ("de", "Lesezeit: {n} Minuten", "reading_time"),
+                            ("lt", "Skaitymo laikas: {n} min.", "reading_time")]:
+        a = _page(f"<p>{RULE}</p><p>{line.format(n=11)}</p>", lang)
+        b = _page(f"<p>{RULE}</p><p>{line.format(n=12)}</p>", lang)
+        assert diff(parse(a), parse(b)) == [], line
+        assert parse(b).metadata[key] == "12", line
+    # Such words in a sentence, or a duration on its own, are content.
+    for old, new in [("Page 2 of the report lists 11 measures.", "Page 2 of the report lists 12 measures."),
+                     ("Downloads of the register rose to 11 thousand.",
+                      "Downloads of the register rose to 12 thousand."),
+                     ("5 min", "7 min")]:
+        assert len(_alerts(_page(f"<p>{RULE}</p><p>{old}</p>"),
+                           _page(f"<p>{RULE}</p><p>{new}</p>"))) == 1, old

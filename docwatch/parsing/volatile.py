@@ -64,11 +64,24 @@ COUNTERS = (
 _DIGIT_RE = re.compile(r"\d")
 # A listing's count of what it lists: "Showing 1–10 of 1,234 results", "245 Treffer", "Rasta
 # 12 įrašų". Only its nouns and connectives beside the numbers; the items say what changed.
-RESULTS_NOUNS = frozenset(w for p in all_volatile_words("results")
-                          for w in _HINT_WORD_RE.findall(p.casefold()))
-RESULTS_VOCABULARY = RESULTS_NOUNS | {w for p in all_volatile_words("listing")
-                                      for w in _HINT_WORD_RE.findall(p.casefold())}
-MAX_RESULTS_LINE = 80
+
+
+def _words_of(*kinds: str) -> frozenset[str]:
+    return frozenset(w for kind in kinds for p in all_volatile_words(kind)
+                     for w in _HINT_WORD_RE.findall(p.casefold()))
+
+
+#: Short lines that are only a count in their own words, and what it is recorded as: a
+#: listing's ("Showing 1–10 of 1,234 results", "245 Treffer", "Rasta 12 įrašų": the items say
+#: what changed), a pager's ("Page 2 of 11", "Puslapis 2 iš 11") and a reading time's
+#: ("Reading time: 4 min", "Lesezeit: 5 Minuten", which changes with the text it times).
+#: Each: (metadata key, words one of which it holds, every word it may hold, most characters).
+COUNT_LINES = (
+    ("results", _words_of("results"), _words_of("results", "listing"), 80),
+    ("page", _words_of("pager"), _words_of("pager", "listing"), 40),
+    ("reading_time", _words_of("reading") - _words_of("minutes"),
+     _words_of("reading", "minutes"), 40),
+)
 _COUNT_RE = re.compile(r"\d(?:[\d\s,.]*\d)?")
 # A line that is only a clock time: "09:14", "14:05:33", "9:14 AM", "14:05 Uhr".
 _CLOCK_LINE_RE = re.compile(
@@ -128,10 +141,10 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     if len(text) <= 14 and _CLOCK_LINE_RE.fullmatch(text):  # a clock: when it was served
         metadata["time"] = text
         return True
-    if not words.isdisjoint(RESULTS_NOUNS) and words <= RESULTS_VOCABULARY \
-            and len(text) <= MAX_RESULTS_LINE:
-        metadata["results"] = _COUNT_RE.findall(text)[-1]
-        return True
+    for key, nouns, vocabulary, most in COUNT_LINES:
+        if len(text) <= most and not words.isdisjoint(nouns) and words <= vocabulary:
+            metadata[key] = _COUNT_RE.findall(text)[-1]
+            return True
     if words.isdisjoint(COUNTER_HINTS) or not words <= COUNTER_VOCABULARY:
         return False
     rest, found = text, {}
