@@ -58,7 +58,8 @@ COUNTERS = (
                           re.IGNORECASE)),
     # "Visitors: 12", and labels of several such words: "Visitors today: 12", "Besucher heute: 3".
     ("visitors", re.compile(
-        rf"(?:(?:{_alt(_VISITORS + COUNTER_WORDS)})s?\s*){{1,3}}[:\-]?\s*(\d[\d\s,.]*)",
+        rf"(?:(?:{_alt(_VISITORS + COUNTER_WORDS)})s?\s*){{1,3}}[:\-]?\s*(\d[\d\s,.]*)"
+        rf"(?:\s*(?:{_alt(_VISITORS)})\b)?",  # "Online: 15 users"
         re.IGNORECASE)),
 )
 _DIGIT_RE = re.compile(r"\d")
@@ -81,6 +82,7 @@ COUNT_LINES = (
     ("page", _words_of("pager"), _words_of("pager", "listing"), 40),
     ("reading_time", _words_of("reading") - _words_of("minutes"),
      _words_of("reading", "minutes"), 40),
+    ("generated_in", _words_of("generated"), _words_of("generated", "seconds", "subjects"), 60),
 )
 _COUNT_RE = re.compile(r"\d(?:[\d\s,.]*\d)?")
 # A line that is only a clock time: "09:14", "14:05:33", "9:14 AM", "14:05 Uhr".
