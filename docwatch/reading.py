@@ -73,7 +73,8 @@ class Reader:
                         | {w[:3] for w in self.lang.weekdays})
         body = "|".join([*own, _ENGLISH_DATES])
         self.date_re = re.compile(
-            rf"(?<![\w.])(?=\d|{'|'.join(map(re.escape, starts))})(?:{body})(?![\w])",
+            # Not inside a word; ISO 8601's time may follow ("2026-12-04T09:12:05Z").
+            rf"(?<![\w.])(?=\d|{'|'.join(map(re.escape, starts))})(?:{body})(?!(?!T\d)\w)",
             re.VERBOSE | re.IGNORECASE)
         # "3 hours ago", "prieš 3 valandas", "yesterday": a time relative to the check's own
         self.ago_re = re.compile(

@@ -434,3 +434,33 @@ def test_download_counts_pagers_reading_times_and_page_timings_are_metadata():
                      ("5 min", "7 min")]:
         assert len(_alerts(_page(f"<p>{RULE}</p><p>{old}</p>"),
                            _page(f"<p>{RULE}</p><p>{new}</p>"))) == 1, old
+
+
+def test_text_for_screen_readers_only_is_not_the_page():
+    """A redesign that adds "(opens in a new window)" for screen readers to every link shows
+    the reader nothing new; the names are the frameworks' (Bootstrap, WordPress, Drupal)."""
+    links = ("<ul><li><a href='/r.pdf'>Annual report 2025</a>{0}</li>"
+             "<li><a href='https://nato.int/'>Summit declaration</a>{1}</li></ul>")
+    for lang, extra in [("en", ("<span class='sr-only'> (PDF, opens in a new window)</span>",
+                                "<span class='visually-hidden'>(external link)</span>")),
+                        ("lt", ("<span class='screen-reader-text'> (atsidaro naujame lange)</span>",
+                                "<span class='link element-invisible'>(išorinė nuoroda)</span>"))]:
+        assert _alerts(_page(links.format("", ""), lang), _page(links.format(*extra), lang)) == []
+    # A class that only contains such a word ("sr-only-note" is not one) stays.
+    [shown] = _alerts(_page(links.format("", "")),
+                      _page(links.format("<span class='sr-only-note'> (updated)</span>", "")))
+    assert "(updated)" in shown.new_text
+
+
+def test_ratings_refresh_times_and_iso_stamps_are_metadata():
+    for lang, old, new in [("en", "Rating: 4.5 (120 votes)", "Rating: 4.4 (127 votes)"),
+                           ("lt", "Įvertinimas: 4,5 (120 balsų)", "Įvertinimas: 4,4 (127 balsų)"),
+                           ("en", "Last refresh: 3 December 2026 10:01", "Last refresh: 4 December 2026 11:40"),
+                           ("en", "Data as of 2026-12-03T10:01:33Z", "Data as of 2026-12-04T09:12:05Z"),
+                           ("de", "Stand: 2026-12-04T09:12+01:00", "Stand: 2026-12-05T08:00+01:00")]:
+        assert _alerts(_page(f"<p>{RULE}</p><p>{old}</p>", lang),
+                       _page(f"<p>{RULE}</p><p>{new}</p>", lang)) == [], old
+    # An ISO timestamp is read as its date: a passage whose date changed says so.
+    [moved] = _alerts(_page("<p>The exercise starts 2026-12-03T10:00Z in Pabradė.</p>"),
+                      _page("<p>The exercise starts 2026-12-05T10:00Z in Pabradė.</p>"))
+    assert moved.figures[0]["new_iso"] == "2026-12-05"

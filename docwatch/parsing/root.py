@@ -33,6 +33,13 @@ NOISE_NAME_RE = re.compile(
     re.IGNORECASE,
 )
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Classes of text for screen readers only, never shown: "(opens in a new window)", "(PDF)"
+# beside a link, which a redesign adds to every link at once (Bootstrap, WordPress, Drupal,
+# Foundation, GOV.UK's names).
+SCREEN_READER_RE = re.compile(
+    r"(?:^|\s)(?:sr-only|visually-?hidden|screen-reader-text|element-invisible|show-for-sr|"
+    r"offscreen|hidden-accessible|u-hidden-visually|govuk-visually-hidden|a11y-hidden|"
+    r"assistive-text|sr-text)(?=\s|$)", re.IGNORECASE)
 
 
 def main_content(root, rules: ParseRules, metadata: dict[str, str], *,
@@ -182,6 +189,7 @@ def _drop_noise(body, pictograms: bool) -> None:
             or "hidden" in attrib
             or attrib.get("aria-hidden", "").lower() == "true"
             or HIDDEN_STYLE_RE.search(attrib.get("style", ""))
+            or SCREEN_READER_RE.search(attrib.get("class", ""))
         ):
             doomed.append(el)
     for el in doomed:

@@ -100,8 +100,12 @@ MAX_DATES_SPACES = 24
 UPDATED_HEAD_RE = re.compile(
     rf"^[\W_]*{_SUBJECT}(?:{_alt(UPDATED_WORDS)})"
     r"(?:\s+(?:on|am|le|dnia|at))?\s*[:\-–]?\s*", re.IGNORECASE)
-_CLOCK_RE = re.compile(r"(?:\s*,?\s*(?:at|um|o|à|val\.|godz\.|plkst\.)?\s*)"
-                       r"\d{1,2}[:.]\d{2}(?::\d{2})?(?:\s*(?:Uhr|h|val\.))?", re.IGNORECASE)
+# A clock time after a date, with its zone if given: "at 14:05", "um 7:56 Uhr", ISO 8601's
+# "T09:12:05Z", "10:01 UTC".
+_CLOCK_RE = re.compile(r"(?:T|\s*,?\s*(?:at|um|o|à|val\.|godz\.|plkst\.)?\s*)"
+                       r"\d{1,2}[:.]\d{2}(?::\d{2}(?:\.\d+)?)?(?:\s*(?:Uhr|h|val\.))?"
+                       r"(?:Z|[+-]\d{2}:?\d{2}|\s*(?:UTC|GMT|CET|CEST|EET|EEST)\b)?",
+                       re.IGNORECASE)
 # A heading's volatile part: "(updated 4/2/2024)", "– as of 2 April 2024", "[Stand: 02.04.2024]".
 _AS_OF = all_volatile_words("as_of")
 # A line that is only an as-of date: "Data as of 3 December 2026", "Datenstand: 03.12.2026".
