@@ -464,3 +464,11 @@ def test_ratings_refresh_times_and_iso_stamps_are_metadata():
     [moved] = _alerts(_page("<p>The exercise starts 2026-12-03T10:00Z in Pabradė.</p>"),
                       _page("<p>The exercise starts 2026-12-05T10:00Z in Pabradė.</p>"))
     assert moved.figures[0]["new_iso"] == "2026-12-05"
+
+
+def test_votes_alone_are_content():
+    """A parliament's vote is news; only a rating's votes are the readers'."""
+    [vote] = _alerts(_page(f"<p>{RULE}</p><p>Votes: 71</p>"), _page(f"<p>{RULE}</p><p>Votes: 69</p>"))
+    assert vote.category == "revised_figure"
+    assert _alerts(_page(f"<p>{RULE}</p><p>Įvertinimas: 4,5/5</p>", "lt"),
+                   _page(f"<p>{RULE}</p><p>Įvertinimas: 4,4/5</p>", "lt")) == []

@@ -19,6 +19,7 @@ from ..text import clean, fold
 UPDATED_WORDS, COUNTER_WORDS = all_volatile_words("updated"), all_volatile_words("views")
 _COMMENTS, _VISITORS = all_volatile_words("comments"), all_volatile_words("visitors")
 _SHARES = all_volatile_words("shares")
+_RATING, _VOTES = all_volatile_words("rating"), all_volatile_words("votes")
 # What an updated line may name before its words: "Duomenys atnaujinti", "This page was updated".
 _SUBJECT = rf"(?:(?:{_alt(all_volatile_words('subjects'))})\s+(?:was\s+|were\s+)?)?"
 UPDATED_RE = re.compile(
@@ -40,12 +41,12 @@ def _hints(phrases) -> frozenset[str]:
 
 _HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 UPDATED_HINTS = _hints(UPDATED_WORDS)
-COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES)
+COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES + _RATING)
 _COUNT_TAILS = ("times", "kartų", "kartus", "mal", "fois", "razy")  # "viewed 12 times"
 # Every word a counter line may hold: a line with any other word is content, whatever else
 # it says ("the share is 3.5 %"), and is never run through the counter expressions.
 COUNTER_VOCABULARY = frozenset(
-    w for p in COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES + _COUNT_TAILS
+    w for p in COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES + _COUNT_TAILS + _RATING + _VOTES
     for w in _HINT_WORD_RE.findall(p.casefold())) | {w + "s" for w in COUNTER_HINTS}
 # Counters, wherever they sit in a short line ("Number of views (4099)/Comments (0)").
 COUNTERS = (
@@ -56,6 +57,11 @@ COUNTERS = (
     # A share widget's count: "Share (12)", "Dalintis: 4", "12 Likes".
     ("shares", re.compile(rf"(?:{_alt(_SHARES)})\s*[:(]\s*(\d+)\)?|(\d+)\s*(?:{_alt(_SHARES)})\b",
                           re.IGNORECASE)),
+    # A reader's rating with its votes: "Rating: 4.4 (127 votes)", "Įvertinimas: 4,4/5". Votes
+    # alone ("Votes: 71") may be a parliament's, and are content.
+    ("rating", re.compile(
+        rf"(?:{_alt(_RATING)})\s*:?\s*(\d(?:[.,]\d+)?)(?:\s*/\s*\d+)?"
+        rf"(?:\s*\(?\s*\d[\d\s,.]*\s*(?:{_alt(_VOTES)})\s*\)?)?", re.IGNORECASE)),
     # "Visitors: 12", and labels of several such words: "Visitors today: 12", "Besucher heute: 3".
     ("visitors", re.compile(
         rf"(?:(?:{_alt(_VISITORS + COUNTER_WORDS)})s?\s*){{1,3}}[:\-]?\s*(\d[\d\s,.]*)"
