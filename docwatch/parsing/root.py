@@ -189,7 +189,7 @@ def _drop_noise(body, pictograms: bool) -> None:
             or "hidden" in attrib
             or attrib.get("aria-hidden", "").lower() == "true"
             or HIDDEN_STYLE_RE.search(attrib.get("style", ""))
-            or SCREEN_READER_RE.search(attrib.get("class", ""))
+            or ("class" in attrib and SCREEN_READER_RE.search(attrib["class"]))
         ):
             doomed.append(el)
     for el in doomed:

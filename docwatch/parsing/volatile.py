@@ -90,6 +90,7 @@ COUNT_LINES = (
      _words_of("reading", "minutes"), 40),
     ("generated_in", _words_of("generated"), _words_of("generated", "seconds", "subjects"), 60),
 )
+_COUNT_NOUNS = frozenset().union(*(nouns for _, nouns, _, _ in COUNT_LINES))
 _COUNT_RE = re.compile(r"\d(?:[\d\s,.]*\d)?")
 # A line that is only a clock time: "09:14", "14:05:33", "9:14 AM", "14:05 Uhr".
 _CLOCK_LINE_RE = re.compile(
@@ -153,7 +154,7 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     if len(text) <= 14 and _CLOCK_LINE_RE.fullmatch(text):  # a clock: when it was served
         metadata["time"] = text
         return True
-    for key, nouns, vocabulary, most in COUNT_LINES:
+    for key, nouns, vocabulary, most in COUNT_LINES if not words.isdisjoint(_COUNT_NOUNS) else ():
         if len(text) <= most and not words.isdisjoint(nouns) and words <= vocabulary:
             metadata[key] = _COUNT_RE.findall(text)[-1]
             return True
