@@ -49,18 +49,23 @@ def diff(
         if o.path[-1:] != n.path[-1:]:
             out.append(_modified(j, 0, list(n.path), _heading(o), _heading(n), rd, heading=True))
         _diff_blocks(j, o, n, out, leftovers, rd)
+    found = out + leftovers
+    aged = bool(old.metadata.get("age"))  # the stored version gave times relative to its check
+    # Passages added to and removed from the paired sections, by their words: where a whole
+    # section's passages went or came from.
+    loose = {kind: _by_words(found, kind) for kind in ("added", "removed")}
     for i, s in enumerate(old.sections):
         if i not in paired_old and (s.path or s.blocks):
-            out.append(_whole(_anchor_of(i, pairs), 0, list(s.path), "removed", _section_text(s)))
+            found += _whole_section(_anchor_of(i, pairs), s, "removed", loose["added"], aged, rd)
     for j, s in enumerate(new.sections):
         if j not in paired_new and (s.path or s.blocks):
-            out.append(_whole(j, 0, list(s.path), "added", _section_text(s)))
-    out = _moves(out + leftovers)
+            found += _whole_section(j, s, "added", loose["removed"], aged, rd)
+    out = _moves([f for f in found if f.change is not None])
     for j, path in _moved_sections(pairs, new.sections):
         out.append(_Found(j, 0, Change(path, "moved", "moved", path[-1], path[-1],
                                        [["=", path[-1]]], [], 0.1, False)))
     out.sort(key=lambda f: (f.order, f.position))
-    if old.metadata.get("age"):  # the stored version gave times relative to its check
+    if aged:
         for f in out:
             if f.change and f.change.kind in ("modified", "added") \
                     and _aged(f.change.old_text or "", f.change.new_text or "", rd):
@@ -144,6 +149,41 @@ def _heading(s: Section) -> str:
 
 def _section_text(s: Section) -> str:
     return "\n".join(p for p in (_heading(s), s.text) if p)
+
+
+def _by_words(found: list[_Found], kind: str) -> dict[str, list[_Found]]:
+    """The passages `kind` (added or removed) outside whole sections, by their words."""
+    side = "new_text" if kind == "added" else "old_text"
+    out: dict[str, list[_Found]] = defaultdict(list)
+    for f in found:
+        if f.change.kind == kind and (f.leftover or f.change.category in ENTRY_CATEGORIES):
+            out[_squeeze(getattr(f.change, side) or "")].append(f)
+    return out
+
+
+def _whole_section(order: int, s: Section, kind: str, loose: dict[str, list[_Found]],
+                   aged: bool, rd: Reader) -> list[_Found]:
+    """A section added (or removed) whole: one change, unless every passage of it was
+    removed from (or added to) the other sections (`loose`, by their words). Then they moved
+    under a new heading (a day's group of news whose "Yesterday" is a date now, items
+    regrouped): each passage is a quiet move and the heading alone is added (or removed), no
+    news where it is a date written for a day the stored version named relative to its
+    check."""
+    keys = [_squeeze(b.full_text) for b in s.blocks]
+    if not keys or any(len(loose.get(k, ())) < keys.count(k) for k in set(keys)):
+        return [_whole(order, 0, list(s.path), kind, _section_text(s))]
+    taken = [loose[k].pop(0) for k in keys]
+    moved = []
+    for k, (b, f) in enumerate(zip(s.blocks, taken), 1):
+        old_text, new_text = (f.change.old_text, b.full_text) if kind == "added" else \
+            (b.full_text, f.change.new_text)
+        moved.append(_Found(order, k, Change(list(s.path), "moved", "moved", old_text, new_text,
+                                             [["=", new_text or ""]], [], 0.1, False)))
+        f.change = None  # folded into the move
+    heading = _heading(s)
+    if heading and not (aged and rd.date_re.fullmatch(heading)):
+        moved.append(_whole(order, 0, list(s.path), kind, heading))
+    return moved
 
 
 def _pair_sections(old: Sequence[Section], new: Sequence[Section]) -> list[tuple[int, int]]:

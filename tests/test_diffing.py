@@ -224,3 +224,39 @@ def test_edgi_corpus_scores_all_six_cases():
                        and expect.get("new", "") in (c["new_text"] or "") for c in alerts), case["name"]
         if not case.get("ignore_extra"):
             assert len(alerts) == len(case["expect"]), case["name"]
+
+
+def _grouped(groups: list[tuple[str, list[str]]], lang: str = "en") -> Document:
+    return parse(f"<html lang='{lang}'><body><main><h1>News</h1><p>The ministry publishes its "
+                 "statements and decisions on this page every working day.</p>" + "".join(
+                     f"<h2>{heading}</h2><ul>" + "".join(f"<li>{item}</li>" for item in items)
+                     + "</ul>" for heading, items in groups) + "</main></body></html>")
+
+
+def test_passages_moved_under_a_new_heading_are_a_move_and_the_heading():
+    """A whole section whose passages all left (or joined) the others: items regrouped, so
+    the heading is the news and the items moved; a section of new items is one alert."""
+    a, b = ["Minister meets allies in Riga", "Air defence exercise begins"], \
+        ["Budget approved by the government", "New procurement rules adopted"]
+    for old, new, kind in [([("Defence", a + b)], [("Defence", a), ("Procurement", b)], "added"),
+                           ([("Defence", a), ("Procurement", b)], [("Defence", a + b)], "removed")]:
+        changes = diff(_grouped(old), _grouped(new))
+        [heading] = _alerts(changes)
+        assert (heading.kind, heading.old_text or heading.new_text) == (kind, "Procurement")
+        assert sorted(c.new_text for c in changes if c.kind == "moved") == sorted(b)
+    [whole] = _alerts(diff(_grouped([("Defence", a)]),
+                           _grouped([("Defence", a), ("Cyber", ["Cyber command set up"])])))
+    assert whole.new_text == "Cyber\nCyber command set up"
+
+
+def test_news_grouped_under_today_and_yesterday_age_without_a_change():
+    """"Today" and "Yesterday" group a day's news; a day later "Yesterday" is a date."""
+    a, b = ["Minister meets allies in Riga", "Air defence exercise begins"], \
+        ["Budget approved by the government", "New procurement rules adopted"]
+    for lang, days, date in [("en", ("Today", "Yesterday"), "3 December 2026"),
+                             ("lt", ("Šiandien", "Vakar"), "2026-12-03")]:
+        old = _grouped([(days[0], a), (days[1], b)], lang)
+        assert _alerts(diff(old, _grouped([(days[1], a), (date, b)], lang))) == [], lang
+        [new] = _alerts(diff(old, _grouped([(days[0], ["Defence minister resigns"]),
+                                            (days[1], a), (date, b)], lang)))
+        assert new.new_text == "Defence minister resigns"
