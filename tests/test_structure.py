@@ -168,6 +168,22 @@ def test_cache_busting_and_tracking_parameters_are_noise():
     assert changes(documents("/docs/strategy.pdf?v=20240101"), documents("/docs/strategy.pdf?v=20240315")) == []
 
 
+def test_a_web_archives_copies_of_one_link_are_that_link():
+    """Each capture of a page in a web archive links to the archive's copy of each link, named
+    by the capture's time: the link is the address archived, so captures compare as pages."""
+    for old, new in [("https://web.archive.org/web/20261203100133/https://kam.lt/docs/strategy.pdf",
+                      "https://web.archive.org/web/20261204091205/https://kam.lt/docs/strategy.pdf"),
+                     ("/web/20261203100133/https://kam.lt/docs/strategy.pdf",
+                      "/web/20261204091205if_/https://kam.lt/docs/strategy.pdf"),
+                     ("https://webarchive.nationalarchives.gov.uk/ukgwa/20200101120000/"
+                      "https://www.gov.uk/strategy.pdf",
+                      "https://webarchive.nationalarchives.gov.uk/ukgwa/20210101120000/"
+                      "https://www.gov.uk/strategy.pdf")]:
+        assert changes(documents(old), documents(new)) == [], old
+    # A site's own path of digits is its own.
+    assert len(changes(documents("/12345678/strategy.pdf"), documents("/12345679/strategy.pdf"))) == 1
+
+
 def test_a_link_pointing_to_another_document_is_recorded_quietly_without_raw_urls():
     found = changes(documents("/docs/strategy-2017.pdf"), documents("/docs/strategy-2021.pdf"))
     assert [(c.category, c.alert) for c in found] == [("minor_edit", False)]

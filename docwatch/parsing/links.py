@@ -18,10 +18,25 @@ CACHE_PARAM_RE = re.compile(r"^(?:v|ver|version|t|cb|rnd|rand|random|nocache|_t|
 CACHE_VALUE_RE = re.compile(r"^(?:\d{6,}|[0-9a-f]{6,}|[\d.]+)?$", re.IGNORECASE)
 
 
+# A web archive's copy of a page rewrites every link to its own copy, named by the capture's
+# time (the Wayback Machine, Archive-It, the UK Government Web Archive, Arquivo.pt): each
+# capture of the same page links elsewhere. The link is the address archived.
+ARCHIVED_RE = re.compile(
+    r"^(?:https?://(?:web\.archive\.org/web|wayback\.archive-it\.org/\d+|"
+    r"webarchive\.nationalarchives\.gov\.uk(?:/ukgwa)?|arquivo\.pt/wayback)|/web)"
+    r"/\d{8,14}(?:[a-z]{2}_)?/(?P<url>(?:https?:/?/?)?[\w.-]+\.[a-z]{2,}\b.*)$",
+    re.IGNORECASE)
+
+
 @functools.lru_cache(maxsize=8192)  # a site repeats its links on every page and every check
 def normalize_url(href: str, base: str | None = None) -> str:
-    """Absolute URL without fragment and without session ids, tokens or tracking parameters."""
+    """Absolute URL without fragment and without session ids, tokens or tracking parameters;
+    a web archive's copy of a link is the address it archived."""
     url = urljoin(base, href) if base else href
+    if "/" in url and (archived := ARCHIVED_RE.match(url)):
+        url = archived.group("url")
+        if not re.match(r"(?i)https?://", url):  # "https:/kam.lt", "kam.lt": as archives write
+            url = "http://" + re.sub(r"(?i)^https?:/*", "", url)
     try:
         parts = urlsplit(url)
     except ValueError:
