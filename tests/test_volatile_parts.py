@@ -420,6 +420,7 @@ def test_download_counts_pagers_reading_times_and_page_timings_are_metadata():
                             ("pl", "Liczba pobrań: {n}", "views"),
                             ("en", "Page 1 of {n}", "page"), ("pl", "Strona 1 z {n}", "page"),
                             ("lt", "Puslapis 1 iš {n}", "page"), ("de", "Seite 1 von {n}", "page"),
+                            ("en", "Photo 4 of {n}", "page"), ("lt", "Nuotrauka 4 iš {n}", "page"),
                             ("en", "{n} min read", "reading_time"),
                             ("de", "Lesezeit: {n} Minuten", "reading_time"),
                             ("lt", "Skaitymo laikas: {n} min.", "reading_time")]:
