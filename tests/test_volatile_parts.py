@@ -473,3 +473,19 @@ def test_votes_alone_are_content():
     assert vote.category == "revised_figure"
     assert _alerts(_page(f"<p>{RULE}</p><p>Įvertinimas: 4,5/5</p>", "lt"),
                    _page(f"<p>{RULE}</p><p>Įvertinimas: 4,4/5</p>", "lt")) == []
+
+
+def test_countdowns_tickers_and_marquees_are_furniture():
+    """Widgets that change by the hour or the day beside the content, named so by their class
+    or drawn in a <marquee>; the same figures in the content are news."""
+    rule = "<p>The summit opens on 7 July 2026 in Ankara.</p>"
+    for old, new in [("<div class='summit-countdown'><span>12</span> days to go</div>",
+                      "<div class='summit-countdown'><span>11</span> days to go</div>"),
+                     ("<div class='news-ticker'>EUR/USD 1.0823</div>",
+                      "<div class='news-ticker'>EUR/USD 1.0791</div>"),
+                     ("<marquee>Registration closes in 12 days</marquee>",
+                      "<marquee>Registration closes in 11 days</marquee>")]:
+        assert _alerts(_page(rule + old), _page(rule + new)) == [], old
+    [news] = _alerts(_page(rule + "<p>Registration closes in 12 days.</p>"),
+                     _page(rule + "<p>Registration closes in 11 days.</p>"))
+    assert news.category == "revised_figure"

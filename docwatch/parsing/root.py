@@ -17,7 +17,7 @@ from . import badges, counters
 
 NOISE_TAGS = frozenset(
     "script style noscript template svg iframe object embed canvas nav aside footer input "
-    "select textarea button option map audio video dialog menu head link meta".split()
+    "select textarea button option map audio video dialog menu head link meta marquee".split()
 )
 NOISE_ROLES = frozenset(
     "navigation banner contentinfo complementary search dialog alertdialog menu menubar "
@@ -29,7 +29,8 @@ NOISE_NAME_RE = re.compile(
     r"(?:^|[\s_-])(?:nav|navbar|navigation|menu|breadcrumbs?|crumbs?|path|you-?are-?here|footer|sidebar|share|sharing|"
     r"social|addthis|sharethis|calendar|counter|visitors?|cookies?|skip|search|login|pager|"
     r"pagination|print|toolbar|lang|language|related|newsletter|subscribe|modal|popup|advert|"
-    r"ads|carousel|slider|flexslider|slides|sitemap|accessibility|widget-calendar)(?=$|[\s_-])",
+    r"ads|carousel|slider|flexslider|slides|sitemap|accessibility|widget-calendar|countdown|"
+    r"ticker|marquee|weather-widget)(?=$|[\s_-])",
     re.IGNORECASE,
 )
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
