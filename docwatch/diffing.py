@@ -16,6 +16,7 @@ from difflib import SequenceMatcher
 
 from Levenshtein import ratio
 
+from .locales import DATE_LABELS
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
 from .reading import Figure, Reader, reader as reader_for
 from .text import common_ends, fold, is_word, tokens
@@ -738,17 +739,20 @@ def _restated(text: str, figures: list[Figure]) -> str:
     return _squeeze(text)
 
 
+_LETTERS_RE = re.compile(r"[^\W\d_]+")
 _CLOCK_TIME_RE = re.compile(r"(?<!\d)\d{1,2}[:.h]\d{2}(?::\d{2})?(?!\d)")
 
 
 def _aged(old: str, new: str, rd: Reader) -> bool:
-    """The same passage with a date more (and its clock time), or a date alone added: what a
-    page wrote relative to its check ("2 days ago", "Yesterday, 09:00", cut when parsed)
-    written as a date once it aged, as item lists do."""
-    def undated(text: str) -> str:
-        return _squeeze(_CLOCK_TIME_RE.sub(" ", rd.date_re.sub(" ", text)))
-
-    return len(list(rd.dates(new))) > len(list(rd.dates(old))) and undated(old) == undated(new)
+    """The same passage with a date more (its clock time and labels: "Posted on … at"), or a
+    date alone added: what a page wrote relative to its check ("2 days ago", "Posted
+    yesterday at 16:40", cut when parsed) written as a date once it aged, as item lists do."""
+    if len(list(rd.dates(new))) <= len(list(rd.dates(old))):
+        return False
+    a, b = (_LETTERS_RE.findall(fold(_CLOCK_TIME_RE.sub(" ", rd.date_re.sub(" ", text))))
+            for text in (old, new))
+    return all(tag == "equal" or tag == "insert" and DATE_LABELS.issuperset(b[j1:j2])
+               for tag, _, _, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
 
 
 _ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\.\.)$")

@@ -194,6 +194,13 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "shares": ("dalīties", "patīk"),
            "published": ("publicēts", "izveidots", "datums")},
 }
+#: The words a line of dates may hold beside its dates ("Published 5 December 2025 | Updated
+#: 6 December 2025", "Posted yesterday at 9:15"): labels and connectives, no others.
+DATE_LABELS = frozenset(
+    w for lang in VOLATILE_WORDS.values()
+    for p in lang.get("updated", ()) + lang.get("published", ())
+    for w in re.findall(r"[^\W\d_]{2,}", p.casefold())) | {
+    "on", "at", "am", "um", "uhr", "le", "à", "o", "val", "godz", "plkst", "and", "und", "et"}
 #: Per-cent words CLDR's "{0} percent" units do not list ("proc." is how Lithuanian and
 #: Polish abbreviate it).
 PERCENT_EXTRA = ("proc.", "proc", "procentai", "procentų", "procento", "procentus", "procentu",

@@ -366,6 +366,11 @@ def test_a_day_named_relative_to_the_check_and_its_date_later_are_no_change():
         ("en", ["3 hours ago", "2 days ago", "1 December 2026"],
          ["1 day ago", "3 December 2026", "1 December 2026"],
          ["Minister meets allies in Riga", "Budget approved", "New procurement rules"]),
+        ("en", ["Posted today at 9:15", "Posted yesterday at 16:40"],
+         ["Posted yesterday at 9:15", "Posted on 3 December 2026 at 16:40"],
+         ["Minister visits Kyiv", "Budget approved"]),
+        ("lv", ["Šodien, 14:05", "Vakar, 09:00"], ["Vakar, 14:05", "03.12.2026."],
+         ["Ministrs tikās ar sabiedrotajiem", "Budžets apstiprināts"]),
     ]
     for lang, old, new, titles in cases:
         assert _alerts(_news(lang, old, titles), _news(lang, new, titles)) == [], (lang, old)

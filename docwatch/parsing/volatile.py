@@ -12,7 +12,7 @@ import re
 
 from lxml import etree
 
-from ..locales import VOLATILE_WORDS, all_volatile_words, alternation as _alt
+from ..locales import DATE_LABELS, VOLATILE_WORDS, all_volatile_words, alternation as _alt
 from ..reading import Reader
 from ..text import clean, fold
 
@@ -171,11 +171,6 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     return False
 
 
-# The words a line of dates may hold beside its dates: labels and connectives, no others.
-DATE_LABELS = frozenset(
-    w for p in UPDATED_WORDS + all_volatile_words("published")
-    for w in _HINT_WORD_RE.findall(p.casefold())) | {
-    "on", "at", "am", "um", "uhr", "le", "à", "o", "val", "godz", "plkst", "and", "und", "et"}
 _TIME_RE = re.compile(r"\b\d{1,2}(?:[:.]\d{2}(?::\d{2})?|h\d{2})\b")
 MAX_DATES_LINE_WORDS = 5  # "Publicēts: 05.12.2025. Atjaunināts: 07.12.2025." holds two
 
