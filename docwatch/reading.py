@@ -194,7 +194,8 @@ class Reader:
                              |h(?P<fmm>\d{{2}})(?!\d)
                              |(?:[.:](?P<dmm>\d{{2}}))?\s?(?:{_alt(clock)}){end})
             | (?P<pre>[$€£]|USD|EUR)?\s?(?P<n>{_NUMBER})(?:\s?[-–]\s?(?P<n2>{_NUMBER}))?
-              (?:\s?(?P<scale>{_alt(scales)}){end})?(?:\s?(?P<unit>{_alt(units)}){end})?
+              (?:\s?(?P<scale>{_alt(scales)}){end})?
+              (?:\s?(?:(?<=[^\W\d_])\s?(?:de\s|d['’]))?(?P<unit>{_alt(units)}){end})?
             )""",
             re.VERBOSE | re.IGNORECASE)
 

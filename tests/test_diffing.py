@@ -161,7 +161,10 @@ def test_an_amount_written_another_way_is_a_minor_edit():
              "The defence budget is EUR 2,500 million in 2026.",
              "The defence budget is EUR 2.5 million in 2026."),
             ("lt", "Gynybos biudžetas – 2,5 mlrd. eurų.", "Gynybos biudžetas – 2500 mln. eurų.",
-             "Gynybos biudžetas – 2,6 mlrd. eurų.")]:
+             "Gynybos biudžetas – 2,6 mlrd. eurų."),
+            # French names the currency after "de": "milliards d'euros" is "Md€".
+            ("fr", "Le budget atteint 50,5 milliards d'euros.", "Le budget atteint 50,5 Md€.",
+             "Le budget atteint 50,5 millions d'euros.")]:
         page = (lambda text: parse(f"<html lang='{lang}'><body><main><h1>Budget</h1><p>{text}</p>"
                                    "</main></body></html>"))
         assert [c.category for c in diff(page(old), page(same))] == ["minor_edit"], lang

@@ -91,7 +91,7 @@ FIGURES = [
     ("de", "um 15 Uhr", "15 Uhr", "15:00"),
     ("de", "um 13:00 Uhr", "13:00 Uhr", "13:00"),
     ("fr", "2,5 pour cent", "2,5 pour cent", "2.5 %"),
-    ("fr", "1,2 milliard d'euros", "1,2 milliard", "1200000000"),
+    ("fr", "1,2 milliard d'euros", "1,2 milliard d'euros", "1200000000 EUR"),
     ("pl", "2,5 proc. PKB", "2,5 proc.", "2.5 %"),
     ("pl", "4 mln zł", "4 mln", "4000000"),
     ("lv", "2,5 procenti", "2,5 procenti", "2.5 %"),
