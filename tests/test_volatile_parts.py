@@ -494,3 +494,18 @@ def test_countdowns_tickers_and_marquees_are_furniture():
     [news] = _alerts(_page(rule + "<p>Registration closes in 12 days.</p>"),
                      _page(rule + "<p>Registration closes in 11 days.</p>"))
     assert news.category == "revised_figure"
+
+
+def test_a_counter_in_a_passages_last_parentheses_is_metadata():
+    """"Annual report (downloaded 340 times)": the report stays, its counter goes; other words
+    in parentheses are the passage's."""
+    for lang, old, new in [("en", "downloaded 340 times", "downloaded 352 times"),
+                           ("lt", "atsisiųsta 12 kartų", "atsisiųsta 15 kartų"),
+                           ("en", "3 hours ago", "5 hours ago")]:
+        page = (lambda n: _page(f"<p>{RULE}</p><ul><li><a href='/r.pdf'>Annual report</a> ({n})"
+                                "</li><li><a href='/p.pdf'>Procurement plan</a></li></ul>", lang))
+        assert _alerts(page(old), page(new)) == [], old
+        assert "Annual report" in parse(page(new)).sections[-1].text
+    [edition] = _alerts(_page(f"<p>{RULE}</p><p>Annual report (2025)</p>"),
+                        _page(f"<p>{RULE}</p><p>Annual report (2026)</p>"))
+    assert edition.new_text == "Annual report (2026)"

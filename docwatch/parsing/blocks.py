@@ -23,6 +23,8 @@ BLOCK_TAGS = frozenset(
     "table tbody td tfoot th thead tr ul".split()
 )
 MAX_HEADING = 160
+# A passage's last words in parentheses, after the words: "(downloaded 340 times)".
+_LAST_PARENS_RE = re.compile(r"\s*\(([^()]{1,60})\)$")
 
 
 def mark_breaks(content) -> set:
@@ -101,6 +103,9 @@ class Builder:
             return
         if kind != "entry" and not key and self._volatile(text):
             return
+        if text.endswith(")") and (last := _LAST_PARENS_RE.search(text)) and last.start() \
+                and self._volatile(last.group(1)):
+            text = text[:last.start()]  # "Annual report (downloaded 340 times)": its counter
         self.sections[-1][1].append(Block(kind, text, date, links, key))
 
     def _volatile(self, text: str) -> bool:
