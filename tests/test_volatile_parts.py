@@ -480,16 +480,22 @@ def test_votes_alone_are_content():
                    _page(f"<p>{RULE}</p><p>Įvertinimas: 4,4/5</p>", "lt")) == []
 
 
-def test_countdowns_tickers_and_marquees_are_furniture():
+def test_countdowns_tickers_marquees_and_feedback_widgets_are_furniture():
     """Widgets that change by the hour or the day beside the content, named so by their class
     or drawn in a <marquee>; the same figures in the content are news."""
-    rule = "<p>The summit opens on 7 July 2026 in Ankara.</p>"
+    rule = ("<p>The summit opens on 7 July 2026 in Ankara.</p><p>Heads of state and government "
+            "will review the defence investment pledge, the support for Ukraine and the "
+            "alliance's posture on its eastern flank.</p>")
     for old, new in [("<div class='summit-countdown'><span>12</span> days to go</div>",
                       "<div class='summit-countdown'><span>11</span> days to go</div>"),
                      ("<div class='news-ticker'>EUR/USD 1.0823</div>",
                       "<div class='news-ticker'>EUR/USD 1.0791</div>"),
                      ("<marquee>Registration closes in 12 days</marquee>",
-                      "<marquee>Registration closes in 11 days</marquee>")]:
+                      "<marquee>Registration closes in 11 days</marquee>"),
+                     ("<div class='page-feedback'>Was this page helpful? Yes (12) No (3)</div>",
+                      "<div class='page-feedback'>Was this page helpful? Yes (14) No (3)</div>"),
+                     ("<div class='star-rating'>4.5 (120)</div>",
+                      "<div class='star-rating'>4.4 (127)</div>")]:
         assert _alerts(_page(rule + old), _page(rule + new)) == [], old
     [news] = _alerts(_page(rule + "<p>Registration closes in 12 days.</p>"),
                      _page(rule + "<p>Registration closes in 11 days.</p>"))

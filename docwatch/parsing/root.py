@@ -30,7 +30,7 @@ NOISE_NAME_RE = re.compile(
     r"social|addthis|sharethis|calendar|counter|visitors?|cookies?|skip|search|login|pager|"
     r"pagination|print|toolbar|lang|language|related|newsletter|subscribe|modal|popup|advert|"
     r"ads|carousel|slider|flexslider|slides|sitemap|accessibility|widget-calendar|countdown|"
-    r"ticker|marquee|weather-widget)(?=$|[\s_-])",
+    r"ticker|marquee|weather-widget|feedback|rating|poll)(?=$|[\s_-])",
     re.IGNORECASE,
 )
 HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
