@@ -69,8 +69,6 @@ COUNTERS = (
         re.IGNORECASE)),
 )
 _DIGIT_RE = re.compile(r"\d")
-# A listing's count of what it lists: "Showing 1–10 of 1,234 results", "245 Treffer", "Rasta
-# 12 įrašų". Only its nouns and connectives beside the numbers; the items say what changed.
 
 
 def _words_of(*kinds: str) -> frozenset[str]:
@@ -80,8 +78,9 @@ def _words_of(*kinds: str) -> frozenset[str]:
 
 #: Short lines that are only a count in their own words, and what it is recorded as: a
 #: listing's ("Showing 1–10 of 1,234 results", "245 Treffer", "Rasta 12 įrašų": the items say
-#: what changed), a pager's ("Page 2 of 11", "Puslapis 2 iš 11") and a reading time's
-#: ("Reading time: 4 min", "Lesezeit: 5 Minuten", which changes with the text it times).
+#: what changed), a pager's ("Page 2 of 11", "Puslapis 2 iš 11", "Photo 4 of 12"), a reading
+#: time's ("Reading time: 4 min", "Lesezeit: 5 Minuten", which changes with the text it times)
+#: and the server's time ("Page generated in 0.087 seconds").
 #: Each: (metadata key, words one of which it holds, every word it may hold, most characters).
 COUNT_LINES = (
     ("results", _words_of("results"), _words_of("results", "listing"), 80),
