@@ -273,7 +273,9 @@ def test_updated_and_as_of_lines_in_their_common_forms_are_metadata():
              ("de", "Letzte Aktualisierung: 03.12.2026", "Letzte Aktualisierung: 04.12.2026"),
              ("fr", "Dernière modification : 3 décembre 2026", "Dernière modification : 4 décembre 2026"),
              ("pl", "Stan na dzień 3 grudnia 2026 r.", "Stan na dzień 4 grudnia 2026 r."),
-             ("lt", "Paskutinį kartą keista 2026-12-03", "Paskutinį kartą keista 2026-12-04")]
+             ("lt", "Paskutinį kartą keista 2026-12-03", "Paskutinį kartą keista 2026-12-04"),
+             ("pl", "Ostatnia modyfikacja: 3 grudnia 2026 r.", "Ostatnia modyfikacja: 4 grudnia 2026 r."),
+             ("lv", "Pēdējās izmaiņas veiktas: 03.12.2026.", "Pēdējās izmaiņas veiktas: 04.12.2026.")]
     for lang, old, new in pairs:
         a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
         assert diff(parse(a), parse(b)) == [], old
