@@ -38,7 +38,8 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
                        "last refresh", "last refreshed", "refreshed"),
            "views": ("number of views", "page views", "views", "hits", "viewed", "visitors",
                      "visits", "downloads", "downloaded", "number of downloads",
-                     "subscribers", "followers"),
+                     "subscribers", "followers", "read", "this page has been viewed",
+                     "has been viewed"),
            "rating": ("rating", "average rating"),
            "votes": ("votes", "vote", "ratings"),
            "pager": ("page", "photo", "image", "slide", "picture"),
@@ -100,7 +101,7 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
                        "aktualisierung"),
            "views": ("anzahl der aufrufe", "anzahl der zugriffe", "aufrufe", "zugriffe",
                      "seitenaufrufe", "besucher", "downloads", "heruntergeladen",
-                     "abonnenten", "follower"),
+                     "abonnenten", "follower", "gelesen", "aufgerufen", "diese seite wurde"),
            "rating": ("bewertung", "durchschnittliche bewertung"),
            "votes": ("stimmen", "bewertungen"),
            "pager": ("seite", "bild", "foto", "folie"),
@@ -128,7 +129,7 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "views": ("nombre de vues", "nombre de visites", "nombre de consultations", "vues",
                      "consultations", "visiteurs", "lectures", "visites",
                      "téléchargements", "téléchargé", "téléchargée", "consulté",
-                     "consultée", "nombre de téléchargements", "abonnés"),
+                     "consultée", "nombre de téléchargements", "abonnés", "vu", "lu"),
            "rating": ("note", "note moyenne"),
            "votes": ("votes", "avis"),
            "pager": ("page", "photo", "image", "diapositive"),
@@ -157,7 +158,7 @@ VOLATILE_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
            "views": ("liczba odsłon", "liczba wyświetleń", "wyświetleń", "wyświetlenia", "odsłon",
                      "odsłony", "liczba odwiedzin", "liczba pobrań", "pobrań",
                      "pobrano", "pobrania", "subskrybenci", "subskrybentów",
-                     "obserwujący", "obserwujących"),
+                     "obserwujący", "obserwujących", "wyświetlono"),
            "rating": ("ocena", "średnia ocena"),
            "votes": ("głosów", "głosy", "ocen"),
            "pager": ("strona", "zdjęcie", "slajd", "obraz"),
@@ -288,11 +289,10 @@ def all_volatile_words(kind: str) -> tuple[str, ...]:
     """The words of one kind of volatile line ("updated", "views", "comments", "visitors",
     "results" and the "listing" words beside them, a pager's "page", a "reading" time and its
     "minutes", a page "generated" in so many "seconds", a "rating" and its "votes"), of a
-    heading of the most read items
-    ("popular") or of a badge ("new"), of what an updated line names first ("subjects") or
-    of an as-of line ("as_of"), a link's "read more" ("more"), or what marks a time past
-    ("ago": with the space on the side of its number), in every language listed, longest
-    first."""
+    heading of the most read items ("popular") or of a badge ("new"), of what an updated line
+    names first ("subjects") or of an as-of line ("as_of"), a link's "read more" ("more"), or
+    what marks a time past ("ago": with the space on the side of its number), in every
+    language listed, longest first."""
     words = {w for lang in VOLATILE_WORDS.values() for w in lang.get(kind, ())}
     return tuple(sorted(words, key=len, reverse=True))
 

@@ -149,7 +149,11 @@ def test_a_footnote_mark_shown_in_one_layout_only_is_no_change():
 def test_counters_with_their_label_in_each_language_are_metadata():
     for lang, line in [("fr", "Nombre de vues : {n}"), ("pl", "Liczba odsłon: {n}"),
                        ("de", "Anzahl der Aufrufe: {n}"), ("lv", "Apmeklējumu skaits: {n}"),
-                       ("lt", "Lankytojų skaičius: {n}")]:
+                       ("lt", "Lankytojų skaičius: {n}"),
+                       ("en", "This page has been viewed {n} times"), ("en", "Read {n} times"),
+                       ("de", "{n}-mal gelesen"), ("de", "Diese Seite wurde {n} mal aufgerufen"),
+                       ("lv", "Skatīts {n} reizes"), ("pl", "Wyświetlono {n} razy"),
+                       ("fr", "Vu {n} fois")]:
         a = _page(f"<p>{RULE}</p><p>{line.format(n=1260)}</p>", lang)
         b = _page(f"<p>{RULE}</p><p>{line.format(n=1273)}</p>", lang)
         assert diff(parse(a), parse(b)) == [], line

@@ -42,7 +42,9 @@ def _hints(phrases) -> frozenset[str]:
 _HINT_WORD_RE = re.compile(r"[^\W\d_]{2,}")
 UPDATED_HINTS = _hints(UPDATED_WORDS)
 COUNTER_HINTS = _hints(COUNTER_WORDS + _COMMENTS + _VISITORS + _SHARES + _RATING)
-_COUNT_TAILS = ("times", "kartų", "kartus", "mal", "fois", "razy")  # "viewed 12 times"
+# "viewed 12 times", "1203-mal gelesen", "Diese Seite wurde 12 mal aufgerufen"
+_COUNT_TAILS = ("times", "kartų", "kartus", "kartą", "mal", "-mal", "fois", "razy", "reizes",
+                "reizi", "mal aufgerufen", "mal gelesen", "-mal gelesen", "mal angesehen")
 # Every word a counter line may hold: a line with any other word is content, whatever else
 # it says ("the share is 3.5 %"), and is never run through the counter expressions.
 COUNTER_VOCABULARY = frozenset(
@@ -52,7 +54,8 @@ COUNTER_VOCABULARY = frozenset(
 COUNTERS = (
     ("views", re.compile(
         rf"(?:{_alt(COUNTER_WORDS)})\s*[:(]?\s*(\d[\d\s,.]*)\)?(?:\s*(?:{_alt(_COUNT_TAILS)}))?"
-        rf"|(\d[\d\s,.]*)\s*(?:{_alt(COUNTER_WORDS)})\b", re.IGNORECASE)),
+        rf"|(\d[\d\s,.]*)\s*(?:(?:{_alt(_COUNT_TAILS)})\s*)?(?:{_alt(COUNTER_WORDS)})\b",
+        re.IGNORECASE)),
     ("comments", re.compile(rf"(?:{_alt(_COMMENTS)})\s*[:(]\s*(\d+)\)?", re.IGNORECASE)),
     # A share widget's count: "Share (12)", "Dalintis: 4", "12 Likes".
     ("shares", re.compile(rf"(?:{_alt(_SHARES)})\s*[:(]\s*(\d+)\)?|(\d+)\s*(?:{_alt(_SHARES)})\b",
