@@ -174,7 +174,11 @@ def test_relative_times_share_counts_and_print_dates_are_metadata():
              ("en", "Showing 1–10 of 1,234 results", "Showing 1–10 of 1,240 results"),
              ("de", "245 Treffer", "246 Treffer"), ("lt", "Rasta 12 įrašų", "Rasta 13 įrašų"),
              ("pl", "Znaleziono 45 wyników", "Znaleziono 47 wyników"),
-             ("fr", "Affichage 1 à 10 sur 245 résultats", "Affichage 1 à 10 sur 251 résultats")]
+             ("fr", "Affichage 1 à 10 sur 245 résultats", "Affichage 1 à 10 sur 251 résultats"),
+             ("fr", "Affichage de 1 à 10 sur 245 résultats", "Affichage de 1 à 10 sur 251 résultats"),
+             ("de", "Ihre Suche ergab 245 Treffer", "Ihre Suche ergab 251 Treffer"),
+             ("en", "1,203 documents found", "1,250 documents found"),
+             ("lt", "Rasta dokumentų: 1203", "Rasta dokumentų: 1250")]
     for lang, old, new in pairs:
         a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
         assert diff(parse(a), parse(b)) == [], old
@@ -183,6 +187,10 @@ def test_relative_times_share_counts_and_print_dates_are_metadata():
     assert news in parse(_page(f"<p>{news}</p>")).sections[-1].text
     talks = "The talks brought 3 results: a ceasefire, an exchange and a corridor."
     assert talks in parse(_page(f"<p>{talks}</p>")).sections[-1].text
+    # a law's articles are its words, not a listing's count
+    [articles] = _alerts(_page(f"<p>{RULE}</p><ul><li>Articles 5–6</li><li>Annex</li></ul>"),
+                         _page(f"<p>{RULE}</p><ul><li>Articles 5–7</li><li>Annex</li></ul>"))
+    assert articles.new_text == "Articles 5–7"
 
 
 def _cards(cards: list[tuple[str, str, str]], lang: str = "en") -> bytes:
