@@ -63,8 +63,7 @@ def diff(
             found += _whole_section(j, s, "added", loose["removed"], aged, rd)
     out = _moves([f for f in found if f.change is not None])
     for j, path in _moved_sections(pairs, new.sections):
-        out.append(_Found(j, 0, Change(path, "moved", "moved", path[-1], path[-1],
-                                       [["=", path[-1]]], [], 0.1, False)))
+        out.append(_Found(j, 0, _moved(path, path[-1], path[-1])))
     out.sort(key=lambda f: (f.order, f.position))
     if aged:
         for f in out:
@@ -162,6 +161,13 @@ def _by_words(found: list[_Found], kind: str) -> dict[str, list[_Found]]:
     return out
 
 
+def _moved(path: list[str], old: str | None, new: str | None, *,
+           locator: str | None = None) -> Change:
+    """A passage (or section) found elsewhere with the same words: quiet."""
+    return Change(path, "moved", "moved", old, new, [["=", new or ""]], [], 0.1, False,
+                  locator=locator)
+
+
 def _whole_section(order: int, s: Section, kind: str, loose: dict[str, list[_Found]],
                    aged: bool, rd: Reader) -> list[_Found]:
     """A section added (or removed) whole: one change, unless every passage of it was
@@ -178,8 +184,7 @@ def _whole_section(order: int, s: Section, kind: str, loose: dict[str, list[_Fou
     for k, (b, f) in enumerate(zip(s.blocks, taken), 1):
         old_text, new_text = (f.change.old_text, b.full_text) if kind == "added" else \
             (b.full_text, f.change.new_text)
-        moved.append(_Found(order, k, Change(list(s.path), "moved", "moved", old_text, new_text,
-                                             [["=", new_text or ""]], [], 0.1, False)))
+        moved.append(_Found(order, k, _moved(list(s.path), old_text, new_text)))
         f.change = None  # folded into the move
     heading = _heading(s)
     if heading and not (aged and rd.date_re.fullmatch(heading)):
@@ -528,8 +533,8 @@ def _moves(found: list[_Found]) -> list[_Found]:
         if twins := added.get(key):
             to = twins.pop(0)
             text = to.change.new_text
-            to.change = Change(to.change.section, "moved", "moved", f.change.old_text, text,
-                               [["=", text or ""]], [], 0.1, False, locator=to.change.locator)
+            to.change = _moved(to.change.section, f.change.old_text, text,
+                               locator=to.change.locator)
             f.change = None  # folded into the move
     return [f for f in found if f.change is not None]
 
@@ -740,7 +745,6 @@ def _restated(text: str, figures: list[Figure]) -> str:
 
 
 _LETTERS_RE = re.compile(r"[^\W\d_]+")
-_CLOCK_TIME_RE = re.compile(r"(?<!\d)\d{1,2}[:.h]\d{2}(?::\d{2})?(?!\d)")
 
 
 def _aged(old: str, new: str, rd: Reader) -> bool:
@@ -749,8 +753,7 @@ def _aged(old: str, new: str, rd: Reader) -> bool:
     yesterday at 16:40", cut when parsed) written as a date once it aged, as item lists do."""
     if len(list(rd.dates(new))) <= len(list(rd.dates(old))):
         return False
-    a, b = (_LETTERS_RE.findall(fold(_CLOCK_TIME_RE.sub(" ", rd.date_re.sub(" ", text))))
-            for text in (old, new))
+    a, b = (_LETTERS_RE.findall(fold(rd.undated(text))) for text in (old, new))
     return all(tag == "equal" or tag == "insert" and DATE_LABELS.issuperset(b[j1:j2])
                for tag, _, _, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes())
 

@@ -38,6 +38,7 @@ _ENGLISH_DATES = rf"""(?:{_WEEKDAY_EN}?(?:
     ))"""
 _NUMBER = r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
+_CLOCK_RE = re.compile(r"\b\d{1,2}(?:[:.]\d{2}(?::\d{2})?|h\d{2})\b")  # "16:40", "14h05"
 _WORD_RE = re.compile(r"[^\W\d_]+\.?")
 _YMD_RE = re.compile(r"(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})")
 _DMY_RE = re.compile(r"(\d{1,2})([./-])(\d{1,2})[./-](\d{4})")
@@ -114,6 +115,11 @@ class Reader:
         if not m or not _YEAR_RE.search(m.group()) or not re.search(r"\d", m.group()[:2]):
             return None
         return m.group().strip(), text[m.end():].lstrip(" :–—-,\u00a0")
+
+    def undated(self, text: str) -> str:
+        """`text` without its dates and clock times ("Posted on 3 December 2026 at 16:40" is
+        "Posted on   at  "): what is said beside them."""
+        return _CLOCK_RE.sub(" ", self.date_re.sub(" ", text))
 
     def dates(self, text: str):
         """Every date in `text`, as regex matches."""

@@ -27,6 +27,11 @@ FORMS = ("<h2>Forms 500–999 {part}</h2><p>Forms for leave, pay and travel are 
 RULE = "Paper forms are accepted until 31 December 2025."
 
 
+def _line(text: str, lang: str = "en") -> bytes:
+    """A page of the rule and one more paragraph, `text`."""
+    return _page(f"<p>{RULE}</p><p>{text}</p>", lang)
+
+
 def test_a_dated_part_of_a_heading_names_no_section():
     old = _page(FORMS.format(part="(updated 4/2/2024)", rule=RULE))
     new = _page(FORMS.format(part="(updated 4/9/2024)", rule=RULE))
@@ -58,15 +63,15 @@ def test_updated_lines_that_list_the_changes_are_metadata():
          "Zuletzt aktualisiert am 11.03.2025 09:30, Änderungen: Gebühren"),
     ]
     for lang, old, new in lines:
-        a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
+        a, b = _line(old, lang), _line(new, lang)
         assert diff(parse(a), parse(b)) == [], old
         assert parse(b).metadata["updated"].startswith(("11", "2025-03-11")), new
     # a line of dates, one of them the update's
-    a = _page(f"<p>{RULE}</p><p>Published 5 December 2025 | Updated 6 December 2025</p>")
-    b = _page(f"<p>{RULE}</p><p>Published 5 December 2025 | Updated 9 December 2025</p>")
+    a = _line("Published 5 December 2025 | Updated 6 December 2025")
+    b = _line("Published 5 December 2025 | Updated 9 December 2025")
     assert diff(parse(a), parse(b)) == []
-    a = _page(f"<p>{RULE}</p><p>Publicēts: 05.12.2025. Atjaunināts: 06.12.2025.</p>", "lv")
-    b = _page(f"<p>{RULE}</p><p>Publicēts: 05.12.2025. Atjaunināts: 07.12.2025. 10:00</p>", "lv")
+    a = _line("Publicēts: 05.12.2025. Atjaunināts: 06.12.2025.", "lv")
+    b = _line("Publicēts: 05.12.2025. Atjaunināts: 07.12.2025. 10:00", "lv")
     assert diff(parse(a), parse(b)) == []
     listed = "Defence Strategy, revised 3 March 2025"  # a document's revision: content
     assert listed in parse(_page(f"<p>{listed}</p>")).sections[-1].text
@@ -154,8 +159,8 @@ def test_counters_with_their_label_in_each_language_are_metadata():
                        ("de", "{n}-mal gelesen"), ("de", "Diese Seite wurde {n} mal aufgerufen"),
                        ("lv", "Skatīts {n} reizes"), ("pl", "Wyświetlono {n} razy"),
                        ("fr", "Vu {n} fois")]:
-        a = _page(f"<p>{RULE}</p><p>{line.format(n=1260)}</p>", lang)
-        b = _page(f"<p>{RULE}</p><p>{line.format(n=1273)}</p>", lang)
+        a = _line(line.format(n=1260), lang)
+        b = _line(line.format(n=1273), lang)
         assert diff(parse(a), parse(b)) == [], line
         assert parse(b).metadata["views"] == "1273", line
 
@@ -180,7 +185,7 @@ def test_relative_times_share_counts_and_print_dates_are_metadata():
              ("en", "1,203 documents found", "1,250 documents found"),
              ("lt", "Rasta dokumentų: 1203", "Rasta dokumentų: 1250")]
     for lang, old, new in pairs:
-        a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
+        a, b = _line(old, lang), _line(new, lang)
         assert diff(parse(a), parse(b)) == [], old
     # a sentence that says when something happened is content, and so are counted results
     news = "The minister visited Kyiv 3 days ago and met the president."
@@ -289,7 +294,7 @@ def test_updated_and_as_of_lines_in_their_common_forms_are_metadata():
              ("pl", "Ostatnia modyfikacja: 3 grudnia 2026 r.", "Ostatnia modyfikacja: 4 grudnia 2026 r."),
              ("lv", "Pēdējās izmaiņas veiktas: 03.12.2026.", "Pēdējās izmaiņas veiktas: 04.12.2026.")]
     for lang, old, new in pairs:
-        a, b = _page(f"<p>{RULE}</p><p>{old}</p>", lang), _page(f"<p>{RULE}</p><p>{new}</p>", lang)
+        a, b = _line(old, lang), _line(new, lang)
         assert diff(parse(a), parse(b)) == [], old
         assert parse(b).metadata["updated"] in new, old
     # what follows an as-of date, a list updated on a date, the state of talks: content
@@ -297,7 +302,7 @@ def test_updated_and_as_of_lines_in_their_common_forms_are_metadata():
                       "As of 1 January 2028, conscription lasts 12 months."),
                      ("Sanctions list updated 3 December 2026", "Sanctions list updated 4 December 2026"),
                      ("Stand der Verhandlungen: 3. Dezember 2026", "Stand der Verhandlungen: 4. Dezember 2026")]:
-        assert _alerts(_page(f"<p>{RULE}</p><p>{old}</p>"), _page(f"<p>{RULE}</p><p>{new}</p>")), old
+        assert _alerts(_line(old), _line(new)), old
 
 
 def test_links_that_share_or_print_the_page_are_no_content():
@@ -443,8 +448,8 @@ def test_download_counts_pagers_reading_times_and_page_timings_are_metadata():
                             ("en", "{n} min read", "reading_time"),
                             ("de", "Lesezeit: {n} Minuten", "reading_time"),
                             ("lt", "Skaitymo laikas: {n} min.", "reading_time")]:
-        a = _page(f"<p>{RULE}</p><p>{line.format(n=11)}</p>", lang)
-        b = _page(f"<p>{RULE}</p><p>{line.format(n=12)}</p>", lang)
+        a = _line(line.format(n=11), lang)
+        b = _line(line.format(n=12), lang)
         assert diff(parse(a), parse(b)) == [], line
         assert parse(b).metadata[key].endswith("12"), line
     # Such words in a sentence, or a duration on its own, are content.
@@ -452,8 +457,7 @@ def test_download_counts_pagers_reading_times_and_page_timings_are_metadata():
                      ("Downloads of the register rose to 11 thousand.",
                       "Downloads of the register rose to 12 thousand."),
                      ("5 min", "7 min")]:
-        assert len(_alerts(_page(f"<p>{RULE}</p><p>{old}</p>"),
-                           _page(f"<p>{RULE}</p><p>{new}</p>"))) == 1, old
+        assert len(_alerts(_line(old), _line(new))) == 1, old
 
 
 def test_text_for_screen_readers_only_is_not_the_page():
@@ -478,8 +482,7 @@ def test_ratings_refresh_times_and_iso_stamps_are_metadata():
                            ("en", "Last refresh: 3 December 2026 10:01", "Last refresh: 4 December 2026 11:40"),
                            ("en", "Data as of 2026-12-03T10:01:33Z", "Data as of 2026-12-04T09:12:05Z"),
                            ("de", "Stand: 2026-12-04T09:12+01:00", "Stand: 2026-12-05T08:00+01:00")]:
-        assert _alerts(_page(f"<p>{RULE}</p><p>{old}</p>", lang),
-                       _page(f"<p>{RULE}</p><p>{new}</p>", lang)) == [], old
+        assert _alerts(_line(old, lang), _line(new, lang)) == [], old
     # An ISO timestamp is read as its date: a passage whose date changed says so.
     [moved] = _alerts(_page("<p>The exercise starts 2026-12-03T10:00Z in Pabradė.</p>"),
                       _page("<p>The exercise starts 2026-12-05T10:00Z in Pabradė.</p>"))
@@ -488,10 +491,9 @@ def test_ratings_refresh_times_and_iso_stamps_are_metadata():
 
 def test_votes_alone_are_content():
     """A parliament's vote is news; only a rating's votes are the readers'."""
-    [vote] = _alerts(_page(f"<p>{RULE}</p><p>Votes: 71</p>"), _page(f"<p>{RULE}</p><p>Votes: 69</p>"))
+    [vote] = _alerts(_line("Votes: 71"), _line("Votes: 69"))
     assert vote.category == "revised_figure"
-    assert _alerts(_page(f"<p>{RULE}</p><p>Įvertinimas: 4,5/5</p>", "lt"),
-                   _page(f"<p>{RULE}</p><p>Įvertinimas: 4,4/5</p>", "lt")) == []
+    assert _alerts(_line("Įvertinimas: 4,5/5", "lt"), _line("Įvertinimas: 4,4/5", "lt")) == []
 
 
 def test_countdowns_tickers_marquees_and_feedback_widgets_are_furniture():
@@ -526,6 +528,5 @@ def test_a_counter_in_a_passages_last_parentheses_is_metadata():
                                 "</li><li><a href='/p.pdf'>Procurement plan</a></li></ul>", lang))
         assert _alerts(page(old), page(new)) == [], old
         assert "Annual report" in parse(page(new)).sections[-1].text
-    [edition] = _alerts(_page(f"<p>{RULE}</p><p>Annual report (2025)</p>"),
-                        _page(f"<p>{RULE}</p><p>Annual report (2026)</p>"))
+    [edition] = _alerts(_line("Annual report (2025)"), _line("Annual report (2026)"))
     assert edition.new_text == "Annual report (2026)"

@@ -24,7 +24,7 @@ CACHE_VALUE_RE = re.compile(r"^(?:\d{6,}|[0-9a-f]{6,}|[\d.]+)?$", re.IGNORECASE)
 ARCHIVED_RE = re.compile(
     r"^(?:https?://(?:web\.archive\.org/web|wayback\.archive-it\.org/\d+|"
     r"webarchive\.nationalarchives\.gov\.uk(?:/ukgwa)?|arquivo\.pt/wayback)|/web)"
-    r"/\d{8,14}(?:[a-z]{2}_)?/(?P<url>(?:https?:/?/?)?[\w.-]+\.[a-z]{2,}\b.*)$",
+    r"/\d{8,14}(?:[a-z]{2}_)?/(?:(?P<scheme>https?):/*)?(?P<rest>[\w.-]+\.[a-z]{2,}\b.*)$",
     re.IGNORECASE)
 
 
@@ -33,10 +33,8 @@ def normalize_url(href: str, base: str | None = None) -> str:
     """Absolute URL without fragment and without session ids, tokens or tracking parameters;
     a web archive's copy of a link is the address it archived."""
     url = urljoin(base, href) if base else href
-    if "/" in url and (archived := ARCHIVED_RE.match(url)):
-        url = archived.group("url")
-        if not re.match(r"(?i)https?://", url):  # "https:/kam.lt", "kam.lt": as archives write
-            url = "http://" + re.sub(r"(?i)^https?:/*", "", url)
+    if "/" in url and (archived := ARCHIVED_RE.match(url)):  # "https:/kam.lt", "kam.lt" too
+        url = f"{(archived['scheme'] or 'http').lower()}://{archived['rest']}"
     try:
         parts = urlsplit(url)
     except ValueError:

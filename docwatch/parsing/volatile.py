@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 
 from lxml import etree
 
@@ -137,7 +138,7 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
         return False  # only an updated line or a line of dates is this long: a sentence
     words = set(_HINT_WORD_RE.findall(text.casefold()))
     if len(text) <= MAX_AGE_LINE and not words.isdisjoint(reader.ago_hints) \
-            and (age := _age(text, reader)):
+            and (age := _relative(text, reader.ago_re)):
         metadata["age"] = age
         return True
     if not words.isdisjoint(UPDATED_HINTS) and (
@@ -173,7 +174,6 @@ def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     return False
 
 
-_TIME_RE = re.compile(r"\b\d{1,2}(?:[:.]\d{2}(?::\d{2})?|h\d{2})\b")
 MAX_DATES_LINE_WORDS = 5  # "Publicēts: 05.12.2025. Atjaunināts: 07.12.2025." holds two
 
 
@@ -184,7 +184,7 @@ def _dates_line(text: str, reader: Reader) -> str | None:
     dates = [m.group() for m in reader.dates(text)]
     if not dates or len(text) > MAX_UPDATED_LINE:
         return None
-    rest = _TIME_RE.sub(" ", reader.date_re.sub(" ", text))
+    rest = reader.undated(text)
     words = _HINT_WORD_RE.findall(rest.casefold())
     if _DIGIT_RE.search(rest) or len(words) > MAX_DATES_LINE_WORDS \
             or not DATE_LABELS.issuperset(words):
@@ -217,24 +217,23 @@ def _ago_texts(markers: tuple[str, ...]) -> etree.XPath:
 
 
 def cut_ages(content, reader: Reader, metadata: dict[str, str], page: bytes | str) -> None:
-    """Cut the times relative to the check ("2 hours ago", "prieš 3 val.", "vor 3 Stunden") that
-    stand on their own in the content's text (a table cell, an item's last words after a
+    """Cut the times relative to the check ("2 hours ago", "prieš 3 val.", "vor 3 Stunden",
+    "Yesterday, 14:05") that stand on their own in the content's text (a table cell, an item's last words after a
     dash, a <span>): they change with every check, never with the page. In running text
     ("visited Kyiv 3 days ago and met") they are the page's words and stay. `page`: the
     page's source, searched first (C-fast, where the tree is not)."""
-    def a_day(text: str) -> bool:  # "Visitors today: 780" is a counter's, not an item's
-        return _relative_day(text.strip(_SEPARATORS), reader) is not None
+    def day(text: str) -> str | None:  # "Visitors today: 780" is a counter's, not an item's
+        return _relative(text.strip(_SEPARATORS), reader.day_re, DATE_LABELS)
 
     low = page.lower()  # one pass, where each marker's forms were each a pass
     markers = tuple(m for lang in reader.langs for m in _AGO_MARKERS.get(lang.code, ())
                     if _in_short_text(low, m)) + \
         tuple(m for lang in reader.langs for m in _written(lang.days)
-              if _in_short_text(low, m, a_day))
+              if _in_short_text(low, m, day))
     if not markers:
         return
     for text in _ago_texts(markers)(content):
-        bare = text.strip(_SEPARATORS)
-        if not (age := _age(bare, reader) or _relative_day(bare, reader)):
+        if not (age := _relative(text.strip(_SEPARATORS), reader.ago_re) or day(text)):
             continue
         metadata.setdefault("age", age)
         holder = text.getparent()
@@ -254,7 +253,8 @@ def _written(words: tuple[str, ...]) -> tuple[str, ...]:
     return tuple({form for w in words for form in (w, w.replace("'", "’"))})
 
 
-def _in_short_text(page: bytes | str, marker: str, test=None) -> bool:
+def _in_short_text(page: bytes | str, marker: str,
+                   test: Callable[[str], object] | None = None) -> bool:
     """Whether `marker` is in the page's source, lower-cased, as a word of its own, in a
     text (between a ">" and a "<") no longer than an age's line: the only place a time
     stands alone ("Vakarų" holds no "vakar"); with `test`, a text it holds true of."""
@@ -292,30 +292,19 @@ def _letter(char: bytes | str) -> bool:
     return char.isalnum()
 
 
-def _age(text: str, reader: Reader) -> str | None:
-    """A time relative to the check ("Posted 3 hours ago", "Paskelbta prieš 2 dienas",
-    "vor 3 Stunden"), with at most two words beside it."""
+def _relative(text: str, pattern: re.Pattern, labels: frozenset[str] | None = None,
+              ) -> str | None:
+    """A time relative to the check, `pattern`'s ("Posted 3 hours ago", "Paskelbta prieš 2
+    dienas", "vor 3 Stunden"; "Today, 14:05", "Vakar 09:00"), with at most two words beside
+    it and no figure; only date `labels`, if given: "Yesterday's meeting" or "Today: minister
+    resigns" are the page's words."""
     folded = fold(text)
-    found = reader.ago_re.findall(folded)
-    if not found:
+    if not (m := pattern.search(folded)):
         return None
-    rest = reader.ago_re.sub(" ", folded)
-    if _DIGIT_RE.search(rest) or len(_HINT_WORD_RE.findall(rest)) > MAX_AGE_WORDS:
-        return None
-    return found[0]
-
-
-def _relative_day(text: str, reader: Reader) -> str | None:
-    """A day named relative to the check, with its clock time at most ("Today, 14:05",
-    "Vakar 09:00", "Posted yesterday at 9:00"), beside a date's labels only: "Yesterday's
-    meeting" or "Today: minister resigns" are the page's words."""
-    folded = fold(text)
-    if not (m := reader.day_re.search(folded)):
-        return None
-    rest = folded[:m.start()] + " " + folded[m.end():]
+    rest = pattern.sub(" ", folded)
     words = _HINT_WORD_RE.findall(rest)
-    if _DIGIT_RE.search(rest) or "'" in rest or len(words) > MAX_AGE_WORDS \
-            or not DATE_LABELS.issuperset(words):
+    if _DIGIT_RE.search(rest) or len(words) > MAX_AGE_WORDS or labels is not None and (
+            "'" in rest or not labels.issuperset(words)):
         return None
     return m.group()
 
