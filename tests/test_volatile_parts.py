@@ -393,6 +393,11 @@ def test_a_day_named_relative_to_the_check_and_its_date_later_are_no_change():
     ]
     for lang, old, new, titles in cases:
         assert _alerts(_news(lang, old, titles), _news(lang, new, titles)) == [], (lang, old)
+    # "Aujourd'hui" as a French page's source writes it: its apostrophe an entity.
+    for quote in ("&#8217;", "&#039;", "&rsquo;"):
+        old, new = ["Aujourd" + quote + "hui, 14h05", "1 décembre 2026"], ["Hier, 14h05", "1 décembre 2026"]
+        titles = ["Le ministre rencontre ses alliés", "Nouvelles règles"]
+        assert _alerts(_news("fr", old, titles), _news("fr", new, titles)) == [], quote
     # Cards whose <time> held the relative day: the date comes as a passage of its own.
     def cards(first: str, second: str) -> bytes:
         return _page("".join(f"<article><h3>{t}</h3><div><time>{w}</time></div></article>"

@@ -8,6 +8,7 @@ volatile on an English page too.
 from __future__ import annotations
 
 import functools
+import html
 import re
 from collections.abc import Callable
 
@@ -228,8 +229,9 @@ def cut_ages(content, reader: Reader, metadata: dict[str, str], page: bytes | st
     low = page.lower()  # one pass, where each marker's forms were each a pass
     markers = tuple(m for lang in reader.langs for m in _AGO_MARKERS.get(lang.code, ())
                     if _in_short_text(low, m)) + \
-        tuple(m for lang in reader.langs for m in _written(lang.days)
-              if _in_short_text(low, m, day))
+        tuple(form for lang in reader.langs for word in lang.days
+              if any(_in_short_text(low, source, day) for source in _quoted(word, _IN_SOURCE))
+              for form in _quoted(word, _IN_TEXT))
     if not markers:
         return
     for text in _ago_texts(markers)(content):
@@ -248,9 +250,14 @@ def _literal(text: str) -> str:
     return f'"{text}"' if "'" in text else f"'{text}'"
 
 
-def _written(words: tuple[str, ...]) -> tuple[str, ...]:
-    """Folded words as pages write them too: "aujourd'hui" also with a typographic quote."""
-    return tuple({form for w in words for form in (w, w.replace("'", "’"))})
+# How a page writes the apostrophe of "aujourd'hui": in its text, and in its source too.
+_IN_TEXT = ("'", "’")
+_IN_SOURCE = (*_IN_TEXT, "&#39;", "&#039;", "&#8217;", "&rsquo;")
+
+
+def _quoted(word: str, quotes: tuple[str, ...]) -> set[str]:
+    """A folded word with its apostrophe written each way of `quotes`."""
+    return {word.replace("'", quote) for quote in quotes}
 
 
 def _in_short_text(page: bytes | str, marker: str,
@@ -281,7 +288,8 @@ def _in_short_text(page: bytes | str, marker: str,
 
 
 def _decoded(text: bytes | str) -> str:
-    return text.decode("utf-8", "replace") if isinstance(text, bytes) else text
+    """A text of the page's source as its words: "Aujourd&#8217;hui" is "Aujourd’hui"."""
+    return html.unescape(text.decode("utf-8", "replace") if isinstance(text, bytes) else text)
 
 
 def _letter(char: bytes | str) -> bool:
