@@ -193,6 +193,8 @@ def _report(results: list[CheckResult], store, *, quiet: bool = False,
         if explain and r.ok:
             for rule in _content_rules(store, r):
                 click.echo(f"{r.source}: content: {rule}")
+        for event in r.events:  # what happened to the page, said even when quiet
+            click.echo(f"{r.source}: {render.STATUS[event.event]}: {event.detail}")
         if not r.ok:
             click.echo(f"docwatch: {r.source}: {r.error} [{r.error_kind}]", err=True)
         elif r.alerts:
@@ -251,30 +253,44 @@ def _print_alert(title: str, body: str) -> None:
               help="Only changes detected since then: 2024-03-01, 2024-03-01T09:30 (UTC) or 7d.")
 @click.option("--category", "-c", type=click.Choice(CATEGORIES), help="Only this category.")
 @click.option("--all", "show_all", is_flag=True, help="Include changes that do not alert.")
+@click.option("--status", "with_status", is_flag=True,
+              help="Also list status events: a page failing, gone, its content not readable "
+                   "or back (always in --json, as \"status\").")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many, newest first.")
-@click.option("--json", "as_json", is_flag=True, help='Print {"changes": [...]} per the contract.')
+@click.option("--json", "as_json", is_flag=True,
+              help='Print {"changes": [...], "status": [...]} per the contract.')
 @click.pass_obj
-def changes_cmd(settings: Settings, source, since, category, show_all, limit, as_json) -> None:
+def changes_cmd(settings: Settings, source, since, category, show_all, with_status, limit,
+                as_json) -> None:
     """List recorded changes, newest first (alerting ones unless --all)."""
     from .times import day_start
 
     store = settings.store(create=False)
-    rows = store.changes(source=known_source(store, source), since=since and day_start(since), category=category,
+    source, since = known_source(store, source), since and day_start(since)
+    rows = store.changes(source=source, since=since, category=category,
                          alerts_only=not show_all, limit=limit)
+    events = store.events(source=source, since=since, limit=limit) \
+        if with_status or as_json else []
     if as_json:
-        _print_json([{**c.to_dict(), **meta} for meta, c in rows])
+        _print_json([{**c.to_dict(), **meta} for meta, c in rows], status=events)
         return
-    if not rows:
+    if not rows and not events:
         click.echo("no changes recorded" + (" matching the filters" if source or since or category else ""))
         return
-    from .render import LABELS, quote
+    from .render import LABELS, STATUS, figures_line, quote
 
-    for meta, c in rows:
-        where = " › ".join(c.section) + (f" › {c.locator}" if c.locator else "")
-        figs = "  ".join(f"{f['old']} → {f['new']}" for f in c.figures)
-        click.echo(f"{meta['detected_at'][:10]}  {c.source}  {LABELS.get(c.category, c.category)}  "
+    lines = [(meta["detected_at"], meta["id"], c) for meta, c in rows] + [
+        (e["at"], e["id"], e) for e in events]
+    for at, _, item in sorted(lines, key=lambda line: line[:2], reverse=True):
+        if isinstance(item, dict):  # a status event
+            click.echo(f"{at[:10]}  {item['source']}  {STATUS[item['event']]}")
+            click.echo(f"            {item['detail']}")
+            continue
+        where = " › ".join(item.section) + (f" › {item.locator}" if item.locator else "")
+        figs = figures_line(item)
+        click.echo(f"{at[:10]}  {item.source}  {LABELS.get(item.category, item.category)}  "
                    f"{where}" + (f"  {figs}" if figs else ""))
-        click.echo(f"            {quote(c)}")
+        click.echo(f"            {quote(item)}")
 
 
 def _language_option(ctx: click.Context, param: click.Parameter, value: str | None) -> str | None:
@@ -309,8 +325,11 @@ def diff_cmd(old: str, new: str, as_json: bool, show_all: bool, lang: str | None
     _print_alert(title, body)
 
 
-def _print_json(changes: list[dict]) -> None:
-    click.echo(json.dumps({"changes": changes}, ensure_ascii=False, indent=1))
+def _print_json(changes: list[dict], status: list[dict] | None = None) -> None:
+    out: dict = {"changes": changes}
+    if status is not None:
+        out["status"] = status
+    click.echo(json.dumps(out, ensure_ascii=False, indent=1))
 
 
 @cli.command("import")
@@ -362,7 +381,8 @@ def import_cmd(settings: Settings, tool: str, path: Path, dry_run: bool) -> None
 @click.pass_obj
 def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: int,
              show_all: bool) -> None:
-    """An Atom feed of recorded changes (entry ids stay the same when it is regenerated).
+    """An Atom feed of recorded changes and status events (a page failing, gone, its content
+    not readable or back); entry ids stay the same when it is regenerated.
 
     Regenerate it after each run, e.g. `docwatch feed -o /var/www/docwatch.xml`.
     """
@@ -372,7 +392,8 @@ def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: 
     rows = store.changes(source=known_source(store, source), alerts_only=not show_all, limit=limit)
     from .web.links import change_links
 
-    xml = atom(rows, source=source,
+    events = store.events(source=source, limit=limit)  # status events: where alerts are
+    xml = atom(rows, source=source, events=events,
                links=change_links(settings.load_config().run.base_url, settings.db_path))
     if output:
         _replace_whole(Path(output), xml)

@@ -11,7 +11,8 @@ from urllib.parse import urlsplit
 
 from .errors import ConfigError
 from .locales import known_language
-from .models import CATEGORIES, FetchSettings, NotifyTarget, ParseRules, Source
+from .models import (CATEGORIES, STATUS_EVENTS, FetchSettings, MemoryWindow, NotifyTarget,
+                     ParseRules, Source)
 
 URM_NATO = Source(
     name="urm-nato",
@@ -31,7 +32,8 @@ _DURATION_RE = re.compile(r"^\s*(\d+)\s*([smhdw])\s*$")
 _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
-                "robots", "lang", "documents", "render", "headers", "tags"}
+                "robots", "lang", "documents", "render", "headers", "tags",
+                "memory"}
 _NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest", "tags"}
 DIGESTS = ("immediate", "hourly", "daily")
 
@@ -261,6 +263,7 @@ def _source(where: str, i: int, raw: Any) -> Source:
     if lang is not None and not known_language(lang):
         raise ConfigError(f"{at}: lang: {lang!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
     return Source(
+        memory=_memory(at, raw.get("memory", {})),
         name=_own(name), url=_own(url),
         every=_own(every) if every else (None if cron else "6h"),
         cron=_own(cron) if cron else None,
@@ -269,6 +272,21 @@ def _source(where: str, i: int, raw: Any) -> Source:
         alert=_shared_alert(alert), timeout=float(timeout), robots=robots, documents=documents,
         render=render, headers=tuple(headers.items()), tags=tuple(tags),
     )
+
+
+def _memory(at: str, raw: Any) -> MemoryWindow:
+    """`memory = {versions = 10, days = 30}`: how far back a change is held against what the
+    page showed (either part may be left out; versions = 0 compares with the last only)."""
+    if not isinstance(raw, dict) or set(raw) - {"versions", "days"}:
+        raise ConfigError(f"{at}: memory: must be a table such as {{versions = 10, days = 30}}")
+    default = MemoryWindow()
+    versions, days = raw.get("versions", default.versions), raw.get("days", default.days)
+    if not isinstance(versions, int) or isinstance(versions, bool) or versions < 0:
+        raise ConfigError(f"{at}: memory: versions: must be a whole number (0 or more)")
+    if not isinstance(days, (int, float)) or isinstance(days, bool) or days <= 0:
+        raise ConfigError(f"{at}: memory: days: must be a positive number of days")
+    return default if (versions, days) == (default.versions, default.days) else \
+        MemoryWindow(versions, float(days))
 
 
 def _own(text: str) -> str:
@@ -314,8 +332,9 @@ def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
     if missing := [s for s in sources if s not in names]:
         raise ConfigError(f"{at}: sources: no source named {missing[0]!r}")
     categories = _strings(at, raw, "categories")
-    if bad := [c for c in categories if c not in CATEGORIES]:
-        raise ConfigError(f"{at}: categories: {bad[0]!r} is not one of {', '.join(CATEGORIES)}")
+    names_ok = (*CATEGORIES, "status", *STATUS_EVENTS)
+    if bad := [c for c in categories if c not in names_ok]:
+        raise ConfigError(f"{at}: categories: {bad[0]!r} is not one of {', '.join(names_ok)}")
     floor = raw.get("min_significance", 0.0)
     if not isinstance(floor, (int, float)) or not 0 <= floor <= 1:
         raise ConfigError(f"{at}: min_significance: must be a number from 0 to 1")

@@ -103,9 +103,48 @@ def collapsed(old: Document, new: Document) -> bool:
     return len(words & known) < 0.3 * len(words)
 
 
+SENTENCE_WORDS = 6  # words that make a passage a sentence rather than a label or a button
+REAL_SENTENCES = 3  # sentences a short page needs to be a page rather than a placeholder
+_SPACE_RE = re.compile(r"\s+")
+
+
+def substantial(doc: Document) -> bool:
+    """Whether a page whose text collapsed is a short real page rather than a placeholder.
+
+    A loading, error, rate-limit, maintenance or consent page holds a line or two, with no
+    dates: a heading and "please try again", or one long paragraph about cookies. A page
+    really replaced by a short one holds passages of sentences (at least three of six words
+    or more) that are dated (two of them carry a date or are entries), or many of them (five
+    sentences), or that link to two documents or more. Counted in any language: words,
+    dates as the page's language writes them, links.
+    """
+    rd = reader_for(doc.lang)
+    sentences = dated = linking = 0
+    for block in (b for s in doc.sections for b in s.blocks):
+        if len(_SPACE_RE.split(block.text.strip())) >= SENTENCE_WORDS:
+            sentences += 1
+        if block.date or block.kind == "entry" or any(rd.dates(block.text)):
+            dated += 1
+        if block.links:
+            linking += 1
+    return sentences >= REAL_SENTENCES and (dated >= 2 or linking >= 2 or sentences >= 5)
+
+
+def page_replaced(old: Document, new: Document, source: str | None = None) -> Change:
+    """One change for a page really replaced by a short one: "page replaced: 21,267 → 1,503
+    characters", with the new page's passages (not one REMOVED per section). It alerts;
+    the next versions are compared with the short page, as with any page."""
+    before, after = text_size(old), text_size(new)
+    passages = "\n".join(b.full_text for s in new.sections for b in s.blocks)
+    return Change([], "modified", "page_replaced", old.text, passages,
+                  [["-", f"{before:,} characters"], ["+", f"{after:,} characters"]],
+                  [], 0.9, True, source=source, locator="the whole page")
+
+
 def content_removed(old: Document, new: Document, source: str | None = None) -> Change:
-    """One change for a collapse that persisted: the page's content is gone (not one
-    REMOVED per section). Recorded; the analyst hears of it as a status event."""
+    """The change a history recorded before docwatch held every collapse as a status (a
+    collapse that persisted became a version): kept as recorded by `reparse`, never the
+    baseline the next version is compared with."""
     now = new.text.strip() or "(no text)"
     return Change([], "removed", "content_removed", old.text, now, [["-", old.text], ["+", now]],
                   [], 0.9, False, source=source, locator="the whole page")

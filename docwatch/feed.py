@@ -21,10 +21,16 @@ def entry_id(meta: dict[str, Any], change: Change) -> str:
     return f"urn:docwatch:change:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
 
 
+def status_id(event: dict[str, Any]) -> str:
+    """A status event's entry id, stable as a change's is."""
+    key = "\x00".join([event["source"], event["at"], event["event"]])
+    return f"urn:docwatch:status:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
 def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None,
-         links: Links = Links(None)) -> bytes:
-    """The feed of `rows` (newest first), as Atom XML bytes. With `links` (`[run] base_url`)
-    an entry's link is its change in context, else the page."""
+         links: Links = Links(None), events: list[dict[str, Any]] = ()) -> bytes:
+    """The feed of `rows` and status `events` (each newest first), as Atom XML bytes. With
+    `links` (`[run] base_url`) an entry's link is its change in context, else the page."""
     fg = FeedGenerator()
     fg.id(f"urn:docwatch:feed:{source or 'all'}")
     fg.title(f"docwatch · {source}" if source else "docwatch · all watched pages")
@@ -33,8 +39,17 @@ def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None
     fg.generator("docwatch")
     if source and rows and rows[0][0].get("url"):  # one page's feed links to that page;
         fg.link(href=rows[0][0]["url"], rel="alternate")  # a feed of all has no one page
-    fg.updated(from_iso(rows[0][0]["detected_at"]) if rows else from_iso("1970-01-01T00:00:00Z"))
-    for meta, change in reversed(rows):  # feedgen prepends: oldest first gives newest on top
+    times = [rows[0][0]["detected_at"]] if rows else []
+    times += [events[0]["at"]] if events else []
+    fg.updated(from_iso(max(times, default="1970-01-01T00:00:00Z")))
+    # feedgen prepends: oldest first gives newest on top
+    for kind, at, item in sorted([("change", m["detected_at"], (m, c)) for m, c in reversed(rows)]
+                                 + [("status", e["at"], e) for e in reversed(events)],
+                                 key=lambda entry: entry[1]):
+        if kind == "status":
+            _status_entry(fg.add_entry(), item)
+            continue
+        meta, change = item
         in_context = links.change(meta["id"])
         page = render.Page(change.source, meta["title"] or "", meta["url"], [change],
                            [in_context])
@@ -53,3 +68,16 @@ def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None
         entry.content(render.html_body([page])[1], type="html")  # page text escaped inside
     return fg.atom_str(pretty=True)
 
+
+def _status_entry(entry, event: dict[str, Any]) -> None:
+    """A status event as a feed entry: "urm-nato · ✓ content back", its detail as summary."""
+    heading = render.STATUS[event["event"]]
+    entry.id(status_id(event))
+    entry.title(f"{event['source']} · {heading}")
+    entry.category(term=event["event"], label=heading.split(" ", 1)[1],
+                   scheme="urn:docwatch:status")
+    entry.updated(from_iso(event["at"]))
+    entry.published(from_iso(event["at"]))
+    if event.get("url"):
+        entry.link(href=event["url"])
+    entry.summary(event["detail"])

@@ -397,6 +397,23 @@ ALTER TABLE passages ADD COLUMN key TEXT;  -- records: the identifier ("118-3"),
 """
 
 
+#: Status events (the page failing, gone, its content not readable, back) as history, so they
+#: reach analysts where changes do: `changes --status`, the feed, Datasette.
+V10 = """
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id),
+    at TEXT NOT NULL,               -- the check's time (UTC)
+    event TEXT NOT NULL,            -- failing | recovered | removed | content_unreadable | content_back
+    detail TEXT NOT NULL
+);
+CREATE INDEX events_source ON events(source_id, at);
+CREATE VIEW status_feed AS
+    SELECT events.id, sources.name AS source, sources.url, events.event, events.detail, events.at
+    FROM events JOIN sources ON sources.id = events.source_id;
+"""
+
+
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
 STEPS: list[Step] = [
@@ -409,6 +426,7 @@ STEPS: list[Step] = [
     (7, V7, None, ""),
     (8, V8, None, ""),
     (9, V9, None, ""),
+    (10, V10, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

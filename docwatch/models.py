@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field, fields
+from datetime import timedelta
 from operator import attrgetter
 from typing import Any, TypeVar
+
+from .times import from_iso
 
 T = TypeVar("T")
 
@@ -44,9 +48,16 @@ CATEGORIES = (
     "text_edit",
     "moved",
     "minor_edit",
+    "restored",
+    "page_replaced",
 )
-#: Categories that are recorded but do not alert under the default policy.
-QUIET_CATEGORIES = frozenset({"minor_edit", "moved"})
+#: Categories that are recorded but do not alert under the default policy. `restored`: the
+#: page shows again what it showed recently (a passage back after a wall, the other side of
+#: an A/B flip), which is not news.
+QUIET_CATEGORIES = frozenset({"minor_edit", "moved", "restored"})
+#: Status events: what happened to the page rather than in it. `[[notify]] categories` names
+#: them one by one, or all of them as "status".
+STATUS_EVENTS = ("failing", "recovered", "removed", "content_unreadable", "content_back")
 
 
 @_pickled
@@ -58,6 +69,25 @@ class ParseRules:
     exclude: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
     lang: str | None = None  # the page's language when its markup does not say ("lt")
+
+
+@_pickled
+@dataclass(frozen=True, slots=True)
+class MemoryWindow:
+    """How far back a page remembers: its last `versions` distinct versions, those no older
+    than `days` before the check. Ten versions hold a wall or an A/B flip seen every check
+    for more than two days at `every = "6h"`; thirty days keep a passage that returns after
+    a month's absence news, however seldom the page changes."""
+
+    versions: int = 10
+    days: float = 30.0
+
+    def within(self, versions: Sequence[tuple[int, str]], now: str) -> list[int]:
+        """The ids of `versions` ((id, taken at), oldest first) that the window holds at `now`."""
+        if self.versions <= 0:  # memory = {versions = 0}: compare with the last version only
+            return []
+        since = from_iso(now) - timedelta(days=self.days)
+        return [i for i, at in versions[-self.versions:] if from_iso(at) >= since]
 
 
 @_pickled
@@ -78,6 +108,7 @@ class Source:
     render: str | None = None  # "browser": its text is drawn by JavaScript, render it first
     headers: tuple[tuple[str, str], ...] = ()  # sent with each request (may hold secrets)
     tags: tuple[str, ...] = ()  # for people and for [[notify]] tags filters
+    memory: MemoryWindow = MemoryWindow()  # the versions a change is held against (`recall`)
 
 
 @dataclass(frozen=True)
@@ -135,9 +166,12 @@ class NotifyTarget:
 
         return channel_display(self.url)
 
-    def wants_status(self, source: str) -> bool:
-        """True when this channel should hear that `source` is failing, recovered or gone."""
-        return not self.sources or source in self.sources
+    def wants_status(self, source: str, event: str = "failing") -> bool:
+        """True when this channel should hear of a status `event` of `source` (failing,
+        recovered, gone, its content unreadable or back): a channel filtered by categories
+        hears those it names, or all of them when it names "status"."""
+        return (not self.sources or source in self.sources) and (
+            not self.categories or "status" in self.categories or event in self.categories)
 
     def wants(self, change: Change) -> bool:
         """True when this channel should carry the change."""
@@ -268,6 +302,7 @@ class CheckResult:
     error: str | None = None
     snapshot_id: int | None = None
     documents: tuple[CheckResult, ...] = ()
+    events: tuple[StatusEvent, ...] = ()  # status events of this check
 
     @property
     def ok(self) -> bool:
@@ -301,6 +336,15 @@ class SourceState:
 
 
 @dataclass(frozen=True)
+class StatusEvent:
+    """What happened to a page at a check rather than in it: recorded in `events`, shown in
+    `changes --status` and the feed, and sent to the channels that want it."""
+
+    event: str  # one of STATUS_EVENTS
+    detail: str  # "3 checks in a row read 22 characters where it had 9,614"
+
+
+@dataclass(frozen=True)
 class Message:
     """A message composed at check time (a status event) for these channels."""
 
@@ -329,6 +373,7 @@ class Observation:
     parsed_with: str | None = None
     outgoing: list[Outgoing] = field(default_factory=list)
     messages: list[Message] = field(default_factory=list)
+    events: list[StatusEvent] = field(default_factory=list)
     error_kind: str | None = None
     error: str | None = None
     http_status: int | None = None
@@ -340,4 +385,5 @@ class Observation:
         status = "unchanged" if self.result == "not_modified" else self.result
         return CheckResult(self.source.name, status, tuple(self.changes), error_kind=self.error_kind,
                            error=self.error, snapshot_id=snapshot_id,
-                           documents=tuple(d.outcome(None) for d in self.documents))
+                           documents=tuple(d.outcome(None) for d in self.documents),
+                           events=tuple(self.events))

@@ -26,6 +26,8 @@ LABELS = {
     "section_renamed": "~ RENAMED",
     "moved": "> MOVED",
     "minor_edit": "· MINOR",
+    "restored": "· RESTORED",
+    "page_replaced": "~ PAGE REPLACED",
 }
 #: Words for Markdown and HTML ("New entry · NATO activities › 11-12 July 2023").
 NAMES = {
@@ -38,6 +40,16 @@ NAMES = {
     "section_renamed": "Section renamed",
     "moved": "Moved",
     "minor_edit": "Minor edit",
+    "restored": "Restored",
+    "page_replaced": "Page replaced",
+}
+#: Status events as people read them, in messages, the feed and `changes --status`.
+STATUS = {
+    "failing": "⚠ source failing",
+    "recovered": "✓ source recovered",
+    "removed": "✗ page removed",
+    "content_unreadable": "⚠ content not readable",
+    "content_back": "✓ content back",
 }
 COLOURS = {"+": "#1a7f37", "-": "#cf222e", "~": "#9a6700", ">": "#0969da", "·": "#6e7781"}
 WIDTH = 16
@@ -65,6 +77,8 @@ class Page:
         path = change.section
         if len(path) > 1 and path[0] == self.title:
             path = path[1:]
+        if not path and change.locator:  # "the whole page"
+            return change.locator
         where = " › ".join(path) or "(top of page)"
         return f"{where} › {change.locator}" if change.locator else where
 
@@ -91,6 +105,10 @@ def excerpt(change: Change) -> list[tuple[str, str]]:
     """The passage to quote as (op, text) pieces: the word diff, long unchanged runs cut."""
     if change.category == "section_renamed":
         return [("-", change.old_text or ""), ("=", " → "), ("+", change.new_text or "")]
+    if change.category == "page_replaced" and len(change.diff) == 2:
+        before, after = change.diff[0][1], change.diff[1][1]  # "21,267 characters"
+        return [("=", f"{before.split()[0]} → {after}: "),
+                ("=", clip(" ".join((change.new_text or "").split()), QUOTE))]
     if change.kind != "modified" or not change.diff:
         text = change.new_text if change.new_text is not None else change.old_text or ""
         return [("=", clip(" ".join(text.split()), QUOTE))]

@@ -49,6 +49,9 @@ def write_config(tmp_path: Path):
 def as_schema(conn, version: int) -> None:
     """Take back what the schemas after `version` added, so an upgrade from it can be tested
     on a database this release made (the caller commits)."""
+    if version < 10:
+        conn.execute("DROP VIEW status_feed")
+        conn.execute("DROP TABLE events")
     if version < 9:
         conn.execute("ALTER TABLE passages DROP COLUMN key")
     if version < 8:

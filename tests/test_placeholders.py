@@ -1,7 +1,8 @@
 """Versions that are not the page: an empty body, a "Loading…" placeholder, a rate-limit page
 served with 200 and a consent wall, between real versions of a page of our own making. They
 are held as failed checks; alerts come exactly on the real changes; a collapse that persists
-becomes the version with one status event, never one REMOVED per section. And a page drawn by
+is one status event ("content not readable"), never a version nor one REMOVED per section, and
+the page's return is "content back", not news. And a page drawn by
 JavaScript is `needs_browser`, never an empty snapshot, and one to be rendered without a
 browser is one line saying how to install it."""
 
@@ -66,7 +67,8 @@ def test_versions_that_are_not_the_page_are_held_and_alerts_come_on_real_changes
                ("loading", None), ("real+", _page([new_event, *EVENTS])),
                ("rate_limit", None), ("real+", _page([new_event, *EVENTS])),
                ("consent", None), ("real-", _page([new_event, *EVENTS[:2]])),
-               ("loading", None), ("loading", None), ("loading", None)]
+               ("loading", None), ("loading", None), ("loading", None),
+               ("real-", _page([new_event, *EVENTS[:2]]))]
     seen = []
     with Server() as site, Fetcher(FetchSettings(retries=0)) as fetcher, \
             Store(tmp_path / "w.db") as store:
@@ -91,12 +93,13 @@ def test_versions_that_are_not_the_page_are_held_and_alerts_come_on_real_changes
         ("real-", "changed", None, [("removed_entry", "2025 m. sausio 20 d.")]),
         ("loading", "error", "placeholder", []),
         ("loading", "error", "placeholder", []),
-        ("loading", "changed", None, [("content_removed", "")]),  # persisted: one event
+        ("loading", "error", "placeholder", []),  # persisted: one status event
+        ("real-", "unchanged", None, []),  # back as it was: a status, no news
     ]
-    assert snapshots == 4  # the three real versions and the collapse that persisted
-    # one alert per real change, and the persisting collapse is one status event
+    assert snapshots == 3  # the three real versions: a collapse is never one
+    # one alert per real change, and the persisting collapse is one pair of status events
     assert received == ["naujienos · Ministerijos naujienos — 1 change"] * 2 + [
-        "naujienos · ✗ content removed"]
+        "naujienos · ⚠ content not readable", "naujienos · ✓ content back"]
 
 
 APP_SHELL = (b"<!doctype html><html><head><title>Portal</title><script type='module' "

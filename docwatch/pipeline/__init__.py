@@ -24,7 +24,7 @@ from ..errors import DocwatchError, FetchError, ParseError
 from ..fetch import Fetcher, host_of
 from ..models import (Block, Change, CheckResult, Document, Fetched, FetchSettings, Message,
                      NotifyTarget, Observation, ParseRules, Previous, Section, Source,
-                     SourceState)
+                     SourceState, StatusEvent)
 from ..documents import announce, document_sources, linked_documents
 from ..pdf import is_pdf
 from ..store import StaleObservation, Store, StoreError, StoreThread, body_hash
@@ -113,6 +113,7 @@ def _rebased(obs: Observation, store: Store, latest: int, targets: tuple[NotifyT
 
     old = store.document(latest)
     changes = diffing.diff(old, obs.doc, source=obs.source.name, alert=obs.source.alert)
+    changes = remembered(obs.source, store, changes, obs.started_at, old, latest)
     return replace(obs, previous_id=latest, changes=changes,
                    result="changed" if changes else "noise_only",
                    outgoing=notify.outgoing(changes, targets, obs.started_at, tz))
@@ -137,8 +138,9 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
         kind = fields.get("error_kind")
         obs = Observation(source, started_at, int((time.monotonic() - t0) * 1000), result,
                           previous_id=prev.snapshot_id if prev else None, **fields)
-        obs.messages = _status_events(source, state, targets, kind, fields.get("error", ""),
-                                      fetcher.settings.failing_after)
+        obs.events, obs.messages = _status_events(source, state, targets, kind,
+                                                  fields.get("error", ""),
+                                                  fetcher.settings.failing_after)
         return obs
 
     try:
@@ -176,35 +178,45 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
     except ParseError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
     timings = {"fetch": fetched.elapsed, **cpu}
-    gone: list[Message] = []
     if before is not None and diffing.collapsed(before, doc):
-        # Not the page: a placeholder, an error or rate-limit page served with 200, a consent
-        # wall. Held as a failed check; only a collapse that persists becomes the version.
-        persists = state.last_kind == "placeholder" and \
-            state.failures + 1 >= fetcher.settings.failing_after
-        if not persists:
+        if not diffing.substantial(doc):
+            # Not the page: a placeholder, an error or rate-limit page served with 200, a
+            # consent wall. A failed check however long it lasts (a status, "content not
+            # readable", once it persists): the last version that was the page stays the
+            # one its content is compared with.
             return seen("error", error_kind="placeholder", http_status=fetched.status_code,
                         error=f"the page's text collapsed to {diffing.text_size(doc):,} "
                               f"characters from {diffing.text_size(before):,}: a placeholder, "
-                              "an error or consent page; held until it persists")
-        changes = [diffing.content_removed(before, doc, source.name)]
-        gone = _status_message(source, targets, "content_removed",
-                               f"{fetcher.settings.failing_after} checks in a row read "
-                               f"{diffing.text_size(doc):,} characters where it had "
-                               f"{diffing.text_size(before):,}")
+                              "an error or consent page, not the page")
+        changes = [diffing.page_replaced(before, doc, source.name)]
     elif not any(b for s in doc.sections for b in s.blocks):
         return seen("error", error_kind="empty", http_status=fetched.status_code,
                     error="no readable text in the page's main content (nothing to watch)")
+    elif before is not None:
+        changes = remembered(source, store, changes, started_at, before, prev.snapshot_id)
     documents = (_documents(source, doc, store, fetcher=fetcher, targets=targets, clock=clock,
                             tz=tz) if source.documents else [])
     if prev and documents:
         changes = announce(changes, documents, source)
     result = "new" if not prev else "changed" if changes else "noise_only"
-    obs = seen(result, fetched=fetched, doc=doc, changes=changes,
-               parsed_with=parsed_with, documents=[d for _, _, d in documents],
-               outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
-    obs.messages += gone
-    return obs
+    return seen(result, fetched=fetched, doc=doc, changes=changes,
+                parsed_with=parsed_with, documents=[d for _, _, d in documents],
+                outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
+
+
+def remembered(source: Source, store: Store, changes: list[Change], now: str,
+               latest: Document, latest_id: int) -> list[Change]:
+    """`changes` from the stored version `latest`, held against what the page showed in the
+    versions its memory window holds (`recall`): only where one could be news, so a page
+    whose changes are all quiet reads no history."""
+    from ..recall import RECALLED, Memory, recall
+
+    if not any(c.alert and c.category in RECALLED for c in changes):
+        return changes
+    ids = source.memory.within(store.versions_of(source.name, last=source.memory.versions),
+                               now)
+    memory = Memory.of(latest if i == latest_id else store.document(i) for i in ids)
+    return recall(changes, memory, source.alert)
 
 
 def _rendered(source: Source, fetched: Fetched, fetcher: Fetcher) -> Fetched:
@@ -256,22 +268,36 @@ def _documents(page: Source, doc: Document, store: Store, **how) -> list[
 
 
 def _status_events(source: Source, state: SourceState, targets: tuple[NotifyTarget, ...],
-                   kind: str | None, message: str, failing_after: int) -> list[Message]:
-    """One "page removed" on a 404/410, one "source failing" when failures reach
-    `failing_after` in a row, one "recovered" at the first success after either."""
+                   kind: str | None, message: str, failing_after: int
+                   ) -> tuple[list[StatusEvent], list[Message]]:
+    """One "page removed" on a 404/410; one "source failing" when failures reach
+    `failing_after` in a row ("content not readable" when the page was there but not its
+    content: a placeholder, a wall, an empty page); one "recovered" ("content back") at the
+    first success after either."""
     failures, last_kind = state.failures, state.last_kind
     if kind == "gone":
         event = "removed" if last_kind != "gone" else None
         detail = message
+    elif kind in UNREADABLE:
+        event = "content_unreadable" if failures + 1 == failing_after else None
+        detail = (f"{failing_after} checks in a row could not read the page's content; the "
+                  f"last: {message}")
     elif kind is not None:
         event = "failing" if failures + 1 == failing_after else None
         detail = f"{failing_after} checks in a row failed; the last: {message} [{kind}]"
     else:
-        event = "recovered" if failures >= failing_after or last_kind == "gone" else None
-        detail = f"checked fine again after {failures} failed check(s)"
+        back = failures >= failing_after or last_kind == "gone"
+        event = None if not back else "content_back" if last_kind in UNREADABLE else "recovered"
+        detail = (f"the page's content is back after {failures} check(s) that could not read it"
+                  if event == "content_back" else
+                  f"checked fine again after {failures} failed check(s)")
     if not event:
-        return []
-    return _status_message(source, targets, event, detail)
+        return [], []
+    return [StatusEvent(event, detail)], _status_message(source, targets, event, detail)
+
+
+#: Failed checks that read the page but not its content: what "content back" ends.
+UNREADABLE = frozenset({"placeholder", "empty"})
 
 
 def _status_message(source: Source, targets: tuple[NotifyTarget, ...], event: str,
@@ -279,7 +305,7 @@ def _status_message(source: Source, targets: tuple[NotifyTarget, ...], event: st
     """A status event, logged, and composed for the channels that want it."""
     log.info("%s: %s", source.name, event, extra={"event": f"source_{event}",
                                                     "source": source.name})
-    channels = tuple((t.key, t.shown_as) for t in targets if t.wants_status(source.name))
+    channels = tuple((t.key, t.shown_as) for t in targets if t.wants_status(source.name, event))
     if not channels:
         return []
     title, body = notify.status_message(source.name, redact.source_url(source.url), event, detail)
@@ -524,27 +550,50 @@ def diff_targets(old: str, new: str, *, alert: dict[str, bool] | None = None,
 def reparse(source: Source, store: Store) -> bool:
     """Rebuild a source's sections and changes from its stored raw HTML with today's parser.
 
-    Returns whether anything changed. Idempotent: when the rebuilt history equals the stored
-    one (same parser, same rules), nothing is written.
+    Each version is compared as a check compares it: with the last version that was the page,
+    held against the versions the page's memory window held then. Returns whether anything
+    changed. Idempotent: when the rebuilt history equals the stored one (same parser, same
+    rules), nothing is written.
     """
     from .. import diffing
     from ..parsing import fingerprint
+    from ..recall import Memory, recall, texts_of
 
     parsed_with = fingerprint(source.rules)
     versions: list[tuple[int, Document, list[Change], str]] = []
     same = True
-    old: Document | None = None
-    for snapshot_id in store.snapshots_of(source.name):
+    page: dict[int, Document] = {}  # the last versions that were the page, by snapshot id
+    shown: dict[int, frozenset[str]] = {}  # what each of them showed
+    taken = store.versions_of(source.name)
+    for k, (snapshot_id, taken_at) in enumerate(taken):
         doc = _reparse(store, source, snapshot_id)
-        changes = [] if old is None else diffing.diff(old, doc, source=source.name,
-                                                      alert=source.alert)
+        old = page[max(page)] if page else None
+        placeholder = old is not None and diffing.collapsed(old, doc) and \
+            not diffing.substantial(doc)
+        if old is None:
+            changes = []
+        elif placeholder:
+            # A collapse an older docwatch accepted as a version: recorded as it was, never
+            # what the next version is compared with.
+            changes = [diffing.content_removed(old, doc, source.name)]
+        elif diffing.collapsed(old, doc):
+            changes = [diffing.page_replaced(old, doc, source.name)]
+        else:
+            held = source.memory.within([v for v in taken[:k] if v[0] in page], taken_at)
+            memory = Memory(tuple(shown.setdefault(i, texts_of(page[i])) for i in held))
+            changes = recall(diffing.diff(old, doc, source=source.name, alert=source.alert),
+                             memory, source.alert)
+        if not placeholder:
+            page[snapshot_id] = doc
+            for gone in sorted(page)[:-max(source.memory.versions, 1)]:  # beyond the window
+                del page[gone]
+                shown.pop(gone, None)
         versions.append((snapshot_id, doc, changes, parsed_with))
         same = same and (
             store.fingerprint_of(snapshot_id) == parsed_with
             and store.document(snapshot_id) == doc
             and store.changes_at(snapshot_id) == changes
         )
-        old = doc
     if not same:
         store.rewrite_history(source, versions)
     return not same

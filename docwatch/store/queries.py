@@ -122,6 +122,19 @@ class Queries:
                          "title": row["page_title"], "page_url": row["page_url"]}, change))
         return out
 
+    def events(self, *, source: str | None = None, since: str | None = None,
+               limit: int | None = None) -> list[dict[str, Any]]:
+        """Recorded status events, newest first: id, source, url, event, detail, at."""
+        where, args = ["1 = 1"], []
+        for clause, value in (("source = ?", source), ("at >= ?", since)):
+            if value not in (None, ""):
+                where.append(clause)
+                args.append(value)
+        sql = f"SELECT * FROM status_feed WHERE {' AND '.join(where)} ORDER BY id DESC"
+        if limit:
+            sql += f" LIMIT {int(limit)}"
+        return list(self.db.query(sql, args))
+
     def snapshot_at(self, source: str, at: str | None = None) -> int:
         """The snapshot showing `source` at `at`: a snapshot id, a date or time, or now."""
         sql = """SELECT snapshots.id FROM snapshots JOIN sources ON sources.id = snapshots.source_id
@@ -182,9 +195,16 @@ class Queries:
         return row[0] if row else None
 
     def snapshots_of(self, source: str) -> list[int]:
-        return [r[0] for r in self.db.execute(
-            """SELECT snapshots.id FROM snapshots JOIN sources ON sources.id = snapshots.source_id
-               WHERE sources.name = ? ORDER BY snapshots.id""", [source])]
+        return [i for i, _ in self.versions_of(source)]
+
+    def versions_of(self, source: str, *, last: int | None = None) -> list[tuple[int, str]]:
+        """The source's versions (id, taken at), oldest first: all, or the `last` few."""
+        rows = self.db.execute(
+            """SELECT snapshots.id, snapshots.taken_at FROM snapshots
+               JOIN sources ON sources.id = snapshots.source_id
+               WHERE sources.name = ? ORDER BY snapshots.id DESC LIMIT ?""",
+            [source, -1 if last is None else last]).fetchall()
+        return rows[::-1]
 
     def source_names(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM sources ORDER BY name")]

@@ -57,6 +57,9 @@ class Writes:
             snapshot_id = self._record_version(sid, obs)
         for message in obs.messages:
             self._queue_message(sid, message, obs.started_at)
+        for event in obs.events:
+            self._insert("events", {"source_id": sid, "at": obs.started_at,
+                                    "event": event.event, "detail": event.detail})
         return snapshot_id
 
     def _latest(self, source_id: int) -> int | None:
