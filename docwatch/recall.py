@@ -50,8 +50,10 @@ class Memory:
         return cls(tuple(texts_of(d) for d in docs))
 
     def shown(self, text: str) -> bool:
-        """Whether a remembered version showed `text`."""
-        return any(text in v for v in self.versions)
+        """Whether `text` comes back: an earlier remembered version showed it, the latest
+        does not (a second copy of a passage the page still shows is not a return)."""
+        *earlier, latest = self.versions
+        return text not in latest and any(text in v for v in earlier)
 
     def dropped(self, text: str) -> bool:
         """Whether `text` was shown and then gone again within the memory: its removal is one

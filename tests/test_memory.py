@@ -262,3 +262,46 @@ def len_text(page: bytes) -> int:
     from docwatch.parsing import parse
 
     return text_size(parse(page))
+
+
+def _doc(*sections: tuple[str, list[str]]):
+    from docwatch.models import Block, Document, Section
+
+    return Document("Partners", tuple(Section((h,), tuple(Block("item", t) for t in items))
+                                      for h, items in sections))
+
+
+def test_a_second_copy_of_a_passage_the_page_still_shows_is_news():
+    """Only a return is restored: "Ukraine" added to the partners while the page lists it
+    among the candidates all along alerts."""
+    from docwatch.diffing import diff
+    from docwatch.recall import Memory, recall
+
+    v1 = _doc(("Partners", ["Poland", "Latvia"]), ("Candidates", ["Ukraine", "Georgia"]))
+    v2 = _doc(("Partners", ["Poland", "Latvia", "Estonia"]), ("Candidates", ["Ukraine", "Georgia"]))
+    v3 = _doc(("Partners", ["Poland", "Latvia", "Estonia", "Ukraine"]),
+              ("Candidates", ["Ukraine", "Georgia"]))
+    changes = recall(diff(v2, v3), Memory.of([v1, v2]))
+    assert [(c.category, c.new_text, c.alert) for c in changes] == [
+        ("content_added", "Ukraine", True)]
+    # Estonia gone, then back: restored, and gone again: the removal was heard of before.
+    v4 = _doc(("Partners", ["Poland", "Latvia"]), ("Candidates", ["Ukraine", "Georgia"]))
+    assert [c.category for c in recall(diff(v4, v2), Memory.of([v1, v2, v4]))] == ["restored"]
+    assert [c.category for c in recall(diff(v2, v4), Memory.of([v1, v2, v4, v2]))] == [
+        "restored"]
+    assert [(c.category, c.alert) for c in recall(diff(v2, v4), Memory.of([v1, v2]))] == [
+        ("content_removed", True)]  # its first removal is news
+
+
+@pytest.mark.parametrize("memory, reason", [
+    ("{versions = -1}", "memory: versions: must be a whole number (0 or more)"),
+    ("{days = 0}", "memory: days: must be a positive number of days"),
+    ("{weeks = 2}", "memory: must be a table such as {versions = 10, days = 30}"),
+    ("10", "memory: must be a table such as {versions = 10, days = 30}"),
+])
+def test_a_bad_memory_window_is_one_config_error(write_config, memory, reason):
+    config = write_config('[[source]]\nname = "urm"\nurl = "https://example.org/"\n'
+                          f"memory = {memory}\n")
+    out = run_cli("--config", str(config), "sources")
+    assert out.returncode == 2
+    assert out.stderr.strip().endswith(f"source 'urm': {reason}"), out.stderr
