@@ -89,20 +89,36 @@ def replay(tmp_path: Path, versions: list[bytes]) -> tuple[list[Check], Path, Pa
     return out, db, config
 
 
-def history_of(db: Path) -> list[tuple[str, int]]:
+def history_of(db: Path) -> list[tuple[int, str, int]]:
     with sqlite3.connect(db) as con:
-        rows = con.execute("SELECT category, alert FROM changes ORDER BY snapshot_id, id")
-        return [(c, a) for c, a in rows]
+        rows = con.execute("SELECT snapshot_id, category, alert FROM changes "
+                           "ORDER BY snapshot_id, id").fetchall()
+    con.close()
+    return rows
+
+
+def assert_reparse_keeps(db: Path, config: Path) -> None:
+    """Rebuilt from the raw pages as another parser's history would be: the same changes."""
+    before = history_of(db)
+    with sqlite3.connect(db) as con:
+        con.execute("UPDATE snapshots SET parsed_with = 'an older parser'")
+        con.execute("DELETE FROM changes")  # whatever was there, reparse makes it anew
+    con.close()
+    rebuilt = run_cli("--db", str(db), "--config", str(config), "reparse")
+    assert rebuilt.returncode == 0 and "rebuilt" in rebuilt.stdout, rebuilt.stderr
+    assert history_of(db) == before
 
 
 def test_a_placeholder_that_lasts_is_a_status_pair_and_never_the_baseline(tmp_path):
-    checks, db, _ = replay(tmp_path, [PAGE, LOADING, LOADING, LOADING, PAGE_LATER])
+    checks, db, config = replay(tmp_path, [PAGE, LOADING, LOADING, LOADING, PAGE_LATER])
     assert [c.alerts for c in checks] == [[]] * 5
     assert [c.events for c in checks] == [[], [], [], ["content_unreadable"], ["content_back"]]
     assert [c.result for c in checks] == ["new", "error:placeholder", "error:placeholder",
                                           "error:placeholder", "noise_only"]
     with sqlite3.connect(db) as con:  # the placeholder never became a version
         assert con.execute("SELECT count(*) FROM snapshots").fetchone()[0] == 2
+    con.close()
+    assert_reparse_keeps(db, config)
 
 
 def test_a_flip_between_two_variants_alerts_the_first_time_each_way_at_most(tmp_path):
@@ -112,14 +128,7 @@ def test_a_flip_between_two_variants_alerts_the_first_time_each_way_at_most(tmp_
     assert 1 <= sum(map(len, alerts)) <= 2, alerts
     assert alerts[3:] == [[], [], []]  # known variants: recorded, restored, quiet
     assert [c.quiet for c in checks[3:]] == [["restored"]] * 3
-    before = history_of(db)
-    # Rebuilt from the raw pages with another parser's fingerprint: the same history.
-    with sqlite3.connect(db) as con:
-        con.execute("UPDATE snapshots SET parsed_with = 'an older parser'")
-    con.close()
-    rebuilt = run_cli("--db", str(db), "--config", str(config), "reparse")
-    assert rebuilt.returncode == 0 and "rebuilt" in rebuilt.stdout, rebuilt.stderr
-    assert history_of(db) == before
+    assert_reparse_keeps(db, config)
 
 
 def test_without_memory_every_flip_alerts(tmp_path):
@@ -139,10 +148,11 @@ def test_without_memory_every_flip_alerts(tmp_path):
 
 
 def test_a_page_really_replaced_by_a_short_one_is_told_at_once_and_then_diffed(tmp_path):
-    checks, _, _ = replay(tmp_path, [PAGE, short_page(SHORT_ITEMS),
-                                     short_page([NEW_ITEM, *SHORT_ITEMS])])
+    checks, db, config = replay(tmp_path, [PAGE, short_page(SHORT_ITEMS),
+                                           short_page([NEW_ITEM, *SHORT_ITEMS])])
     assert [c.alerts for c in checks] == [[], ["page_replaced"], ["new_entry"]]
     assert [c.result for c in checks] == ["new", "changed", "changed"]
+    assert_reparse_keeps(db, config)
 
 
 def test_the_page_replaced_alert_says_how_much_and_quotes_the_new_page(tmp_path):
