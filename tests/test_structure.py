@@ -4,6 +4,8 @@ repeated blocks, transliteration fixes."""
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 import pytest
 
 from docwatch.diffing import diff
@@ -182,6 +184,24 @@ def test_a_web_archives_copies_of_one_link_are_that_link():
         assert changes(documents(old), documents(new)) == [], old
     # A site's own path of digits is its own.
     assert len(changes(documents("/12345678/strategy.pdf"), documents("/12345679/strategy.pdf"))) == 1
+
+
+def test_a_redirectors_link_is_the_url_it_carries_whatever_its_token():
+    """A platform's outbound links go through a redirector with a token made per request:
+    each check's links differ only there. The link is where it leads."""
+    for shape in ("/l.php?u={url}&h={token}", "https://www.google.com/url?q={url}&sa=D&ust={token}",
+                  "https://eur01.safelinks.protection.outlook.com/?url={url}&data=05%7C{token}"
+                  "&reserved=0"):
+        links = [shape.format(url=quote(url, safe=""), token=token) for url, token in [
+            ("https://kam.lt/docs/strategy.pdf", "AT3xkQ9zLm0_p7"),
+            ("https://kam.lt/docs/strategy.pdf", "AT1bQ2w8Yy4-Rt")]]
+        assert changes(documents(links[0]), documents(links[1])) == [], shape
+        moved = shape.format(url=quote("https://kam.lt/docs/strategy-2026.pdf", safe=""),
+                             token="AT9")
+        assert [c.new_text for c in changes(documents(links[0]), documents(moved))] == [
+            "National Security Strategy (PDF, 637 kB) <strategy-2026.pdf>"], shape
+    # A query holding no whole URL is the link's own.
+    assert len(changes(documents("/search?q=strategy"), documents("/search?q=law"))) == 1
 
 
 def test_a_link_pointing_to_another_document_is_recorded_quietly_without_raw_urls():

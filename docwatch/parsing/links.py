@@ -28,10 +28,27 @@ ARCHIVED_RE = re.compile(
     re.IGNORECASE)
 
 
+def _carried(query: str) -> str | None:
+    """The whole URL a redirector's query carries (`/l.php?u=<URL>&h=<token>`, `/url?q=<URL>`,
+    mail "safe links" `?url=<URL>&data=…`): the link is where it leads, and the redirector's
+    own parameters, a token made per request among them, are not the link."""
+    if "http" not in query:
+        return None
+    for _, value in parse_qsl(query):
+        if value.startswith(("http://", "https://")) and len(value) > 10:
+            try:
+                if urlsplit(value).netloc:
+                    return value
+            except ValueError:
+                continue
+    return None
+
+
 @functools.lru_cache(maxsize=8192)  # a site repeats its links on every page and every check
 def normalize_url(href: str, base: str | None = None) -> str:
     """Absolute URL without fragment and without session ids, tokens or tracking parameters;
-    a web archive's copy of a link is the address it archived."""
+    a web archive's copy of a link is the address it archived, a redirector's the URL it
+    carries."""
     url = urljoin(base, href) if base else href
     if "/" in url and (archived := ARCHIVED_RE.match(url)):  # "https:/kam.lt", "kam.lt" too
         url = f"{(archived['scheme'] or 'http').lower()}://{archived['rest']}"
@@ -39,6 +56,8 @@ def normalize_url(href: str, base: str | None = None) -> str:
         parts = urlsplit(url)
     except ValueError:
         return href
+    if (carried := _carried(parts.query)) and carried != url:
+        return normalize_url(carried)
     path = re.sub(r";jsessionid=[^/?#]*", "", parts.path, flags=re.IGNORECASE)
     query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
              if not SESSION_PARAM_RE.match(k)
