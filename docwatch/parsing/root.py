@@ -187,12 +187,16 @@ def _drop_noise(body, pictograms: bool) -> None:
         attrib = el.attrib if isinstance(el.tag, str) else None
         if attrib and (
             attrib.get("role", "").lower() in NOISE_ROLES
+            or attrib.get("aria-modal", "").lower() == "true"  # a dialog, whatever its tag
             or "hidden" in attrib
             or attrib.get("aria-hidden", "").lower() == "true"
             or HIDDEN_STYLE_RE.search(attrib.get("style", ""))
             or ("class" in attrib and SCREEN_READER_RE.search(attrib["class"]))
         ):
             doomed.append(el)
+    # A form with a password field is a login, whatever its words: never the page's text.
+    doomed += [form for form in body.iter("form")
+               if any((i.get("type") or "").lower() == "password" for i in form.iter("input"))]
     for el in doomed:
         drop(el)
     for link in [a for a in body.iter("a") if _sharing(a) or _read_more(a)]:
