@@ -130,6 +130,15 @@ def substantial(doc: Document) -> bool:
     return sentences >= REAL_SENTENCES and (dated >= 2 or linking >= 2 or sentences >= 5)
 
 
+def collapse(old: Document, new: Document) -> str | None:
+    """What a version whose text collapsed against the stored one is: "placeholder" (not the
+    page: held as a failed check), "replaced" (a short real page: the page now), or None when
+    it did not collapse."""
+    if not collapsed(old, new):
+        return None
+    return "replaced" if substantial(new) else "placeholder"
+
+
 def page_replaced(old: Document, new: Document, source: str | None = None) -> Change:
     """One change for a page really replaced by a short one: "page replaced: 21,267 → 1,503
     characters", with the new page's passages (not one REMOVED per section). It alerts;

@@ -74,7 +74,7 @@ def _status_entry(entry, event: dict[str, Any]) -> None:
     heading = render.STATUS[event["event"]]
     entry.id(status_id(event))
     entry.title(f"{event['source']} · {heading}")
-    entry.category(term=event["event"], label=heading.split(" ", 1)[1],
+    entry.category(term=event["event"], label=render.status_words(event["event"]),
                    scheme="urn:docwatch:status")
     entry.updated(from_iso(event["at"]))
     entry.published(from_iso(event["at"]))

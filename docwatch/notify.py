@@ -61,8 +61,8 @@ def digest_due(at: str, digest: str | None, tz: str = "UTC") -> str:
 def status_message(source: str, url: str, event: str, detail: str) -> tuple[str, str]:
     """(title, body) of a status event: the source is failing, has recovered, is gone, or
     its content is not readable, or back."""
-    heading = render.STATUS[event]
-    return f"{source} · {heading}", f"{heading.split(' ', 1)[1].capitalize()}: {detail}\n{url}"
+    return (f"{source} · {render.STATUS[event]}",
+            f"{render.status_words(event).capitalize()}: {detail}\n{url}")
 
 
 # --- sending ----------------------------------------------------------------------------

@@ -51,6 +51,13 @@ STATUS = {
     "content_unreadable": "⚠ content not readable",
     "content_back": "✓ content back",
 }
+
+
+def status_words(event: str) -> str:
+    """A status event's words without its sign: "content back"."""
+    return STATUS[event].split(" ", 1)[1]
+
+
 COLOURS = {"+": "#1a7f37", "-": "#cf222e", "~": "#9a6700", ">": "#0969da", "·": "#6e7781"}
 WIDTH = 16
 QUOTE = 220  # characters of a passage quoted

@@ -54,6 +54,7 @@ class Check:
     quiet: list[str] = field(default_factory=list)  # categories recorded without alert
     events: list[str] = field(default_factory=list)  # status events
     result: str = ""
+    output: str = ""  # what `fetch --once` printed
 
 
 def checks_since(db: Path, seen: dict[str, int]) -> Check:
@@ -72,20 +73,23 @@ def checks_since(db: Path, seen: dict[str, int]) -> Check:
                  [e for _, e in events], result)
 
 
-def replay(tmp_path: Path, versions: list[bytes]) -> tuple[list[Check], Path, Path]:
-    """Each version served in turn at one URL, `docwatch fetch --once` after each."""
+def replay(tmp_path: Path, versions: list[bytes], options: str = ""
+           ) -> tuple[list[Check], Path, Path]:
+    """Each version served in turn at one URL, `docwatch fetch --once` after each;
+    `options` are more lines of the source's table."""
     db, config = tmp_path / "w.db", tmp_path / "docwatch.toml"
     seen: dict[str, int] = {}
     out = []
     with Server() as site:
         config.write_text(f'[[source]]\nname = "urm"\nurl = "{site.url("/page")}"\n'
-                          "robots = false\n", encoding="utf-8")
+                          f"robots = false\n{options}", encoding="utf-8")
         for body in versions:
             site.put("/page", Response(body))
             done = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
             assert done.returncode in (0, 1), done.stderr
             assert "Traceback" not in done.stderr
             out.append(checks_since(db, seen))
+            out[-1].output = done.stdout
     return out, db, config
 
 
@@ -133,18 +137,8 @@ def test_a_flip_between_two_variants_alerts_the_first_time_each_way_at_most(tmp_
 
 def test_without_memory_every_flip_alerts(tmp_path):
     """The rule is the memory: with `memory = {versions = 0}` each flip is news again."""
-    db, config = tmp_path / "w.db", tmp_path / "docwatch.toml"
-    seen: dict[str, int] = {}
-    with Server() as site:
-        config.write_text(f'[[source]]\nname = "urm"\nurl = "{site.url("/page")}"\n'
-                          "robots = false\nmemory = {versions = 0}\n", encoding="utf-8")
-        alerts = []
-        for body in [PAGE, FLIPPED] * 3:
-            site.put("/page", Response(body))
-            assert run_cli("--db", str(db), "--config", str(config), "fetch",
-                           "--once").returncode == 0
-            alerts.append(checks_since(db, seen).alerts)
-    assert sum(map(len, alerts)) == 5
+    checks, _, _ = replay(tmp_path, [PAGE, FLIPPED] * 3, "memory = {versions = 0}\n")
+    assert sum(len(c.alerts) for c in checks) == 5
 
 
 def test_a_page_really_replaced_by_a_short_one_is_told_at_once_and_then_diffed(tmp_path):
@@ -156,16 +150,11 @@ def test_a_page_really_replaced_by_a_short_one_is_told_at_once_and_then_diffed(t
 
 
 def test_the_page_replaced_alert_says_how_much_and_quotes_the_new_page(tmp_path):
-    db, config = tmp_path / "w.db", tmp_path / "docwatch.toml"
-    with Server() as site:
-        config.write_text(f'[[source]]\nname = "urm"\nurl = "{site.url("/page")}"\n'
-                          "robots = false\n", encoding="utf-8")
-        for body in (PAGE, short_page(SHORT_ITEMS)):
-            site.put("/page", Response(body))
-            out = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
-    assert "~ PAGE REPLACED" in out.stdout
-    quoted = [line for line in out.stdout.splitlines() if "characters:" in line]
-    assert len(quoted) == 1 and "Panzerbrigade 45" in quoted[0], out.stdout
+    checks, _, _ = replay(tmp_path, [PAGE, short_page(SHORT_ITEMS)])
+    out = checks[-1].output
+    assert "~ PAGE REPLACED" in out
+    quoted = [line for line in out.splitlines() if "characters:" in line]
+    assert len(quoted) == 1 and "Panzerbrigade 45" in quoted[0], out
     assert quoted[0].split('"')[1].split(":")[0].endswith(" characters")  # "9,614 → 431 characters"
 
 

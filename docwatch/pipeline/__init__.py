@@ -178,8 +178,9 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
     except ParseError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
     timings = {"fetch": fetched.elapsed, **cpu}
-    if before is not None and diffing.collapsed(before, doc):
-        if not diffing.substantial(doc):
+    collapse = diffing.collapse(before, doc) if before is not None else None
+    if collapse:
+        if collapse == "placeholder":
             # Not the page: a placeholder, an error or rate-limit page served with 200, a
             # consent wall. A failed check however long it lasts (a status, "content not
             # readable", once it persists): the last version that was the page stays the
@@ -565,21 +566,22 @@ def reparse(source: Source, store: Store) -> bool:
     page: dict[int, Document] = {}  # the last versions that were the page, by snapshot id
     shown: dict[int, frozenset[str]] = {}  # what each of them showed
     taken = store.versions_of(source.name)
-    for k, (snapshot_id, taken_at) in enumerate(taken):
+    when = dict(taken)
+    for snapshot_id, taken_at in taken:
         doc = _reparse(store, source, snapshot_id)
         old = page[max(page)] if page else None
-        placeholder = old is not None and diffing.collapsed(old, doc) and \
-            not diffing.substantial(doc)
+        collapse = diffing.collapse(old, doc) if old is not None else None
+        placeholder = collapse == "placeholder"
         if old is None:
             changes = []
         elif placeholder:
             # A collapse an older docwatch accepted as a version: recorded as it was, never
             # what the next version is compared with.
             changes = [diffing.content_removed(old, doc, source.name)]
-        elif diffing.collapsed(old, doc):
+        elif collapse:
             changes = [diffing.page_replaced(old, doc, source.name)]
         else:
-            held = source.memory.within([v for v in taken[:k] if v[0] in page], taken_at)
+            held = source.memory.within([(i, when[i]) for i in sorted(page)], taken_at)
             memory = Memory(tuple(shown.setdefault(i, texts_of(page[i])) for i in held))
             changes = recall(diffing.diff(old, doc, source=source.name, alert=source.alert),
                              memory, source.alert)
