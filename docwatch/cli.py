@@ -15,6 +15,7 @@ import click
 
 from . import __version__
 from .errors import ConfigError, DocwatchError, UsageError
+from .demo.apps import SHAPES
 from .models import CATEGORIES, CheckResult, ParseRules
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE = 0, 1, 2
@@ -647,15 +648,20 @@ def run_cmd(settings: Settings, log_format: str) -> None:
 @cli.command("demo")
 @click.option("--db", "demo_db", type=click.Path(dir_okay=False),
               help="Where to write the demo database [default: the global --db, else demo.db].")
+@click.option("--shape", type=click.Choice(SHAPES), default="document", show_default=True,
+              help="Serve the pages as documents, or rebuilt as apps: boxes with ARIA roles "
+                   "(roles), or with only bold, larger type for headings (styled), under class "
+                   "names generated anew for each version.")
 @click.pass_obj
-def demo_cmd(settings: Settings, demo_db: str | None) -> None:
+def demo_cmd(settings: Settings, demo_db: str | None, shape: str) -> None:
     """Replay the bundled history of both ministry pages offline (writes demo.db).
 
     Serves every dated version on 127.0.0.1, runs the real pipeline over them in order,
     prints the alerts, and shows sqlite-utils commands to explore the result. It replaces
     only a database an earlier demo made; any other file at that path is left alone (exit 2).
+    Each --shape gives the same alerts.
     """
-    from .demo import run_demo
+    from .demo.replay import run_demo
     from .store import made_by
 
     db = writable_path(demo_db or settings.db or "demo.db")
@@ -665,7 +671,7 @@ def demo_cmd(settings: Settings, demo_db: str | None) -> None:
                              "alone (give the demo another path: --db demo.db)")
         for suffix in ("", "-wal", "-shm"):
             Path(db + suffix).unlink(missing_ok=True)
-    run_demo(db, echo=_demo_echo)
+    run_demo(db, echo=_demo_echo, shape=shape)
 
 
 def _demo_echo(kind: str, *parts) -> None:

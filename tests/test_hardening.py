@@ -18,7 +18,7 @@ from collections import Counter
 from pytest_httpserver import HTTPServer
 from werkzeug import Response as WerkzeugResponse
 
-from docwatch.demo import run_demo
+from docwatch.demo.replay import run_demo
 from docwatch.migrations import LATEST
 
 from .conftest import EXE, as_schema, run_cli

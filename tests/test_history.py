@@ -15,7 +15,7 @@ import sqlite_utils
 from pytest_httpserver import HTTPServer
 
 from docwatch import migrations
-from docwatch.demo import run_demo
+from docwatch.demo.replay import run_demo
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.models import Source
 from docwatch.parsing import parse

@@ -12,7 +12,7 @@ import httpx
 import pytest
 from lxml import html as lxml_html
 
-from docwatch.demo import run_demo
+from docwatch.demo.replay import run_demo
 from docwatch.diffing import diff
 from docwatch.parsing import parse
 from docwatch.store import Store, StoreError

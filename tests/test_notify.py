@@ -147,7 +147,7 @@ def test_page_text_that_looks_like_markup_arrives_escaped_in_the_email_and_the_f
 
 def test_feed_parses_and_keeps_every_entry_id_when_regenerated(tmp_path):
     db = tmp_path / "demo.db"
-    from docwatch.demo import run_demo
+    from docwatch.demo.replay import run_demo
 
     run_demo(str(db), echo=lambda *a: None).close()
     out = tmp_path / "feed.xml"

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from docwatch.browser import ARGS as LAUNCH_ARGS, find_chromium
-from docwatch.demo import run_demo
+from docwatch.demo.replay import run_demo
 
 from .conftest import run_cli, serve_datasette
 from .servers import Server

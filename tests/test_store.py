@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from docwatch.demo import run_demo
+from docwatch.demo.replay import run_demo
 from docwatch.models import Fetched, Observation, Source
 from docwatch.parsing import fingerprint, parse
 

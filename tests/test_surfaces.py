@@ -14,7 +14,7 @@ from pathlib import Path
 import feedparser
 import pytest
 
-from docwatch.demo import run_demo
+from docwatch.demo.replay import run_demo
 from docwatch.demo.history import history
 from docwatch.models import Source
 from docwatch.pipeline import check_all

@@ -70,7 +70,39 @@ def parse(
 
     The page's language (for its dates and figures) is `rules.lang`, else the page's
     `<html lang>`, else `language` (the Content-Language header), else English.
+
+    A page whose structure reads almost none of the text it shows (its text in boxes an app
+    keeps hidden until its script runs, or all of it in a dialog) is read again for what a
+    reader is shown; its metadata's `content_rule` says so.
     """
+    args = (body, content_type, url, rules, language)
+    doc, shell = _read(*args)
+    read = _length(doc)
+    if read < GATE * len(body):  # most pages' text is far more than this share of their bytes
+        shown, _ = _read(*args, shown=True)
+        if (seen := _length(shown)) >= MIN_SHOWN and read < SHARE_READ * seen:
+            shown.metadata["content_rule"] = (
+                f"visible text: the page's structure read {read:,} of the {seen:,} characters "
+                "it shows; read as passages of what is shown")
+            return shown
+    if shell:
+        raise ParseError("the page's text is drawn by JavaScript (an empty app shell): add "
+                         'render = "browser" to its [[source]]', "needs_browser")
+    return doc
+
+
+GATE = 0.02  # characters read per byte below which the page is read again for what it shows
+MIN_SHOWN = 1_000  # characters shown: fewer are a notice or a shell, never a page to read again
+SHARE_READ = 0.1  # the structure's share of the shown text below which the shown text is read
+
+
+def _length(doc: Document) -> int:
+    return sum(len(b.text) for s in doc.sections for b in s.blocks)
+
+
+def _read(body: bytes | str, content_type: str | None, url: str | None, rules: ParseRules,
+          language: str | None, *, shown: bool = False) -> tuple[Document, bool]:
+    """The page's document, and whether it is an empty app shell (script-drawn)."""
     root, extra = tree(body, content_type)
     title = clean(root.findtext(".//title") or "")
     url = page_url(root, url)
@@ -80,19 +112,18 @@ def parse(
     builder.metadata.update(extra)
     page_metadata(root, builder.metadata, builder.reader)
     scripted = root.find(".//script") is not None  # asked before scripts are dropped as noise
-    content = main_content(root, rules, builder.metadata, pictograms=pictured(body))
+    content = main_content(root, rules, builder.metadata, pictograms=pictured(body),
+                           shown=shown)
     if content is not None:
         cut_ages(content, builder.reader, builder.metadata, body)
         builder.blocky = mark_breaks(content)
         builder.walk(content)
     sections = builder.finish()
-    if scripted and not any(s.blocks for s in sections) and app_root(root):
-        raise ParseError("the page's text is drawn by JavaScript (an empty app shell): add "
-                         'render = "browser" to its [[source]]', "needs_browser")
+    shell = scripted and not any(s.blocks for s in sections) and app_root(root)
     # The page's <h1> heads every section path: that is the document's title.
     h1 = next((s.path[0] for s in sections if s.path), None) if builder.top_level == 1 else None
     return Document(title=h1 or title, sections=tuple(sections), metadata=builder.metadata,
-                    lang=lang)
+                    lang=lang), shell
 
 
 def page_url(root, url: str | None) -> str | None:
@@ -165,7 +196,8 @@ def _code_digest() -> bytes:
     sha = hashlib.sha256()
     for module in (decode, locales, pdf, reading, text_module):
         sha.update(Path(module.__file__).read_bytes())
-    for step in sorted(Path(__file__).parent.glob("*.py")):
+    here = Path(__file__).parent
+    for step in sorted([*here.glob("*.py"), *here.glob("*.txt")]):
         sha.update(step.read_bytes())
     return sha.digest()
 

@@ -49,7 +49,13 @@ def repeated_entries(container, reader: Reader, text_of: Callable) -> dict:
 
 
 def item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | None:
-    """(date, rest of the text) when the item's date stands in its own element, first or last."""
+    """(date, rest of the text) when the item's date stands in its own element, first or last.
+    An item that is only a date is none: it labels what follows it, as a date heading does."""
+    dated = _item_date(item, reader, text_of)
+    return dated if dated and dated[1] else None
+
+
+def _item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | None:
     text = text_of(item)
     if not text or len(text) > MAX_ITEM_TEXT or item.find(".//h1") is not None:
         return None
@@ -80,5 +86,6 @@ def _full_date(reader: Reader, text: str) -> bool:
 
 
 def _without(text: str, date: str) -> str:
-    at = text.rfind(date)
+    # The date heads the item or ends it; the same words inside its text are its text.
+    at = 0 if text.startswith(date) else text.rfind(date)
     return clean((text[:at] + " " + text[at + len(date):]).strip(" |–—-:,"))

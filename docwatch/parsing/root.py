@@ -13,7 +13,7 @@ from lxml import etree
 from ..locales import all_volatile_words
 from ..models import ParseRules
 from ..text import clean
-from . import badges, counters
+from . import badges, counters, furniture, shapes
 
 NOISE_TAGS = frozenset(
     "script style noscript template svg iframe object embed canvas nav aside footer input "
@@ -33,7 +33,9 @@ NOISE_NAME_RE = re.compile(
     r"ticker|marquee|weather-widget|feedback|rating|poll)(?=$|[\s_-])",
     re.IGNORECASE,
 )
-HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+# Hidden, or laid over the page (`position: fixed`: a notice, a bar, a chat box).
+HIDDEN_STYLE_RE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden|position\s*:\s*fixed",
+                             re.IGNORECASE)
 # Classes of text for screen readers only, never shown: "(opens in a new window)", "(PDF)"
 # beside a link, which a redesign adds to every link at once (Bootstrap, WordPress, Drupal,
 # Foundation, GOV.UK's names).
@@ -44,20 +46,26 @@ SCREEN_READER_RE = re.compile(
 
 
 def main_content(root, rules: ParseRules, metadata: dict[str, str], *,
-                 pictograms: bool = True):
+                 pictograms: bool = True, shown: bool = False):
+    """The element holding the page's main content, its furniture dropped. `shown`: keep
+    what an app hides until its script runs or shows over the page (`hidden`, `aria-hidden`,
+    dialogs), for a page whose structure leaves almost all of its text out."""
     body = root.find("body")
     if body is None:
         body = root
     for selector in rules.exclude:
         for el in _select(root, selector):
             drop(el)
-    _drop_noise(body, pictograms)
+    # The source's selector is matched against the page as served, before boxes are renamed.
+    chosen = _select(root, rules.content) if rules.content else []
+    shapes.lift(body)
+    _drop_noise(body, pictograms, shown)
     weights = _weights(body)
     total = weights.get(body, (0, 0))[0] or 1
     _drop_furniture(body, weights, total)
     total = weights.get(body, (0, 0))[0] or 1
     if rules.content:
-        found = _select(root, rules.content)
+        found = [el for el in chosen if _attached(el, body)]
         if found:
             if len(found) == 1:
                 return found[0]
@@ -171,14 +179,19 @@ def drop(el, gap: str = " ") -> None:
     parent.remove(el)
 
 
-def _drop_noise(body, pictograms: bool) -> None:
+_DIALOG_ROLES = frozenset(("dialog", "alertdialog"))
+
+
+def _drop_noise(body, pictograms: bool, shown: bool = False) -> None:
     """Drop what is never content: noise tags and roles, hidden elements, footnote marks,
     counters (`pictograms`: the page may show a counting pictogram, `counters.pictured`),
-    badges, and links that share or print the page or only say there is more."""
+    badges, and links that share or print the page or only say there is more; all but
+    hidden elements and dialogs when reading what is `shown`."""
     # Tags are matched by libxml2 (`iter(*tags)`); attributes need a look at each element.
     doomed = [el for el in body.iter(*NOISE_TAGS, "header", etree.Comment,
                                      etree.ProcessingInstruction)
-              if el.tag != "header" or not _inside(el, ("main", "article"))]
+              if not (el.tag == "header" and _inside(el, ("main", "article"))
+                      or shown and el.tag == "dialog")]
     for mark in [el for el in body.iter("sup") if _footnote_mark(el)]:
         drop(mark, gap="")
     counters.drop_drawn(body, drop, pictograms=pictograms)  # an icon may be an <svg>
@@ -186,10 +199,12 @@ def _drop_noise(body, pictograms: bool) -> None:
     for el in body.iter():
         attrib = el.attrib if isinstance(el.tag, str) else None
         if attrib and (
-            attrib.get("role", "").lower() in NOISE_ROLES
-            or attrib.get("aria-modal", "").lower() == "true"  # a dialog, whatever its tag
-            or "hidden" in attrib
-            or attrib.get("aria-hidden", "").lower() == "true"
+            (role := attrib.get("role", "").lower()) in NOISE_ROLES
+            and not (shown and role in _DIALOG_ROLES)
+            or not shown and (
+                attrib.get("aria-modal", "").lower() == "true"  # a dialog, whatever its tag
+                or "hidden" in attrib
+                or attrib.get("aria-hidden", "").lower() == "true")
             or HIDDEN_STYLE_RE.search(attrib.get("style", ""))
             or ("class" in attrib and SCREEN_READER_RE.search(attrib["class"]))
         ):
@@ -197,6 +212,7 @@ def _drop_noise(body, pictograms: bool) -> None:
     # A form with a password field is a login, whatever its words: never the page's text.
     doomed += [form for form in body.iter("form")
                if any((i.get("type") or "").lower() == "password" for i in form.iter("input"))]
+    doomed += furniture.shaped(body)
     for el in doomed:
         drop(el)
     for link in [a for a in body.iter("a") if _sharing(a) or _read_more(a)]:
@@ -256,6 +272,11 @@ def _footnote_mark(sup) -> bool:
     prev = sup.getprevious()
     before = (prev.tail if prev is not None else sup.getparent().text) or ""
     return not _UNIT_BEFORE_RE.search(before)
+
+
+def _attached(el, body) -> bool:
+    """Whether `el` is still in the page under `body` (not dropped as noise since)."""
+    return el is body or any(a is body for a in el.iterancestors())
 
 
 def _inside(el, tags: tuple[str, ...]) -> bool:

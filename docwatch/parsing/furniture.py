@@ -1,0 +1,138 @@
+"""Furniture told by its shape, not its class names, in any language: what a page carries
+around its text on every template, which an app ships under generated names.
+
+- a box of links whose every link names a language in its own words (CLDR's names through
+  Babel, `autonyms.txt`), carries `hreflang`, or is a language code its address is made of
+  (`/en/`, `?lang=lt`): a language switcher, whose choice and order may change per request;
+- a box of links to social networks' own pages: the site's profiles, on every page;
+- a trail of links joined by arrows or slashes ("Home › Policy › NATO"): breadcrumbs;
+- a link to a place in the page that is not there (`#print`, `#`): a control for a script;
+- a box of two or more short buttons and little text (a consent or cookie notice, a
+  pager), and a form of inputs and a button: a search, newsletter or login box.
+
+Pure: the tree in, the elements to drop out.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+from pathlib import Path
+
+from ..text import clean
+
+MAX_BOX_TEXT = 600  # characters: a notice or a small form, never a part of the page's text
+MAX_BUTTON_TEXT = 30  # "Accept all", "Reject", "Settings"; a longer one is a question
+_INLINE = frozenset("span b strong em i small li font".split())
+_SEPARATORS = ">›»→/\\"
+_TRAIL_RE = re.compile(rf"[\s\xa0{re.escape(_SEPARATORS)}]*")
+_NETWORKS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "instagram.com",
+             "youtube.com", "youtu.be", "flickr.com", "tiktok.com", "threads.net", "vk.com",
+             "t.me", "telegram.me", "pinterest.com", "tumblr.com", "mastodon.social",
+             "bsky.app", "draugiem.lv", "soundcloud.com", "vimeo.com")
+_CODE_IN_URL_RE = r"(?:^|[/?&=._-]){code}(?:$|[/?&=._-])"
+_TEXT_INPUTS = frozenset(("", "text", "email", "search", "tel", "number"))
+
+
+@functools.cache
+def autonyms() -> frozenset[str]:
+    """Every language's name in itself, casefolded: "lietuvių", "deutsch", "中文"."""
+    path = Path(__file__).with_name("autonyms.txt")
+    return frozenset(path.read_text(encoding="utf-8").split("\n")) - {""}
+
+
+def shaped(body, ids: set[str] | None = None) -> list:
+    """The elements of `body` that are furniture by their shape (see the module's words)."""
+    doomed: list = []
+    boxes: dict = {}  # box -> its links
+    for a in body.iter("a"):
+        href = (a.get("href") or "").strip()
+        if href.startswith("#") and "/" not in href:
+            if ids is None:
+                ids = {v for el in body.iter() for v in (el.get("id"), el.get("name")) if v}
+            if href[1:] not in ids:
+                doomed.append(a)
+                continue
+        boxes.setdefault(_box(a), []).append(a)
+    for box, links in boxes.items():
+        if len(links) < 2 or box is body:
+            continue
+        rest = _between(box, links)
+        if _trail(rest, len(links)) or not any(ch.isalnum() for ch in rest) and (
+                all(map(_language, links)) or all(map(_network, links))):
+            doomed.append(box)
+    doomed += _notices(body)
+    return doomed
+
+
+def _box(link):
+    """The box a link sits in: past its inline wrappers and list items, to the list."""
+    box = link.getparent()
+    while box is not None and box.tag in _INLINE and box.getparent() is not None:
+        box = box.getparent()
+    return box
+
+
+def _language(link) -> bool:
+    if link.get("hreflang"):
+        return True
+    text = clean("".join(link.itertext()))
+    if not text or len(text) > 40:
+        return False
+    name = re.split(r"\s*[(（\-–]", text, maxsplit=1)[0].strip().casefold()
+    if name in autonyms():
+        return True
+    code = text.casefold()
+    return len(code) in (2, 3) and code.isalpha() and code.isascii() and bool(
+        re.search(_CODE_IN_URL_RE.format(code=code), (link.get("href") or "").casefold()))
+
+
+def _network(link) -> bool:
+    href = link.get("href") or ""
+    if not href.startswith(("http://", "https://", "//")):
+        return False
+    host = href.split("/", 3)[2].lower().split(":")[0]
+    return any(host == n or host.endswith("." + n) for n in _NETWORKS)
+
+
+def _between(box, links: list) -> str:
+    """The box's text with each link's words as one NUL: what stands between the links."""
+    rest = "".join(box.itertext())
+    for a in links:
+        rest = rest.replace("".join(a.itertext()), "\0", 1)
+    return rest
+
+
+def _trail(rest: str, links: int) -> bool:
+    """Links joined by arrows or slashes, the last step perhaps plain text: breadcrumbs."""
+    pieces = re.split(rf"[{re.escape(_SEPARATORS)}]", rest)
+    if len(pieces) < links:
+        return False  # not a separator between each two links
+    words = [p for p in pieces if p.replace("\0", "").strip(" \t\n\xa0")]
+    return len(words) <= 1 and all(_TRAIL_RE.fullmatch(p.replace("\0", "")) for p in pieces[:-1])
+
+
+def _notices(body) -> list:
+    """Boxes of two or more short buttons and little text; forms of inputs and a button."""
+    out: list = []
+    counts: dict = {}
+    for button in body.iter("button"):
+        words = clean("".join(button.itertext()))
+        if button.get("aria-expanded") is not None or button.get("aria-controls") \
+                or len(words) > MAX_BUTTON_TEXT:
+            continue  # a disclosure (an accordion's question) or a long one: content's own
+        for depth, box in enumerate(button.iterancestors()):
+            if depth == 3 or box is body:
+                break
+            counts[box] = counts.get(box, 0) + 1
+    out += [box for box, n in counts.items() if n >= 2 and _little_text(box)]
+    for form in body.iter("form"):
+        inputs = [(i.get("type") or "").lower() for i in form.iter("input")]
+        if any(t in _TEXT_INPUTS for t in inputs) and (
+                form.find(".//button") is not None or "submit" in inputs) and _little_text(form):
+            out.append(form)
+    return out
+
+
+def _little_text(box) -> bool:
+    return box.find(".//h1") is None and len(clean("".join(box.itertext()))) <= MAX_BOX_TEXT
