@@ -414,6 +414,14 @@ CREATE VIEW status_feed AS
 """
 
 
+#: A check whose only differences from the stored version are noise (counters, tokens, a
+#: dialog) stores no version: history grows with changes. The hash of the bytes it read is
+#: kept as state, so the same bytes again are "unchanged" without a parse.
+V11 = """
+ALTER TABLE sources ADD COLUMN seen_hash TEXT;  -- the body last read as the stored version
+"""
+
+
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
 STEPS: list[Step] = [
@@ -427,6 +435,7 @@ STEPS: list[Step] = [
     (8, V8, None, ""),
     (9, V9, None, ""),
     (10, V10, None, ""),
+    (11, V11, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

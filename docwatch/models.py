@@ -323,6 +323,11 @@ class Previous:
     etag: str | None
     last_modified: str | None
     parsed_with: str | None  # fingerprint of the parser and rules that made its sections
+    seen_hash: str | None = None  # the body a later check read as this version (noise only)
+
+    def same_bytes(self, digest: str) -> bool:
+        """Whether a body with this hash is this version as stored or as last seen."""
+        return digest in (self.content_hash, self.seen_hash)
 
 
 @_pickled

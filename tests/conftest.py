@@ -49,6 +49,8 @@ def write_config(tmp_path: Path):
 def as_schema(conn, version: int) -> None:
     """Take back what the schemas after `version` added, so an upgrade from it can be tested
     on a database this release made (the caller commits)."""
+    if version < 11:
+        conn.execute("ALTER TABLE sources DROP COLUMN seen_hash")
     if version < 10:
         conn.execute("DROP VIEW status_feed")
         conn.execute("DROP TABLE events")

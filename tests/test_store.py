@@ -10,7 +10,8 @@ from docwatch.parsing import fingerprint, parse
 def test_every_snapshot_rebuilds_to_its_parse(tmp_path):
     store = run_demo(str(tmp_path / "demo.db"), echo=lambda *a: None)
     ids = [r[0] for r in store.db.execute("select id from snapshots order by id").fetchall()]
-    assert len(ids) == 11
+    # 11 checks, two of them noise only (kam.lt's counters; urm.lt's redesign): no version.
+    assert len(ids) == 9
     for snapshot_id in ids:
         body, ctype, url = store.raw(snapshot_id)
         parsed = parse(body, content_type=ctype, url=url)

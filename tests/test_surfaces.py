@@ -117,7 +117,7 @@ def test_demo_refuses_a_database_it_did_not_make_and_replaces_its_own(tmp_path):
     again = run_cli("demo", "--db", "mine.db", cwd=tmp_path)
     assert again.returncode == 0, again.stderr
     with Store(tmp_path / "mine.db") as store:
-        assert store.count("snapshots") == 11  # replaced, not added to
+        assert store.count("snapshots") == 9  # replaced, not added to
 
 
 READ_ONLY = [("changes",), ("history", "urm-nato"), ("show", "urm-nato"), ("feed",),

@@ -66,7 +66,7 @@ def rebuild(page: bytes, shape: str, build: str) -> bytes:
         elif tag in _INLINE:
             el.tag = "span"
             el.set("style", _INLINE[tag])
-        else:
+        elif "class" not in el.attrib:
             continue
         el.attrib.pop("id", None)
         el.set("class", _atomic(build, tag))

@@ -31,6 +31,7 @@ _NETWORKS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "instagram.
              "t.me", "telegram.me", "pinterest.com", "tumblr.com", "mastodon.social",
              "bsky.app", "draugiem.lv", "soundcloud.com", "vimeo.com")
 _CODE_IN_URL_RE = r"(?:^|[/?&=._-]){code}(?:$|[/?&=._-])"
+_FILE_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|odt|ods|pptx?|rtf|zip|txt|csv)(?:$|[?#])", re.I)
 _TEXT_INPUTS = frozenset(("", "text", "email", "search", "tel", "number"))
 
 
@@ -74,8 +75,12 @@ def _box(link):
 
 
 def _language(link) -> bool:
+    """A link to the page in another language; a link to a file (a report's translation,
+    "English" beside "Lietuvių") is content."""
     if link.get("hreflang"):
         return True
+    if _FILE_RE.search(link.get("href") or ""):
+        return False
     text = clean("".join(link.itertext()))
     if not text or len(text) > 40:
         return False

@@ -156,7 +156,7 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
             fetched = _rendered(source, fetched, fetcher)
         except FetchError as e:
             return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
-    if prev and (fetched.status_code == 304 or body_hash(fetched.body) == prev.content_hash):
+    if prev and (fetched.status_code == 304 or prev.same_bytes(body_hash(fetched.body))):
         # Not modified, or the very same bytes: nothing to parse, and the body is stored.
         # Its documents may have changed all the same: their links are in the stored version.
         documents = (_documents(source, store.document(prev.snapshot_id), store,

@@ -26,7 +26,7 @@ class Queries:
                 json.dumps(list(names))]
         rows = self.db.execute(
             f"""SELECT sources.name, snap.id, snap.content_hash, sources.etag,
-                       sources.last_modified, snap.parsed_with,
+                       sources.last_modified, snap.parsed_with, sources.seen_hash,
                        (SELECT count(*) FROM fetches f WHERE f.source_id = sources.id
                           AND f.id > coalesce((SELECT g.id FROM fetches g
                                                WHERE g.source_id = sources.id
@@ -37,10 +37,11 @@ class Queries:
                 FROM sources LEFT JOIN snapshots snap ON snap.id =
                     (SELECT max(id) FROM snapshots WHERE snapshots.source_id = sources.id)
                 {where}""", args)
-        return {name: SourceState(Previous(sid, digest, etag, modified, parsed_with)
+        return {name: SourceState(Previous(sid, digest, etag, modified, parsed_with, seen)
                                   if sid is not None else None,
                                   failures, last_kind if failures else None)
-                for name, sid, digest, etag, modified, parsed_with, failures, last_kind in rows}
+                for name, sid, digest, etag, modified, parsed_with, seen, failures, last_kind
+                in rows}
 
     def document(self, snapshot_id: int) -> Document:
         """A snapshot's sections rebuilt from the section versions valid at it."""

@@ -49,9 +49,14 @@ class Writes:
             self._fetch_row(obs, error_kind=obs.error_kind, error=obs.error,
                             http_status=obs.http_status)
             snapshot_id = None
-        elif obs.result in ("unchanged", "not_modified"):
+        elif obs.result in ("unchanged", "not_modified", "noise_only") and obs.previous_id:
             # One small row: the page is still the stored snapshot (URL and hash live there).
+            # Bytes that differ from it by noise alone are no version: their hash is state,
+            # so the same bytes next time are "unchanged" without a parse.
             self._validators(sid, obs.fetched)
+            if obs.result == "noise_only":
+                self.db.execute("UPDATE sources SET seen_hash = ? WHERE id = ?",
+                                [body_hash(obs.fetched.body), sid])
             self._fetch_row(obs, http_status=obs.fetched.status_code, snapshot_id=snapshot_id)
         else:
             snapshot_id = self._record_version(sid, obs)
@@ -97,6 +102,7 @@ class Writes:
             "parsed_with": obs.parsed_with,
         })
         self.db.execute("UPDATE fetches SET snapshot_id = ? WHERE id = ?", [snapshot_id, fetch_id])
+        self.db.execute("UPDATE sources SET seen_hash = NULL WHERE id = ?", [source_id])
         ids = self._write_changes(source_id, snapshot_id, obs.previous_id, obs.started_at, doc,
                                   obs.changes)
         for out in obs.outgoing:
@@ -245,8 +251,8 @@ class Writes:
                 self._write_changes(sid, snapshot_id, previous, taken_at, doc, changes)
                 self.db.execute(
                     "UPDATE fetches SET changes = ?, result = CASE WHEN result = 'new' THEN 'new' "
-                    "WHEN ? THEN 'changed' ELSE 'noise_only' END WHERE snapshot_id = ? "
-                    "AND result IN ('new', 'changed', 'noise_only')",
+                    "WHEN ? THEN 'changed' ELSE 'noise_only' END "
+                    "WHERE id = (SELECT fetch_id FROM snapshots WHERE id = ?)",
                     [len(changes), bool(changes), snapshot_id])
                 previous = snapshot_id
 
