@@ -1,5 +1,6 @@
-"""Median parse and parse+diff time for a ministry page pair, the EDGI corpus pairs and a
-page with mojibake (`tests/pathological.py`), beside BeautifulSoup+lxml's time to build a
+"""Median parse and parse+diff time for a ministry page pair (as a document, and rebuilt as
+an app in both shapes of `docwatch.demo.apps`), the EDGI corpus pairs and a page with
+mojibake (`tests/pathological.py`), beside BeautifulSoup+lxml's time to build a
 tree of the same new page, measured in the same run.
 
     .venv/bin/python bench/parse_diff.py
@@ -19,6 +20,7 @@ from bs4 import BeautifulSoup
 
 sys.path.insert(0, str(Path(__file__).parent.parent))
 
+from docwatch.demo.apps import rebuild  # noqa: E402
 from docwatch.demo.history import urm_page, urm_text  # noqa: E402
 from docwatch.diffing import diff  # noqa: E402
 from docwatch.parsing import parse  # noqa: E402
@@ -34,8 +36,14 @@ def median_ms(fn) -> float:
 
 
 def main() -> None:
-    pairs = [("urm.lt 2024-04 → 2024-07", urm_page(urm_text("2024-04-02"), "2024-04-02"),
-              urm_page(urm_text("2024-07-15"), "2024-07-15"))]
+    dates = ("2024-04-02", "2024-07-15")
+    urm = [urm_page(urm_text(d), d) for d in dates]
+    pairs = [("urm.lt 2024-04 → 2024-07", *urm)]
+    # The same pages as apps: boxes with ARIA roles, or headings only drawn in bold, larger
+    # type; class names generated anew for each version.
+    for shape in ("roles", "styled"):
+        pairs.append((f"urm.lt as an app ({shape})",
+                      *(rebuild(page, shape, build=d) for page, d in zip(urm, dates))))
     for name in ("falsepos-num-views", "truepos-dataset-removal", "truepos-major-changes"):
         pairs.append((f"edgi {name}", (EDGI / f"{name}-a.html").read_bytes(),
                       (EDGI / f"{name}-b.html").read_bytes()))

@@ -131,3 +131,50 @@ def test_a_list_of_codes_that_shrinks_keeps_pairing_by_code():
     changes = diff(parse(page(laws)), parse(page([laws[0], laws[2]])))
     assert [(c.category, c.section[-1]) for c in changes] == [
         ("removed_entry", "XIV-502 · Įstatymas dėl sienos")]
+
+
+# A table of records whose cells hold paragraphs, lists and line breaks (issue 36): a cookie
+# table as consent managers publish it.
+COOKIES = [
+    ("PHPSESSID", "<p>Keeps your session while you browse the site.</p>", "Session"),
+    ("_ga<br>_gid", "<p>Google Analytics: counts visits and pages read.</p><p>Set only with "
+     "your consent.</p>", "2 years<br>24 hours"),
+    ("cookieconsent_status", "<p>Remembers the choice you made about cookies.</p>", "1 year"),
+    ("lang", "<ul><li>Remembers your language</li><li>Read by the server</li></ul>", "1 year"),
+    ("_pk_id", "<p>Matomo: tells a returning visitor from a new one.</p>", "13 months"),
+]
+
+
+def _cookies_page(cookies) -> bytes:
+    rows = "".join(f"<tr><td>{n}</td><td>{p}</td><td>{d}</td></tr>" for n, p, d in cookies)
+    return ("<html><body><main><h1>Cookies</h1><p>This site uses the cookies listed below."
+            "</p><table><tr><th>Name</th><th>Purpose</th><th>Duration</th></tr>"
+            f"{rows}</table></main></body></html>").encode()
+
+
+def test_a_table_of_records_with_rich_cells_is_matched_by_its_key():
+    edited = [(n, p.replace("while you browse the site", "until you close the browser"), d)
+              for n, p, d in COOKIES if n != "lang"]
+    edited.insert(2, ("_hjSession", "<p>Hotjar: records how the page is used.</p>",
+                      "30 minutes"))
+    before, after = parse(_cookies_page(COOKIES)), parse(_cookies_page(edited))
+    rows = [b for s in before.sections for b in s.blocks if b.kind == "row" and b.key]
+    assert [b.key for b in rows] == ["PHPSESSID", "_ga _gid", "cookieconsent_status", "lang",
+                                     "_pk_id"]
+    assert rows[1].text == ("_ga _gid | Google Analytics: counts visits and pages read. Set "
+                            "only with your consent. | 2 years 24 hours")
+    assert rows[3].text == "lang | Remembers your language; Read by the server | 1 year"
+    assert _typed(diff(before, after)) == [
+        ("new_entry", "_hjSession · Hotjar: records how the page is used.", None),
+        ("removed_entry", "lang · Remembers your language; Read by the server", None),
+        ("text_edit", "PHPSESSID · Keeps your session until you close the browser.", "Purpose"),
+    ]
+
+
+def test_a_layout_table_of_rich_cells_is_still_read_as_the_page():
+    page = ("<html><body><table><tr><td><ul><li><a href='/a'>Menu</a></li></ul></td>"
+            "<td><h1>Title</h1><p>First paragraph of the page.</p><p>Second one.</p></td>"
+            "</tr></table></body></html>").encode()
+    doc = parse(page)
+    assert [(b.kind, b.text) for s in doc.sections for b in s.blocks] == [
+        ("paragraph", "First paragraph of the page."), ("paragraph", "Second one.")]

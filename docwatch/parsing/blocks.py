@@ -266,19 +266,22 @@ class Builder:
         self.close_entry()
         rows = [tr for tr in table.iter("tr") if _owner_table(tr) is table]
         cells_of = [[c for c in tr if c.tag in ("td", "th")] for tr in rows]
-        # A table whose cells hold paragraphs, lists or tables lays out a page; it is no table.
-        if any(c in self.blocky for cells in cells_of for c in cells):
-            for cells in cells_of:
-                for c in cells:
-                    self.walk(c)
-            return
-        read = [(tr, [_text(c) for c in cells]) for tr, cells in zip(rows, cells_of)]
+        rich = any(c in self.blocky for cells in cells_of for c in cells)
+        read = [(tr, [_cell_text(c, self.blocky) for c in cells])
+                for tr, cells in zip(rows, cells_of)]
         read = [(tr, texts) for tr, texts in read if any(texts)]
         dated = [bool(texts and len(texts) > 1 and (first := self.reader.leading_date(texts[0]))
                       and not first[1]) for _, texts in read]
         header = read[0][1] if read and _is_header(read[0][0]) else None
         plain = [texts for (_, texts), d in zip(read, dated) if not d and texts is not header]
-        key = key_column(plain, self.reader)
+        key = key_column(plain, self.reader, rich=rich)
+        if rich and key is None:
+            # Cells of paragraphs, lists or tables with no column naming the rows: the table
+            # lays out a page, and its cells are read as the page's parts.
+            for cells in cells_of:
+                for c in cells:
+                    self.walk(c)
+            return
         for (tr, texts), is_entry in zip(read, dated):
             if is_entry:
                 date = self.reader.leading_date(texts[0])[0]
@@ -313,6 +316,32 @@ class Builder:
             for i, (path, blocks) in enumerate(self.sections)
             if path or blocks or i
         ]
+
+
+def _cell_text(cell, blocky: set) -> str:
+    """A cell's words; a cell of paragraphs or list items keeps them apart ("_ga; _gid")."""
+    if cell not in blocky:
+        return _text(cell)
+    out = ""
+    for piece in _pieces(cell, blocky):
+        out += (" " if not out or out[-1] in ".!?;:" else "; ") + piece
+    return out.strip()
+
+
+def _pieces(el, blocky: set) -> list[str]:
+    """The texts of a box's blocks and of the runs of inline text between them, in order."""
+    out, run = [], [el.text or ""]
+    for child in el:
+        if not isinstance(child.tag, str):
+            run.append(child.tail or "")
+        elif child in blocky or child.tag in BLOCK_TAGS:
+            out.append(clean("".join(run)))
+            out += _pieces(child, blocky) if child in blocky else [_text(child)]
+            run = [child.tail or ""]
+        else:
+            run.append("".join(child.itertext()) + (child.tail or ""))
+    out.append(clean("".join(run)))
+    return [p for p in out if p]
 
 
 def _contents(listing) -> bool:

@@ -19,6 +19,8 @@ import functools
 import re
 from pathlib import Path
 
+from lxml import etree
+
 from ..text import clean
 
 MAX_BOX_TEXT = 600  # characters: a notice or a small form, never a part of the page's text
@@ -32,6 +34,7 @@ _NETWORKS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "instagram.
              "bsky.app", "draugiem.lv", "soundcloud.com", "vimeo.com")
 _CODE_IN_URL_RE = r"(?:^|[/?&=._-]){code}(?:$|[/?&=._-])"
 _FILE_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|odt|ods|pptx?|rtf|zip|txt|csv)(?:$|[?#])", re.I)
+_IDS = etree.XPath("descendant-or-self::*/@id | descendant-or-self::*/@name")
 _TEXT_INPUTS = frozenset(("", "text", "email", "search", "tel", "number"))
 
 
@@ -42,15 +45,16 @@ def autonyms() -> frozenset[str]:
     return frozenset(path.read_text(encoding="utf-8").split("\n")) - {""}
 
 
-def shaped(body, ids: set[str] | None = None) -> list:
+def shaped(body) -> list:
     """The elements of `body` that are furniture by their shape (see the module's words)."""
     doomed: list = []
+    ids: set[str] | None = None  # the page's ids and anchor names, read at the first need
     boxes: dict = {}  # box -> its links
     for a in body.iter("a"):
         href = (a.get("href") or "").strip()
         if href.startswith("#") and "/" not in href:
             if ids is None:
-                ids = {v for el in body.iter() for v in (el.get("id"), el.get("name")) if v}
+                ids = set(map(str, _IDS(body)))
             if href[1:] not in ids:
                 doomed.append(a)
                 continue
@@ -58,9 +62,13 @@ def shaped(body, ids: set[str] | None = None) -> list:
     for box, links in boxes.items():
         if len(links) < 2 or box is body:
             continue
+        # The cheap questions first: most boxes of links are neither (the box's words are
+        # read only for one whose first link could start a trail, a switcher or profiles).
+        named = all(map(_network, links)) or all(map(_language, links))
+        if not (named or _separated(links[0], box)):
+            continue
         rest = _between(box, links)
-        if _trail(rest, len(links)) or not any(ch.isalnum() for ch in rest) and (
-                all(map(_language, links)) or all(map(_network, links))):
+        if named and not any(ch.isalnum() for ch in rest) or _trail(rest, len(links)):
             doomed.append(box)
     doomed += _notices(body)
     return doomed
@@ -98,6 +106,14 @@ def _network(link) -> bool:
         return False
     host = href.split("/", 3)[2].lower().split(":")[0]
     return any(host == n or host.endswith("." + n) for n in _NETWORKS)
+
+
+def _separated(link, box) -> bool:
+    """Whether an arrow or a slash follows the link (after its inline wrappers)."""
+    el, after = link, link.tail or ""
+    while not after.strip() and (parent := el.getparent()) is not None and parent is not box:
+        el, after = parent, parent.tail or ""
+    return any(ch in after for ch in _SEPARATORS)
 
 
 def _between(box, links: list) -> str:

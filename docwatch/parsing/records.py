@@ -28,12 +28,17 @@ _NUMBER_RE = re.compile(r"\d+")
 _YEAR_RE = re.compile(r"(?:1[89]|20)\d\d(?:\s*m\.)?")
 
 
-def key_column(rows: list[list[str]], reader: Reader) -> int | None:
-    """The column that identifies the rows (cell texts, header row left out), if one does."""
+def key_column(rows: list[list[str]], reader: Reader, *, rich: bool = False) -> int | None:
+    """The column that identifies the rows (cell texts, header row left out), if one does.
+
+    `rich`: some cells hold paragraphs or lists. Such a table is one of records only when its
+    rows have one shape (a layout table's rows seldom do), and its key is then never the
+    column of long texts.
+    """
     if len(rows) < MIN_RECORDS:
         return None
     width = min(len(r) for r in rows)
-    if width < 2:
+    if width < 2 or rich and width != max(len(r) for r in rows):
         return None
     columns = [[r[c] for r in rows] for c in range(width)]
     for c, values in enumerate(columns):

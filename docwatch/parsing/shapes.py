@@ -26,7 +26,7 @@ _BY_ROLE = {
     "treegrid": "table", "rowgroup": "tbody", "row": "tr", "cell": "td", "gridcell": "td",
     "columnheader": "th", "rowheader": "th", "term": "dt", "definition": "dd",
 }
-_SHOWN = etree.XPath("descendant::*[@role or @style]")
+_SHOWN = etree.XPath(".//@role | .//@style")  # attribute nodes: found faster than elements
 _BOLD_RE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)\b", re.IGNORECASE)
 _SIZE_RE = re.compile(
     r"font-size\s*:\s*(?:([\d.]+)\s*(px|pt|r?em|%)|(xxx-large|xx-large|x-large|large|larger))",
@@ -46,7 +46,7 @@ _BLOCKS = frozenset("div p ul ol li table tr td th dl dt dd h1 h2 h3 h4 h5 h6 se
 def lift(body) -> None:
     """Rename the generic boxes of `body` that say what they are (see the module's words)."""
     drawn: list[tuple[object, float]] = []  # boxes drawn as headings, with their size
-    for el in _SHOWN(body):
+    for el in dict.fromkeys(mark.getparent() for mark in _SHOWN(body)):
         if el.tag not in _GENERIC:
             continue
         role = (el.get("role") or "").strip().lower()
