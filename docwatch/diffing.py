@@ -13,6 +13,7 @@ from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from difflib import SequenceMatcher
+from urllib.parse import parse_qs
 
 from Levenshtein import ratio
 
@@ -612,20 +613,48 @@ def _compare_passage(order: int, position: int, path: list[str], o: Block, n: Bl
     new_links = {_link_key(h): h for h in n.links}
     gone = list((Counter(map(_link_key, o.links)) - Counter(map(_link_key, n.links))).elements())
     came = list((Counter(map(_link_key, n.links)) - Counter(map(_link_key, o.links))).elements())
-    # As many links gone as came: the same links pointing elsewhere (a document replaced, a
-    # URL scheme changed). Recorded, quiet by default; a link added or removed alerts.
+    # As many links gone as came: the same links pointing elsewhere. Only a token in the
+    # query (made per request) is no change at all; another document in the same place (a
+    # report replaced by the next one) alerts; another address for the same (a URL scheme
+    # changed) is recorded, quietly. A link added or removed alerts.
     retargeted = min(len(gone), len(came))
-    if retargeted:
-        old_names = ", ".join(_link_name(old_links[k]) for k in gone[:retargeted])
-        new_names = ", ".join(_link_name(new_links[k]) for k in came[:retargeted])
+    pairs = [(old_links[g], new_links[c]) for g, c in zip(gone, came)
+             if not _only_tokens_differ(old_links[g], new_links[c])]
+    if pairs:
+        old_names = ", ".join(_link_name(a) for a, _ in pairs)
+        new_names = ", ".join(_link_name(b) for _, b in pairs)
+        other = any(_another_document(a, b) for a, b in pairs)
         out.append(_Found(order, position, Change(
-            path, "modified", "minor_edit", f"{n.text} <{old_names}>", f"{n.text} <{new_names}>",
-            [["=", f"{n.text} <"], ["-", old_names], ["+", new_names], ["=", ">"]], [], 0.2, True,
-            locator=_locator(n, position), date=date)))
+            path, "modified", "text_edit" if other else "minor_edit", f"{n.text} <{old_names}>",
+            f"{n.text} <{new_names}>",
+            [["=", f"{n.text} <"], ["-", old_names], ["+", new_names], ["=", ">"]], [],
+            0.5 if other else 0.2, True, locator=_locator(n, position), date=date)))
     for key in gone[retargeted:]:
         out.append(_link(order, position, path, n, old_links[key], "-", date))
     for key in came[retargeted:]:
         out.append(_link(order, position, path, n, new_links[key], "+", date))
+
+
+_TOKEN_RE = re.compile(r"(?=[^&=]*\d)(?=[^&=]*[A-Za-z])[\w\-.~%]{8,}|[0-9a-fA-F]{8,}")
+
+
+def _only_tokens_differ(old: str, new: str) -> bool:
+    """The same address whose query differs only in values that are tokens (8 or more
+    characters of letters and digits mixed, or hex): made per request, not another link."""
+    (base_a, _, query_a), (base_b, _, query_b) = old.partition("?"), new.partition("?")
+    if _link_key(base_a) != _link_key(base_b):
+        return False
+    a, b = parse_qs(query_a, keep_blank_values=True), parse_qs(query_b, keep_blank_values=True)
+    return a.keys() == b.keys() and all(
+        a[k] == b[k] or all(map(_TOKEN_RE.fullmatch, a[k] + b[k])) for k in a)
+
+
+def _another_document(old: str, new: str) -> bool:
+    """Another file in the same place: the same host and folder, another last part."""
+    a, b = _link_key(old.split("?", 1)[0]), _link_key(new.split("?", 1)[0])
+    folder_a, _, name_a = a.rstrip("/").rpartition("/")
+    folder_b, _, name_b = b.rstrip("/").rpartition("/")
+    return bool(folder_a) and folder_a == folder_b and name_a != name_b
 
 
 def _link_key(href: str) -> str:

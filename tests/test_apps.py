@@ -289,3 +289,28 @@ def test_the_language_names_are_cldrs():
 
     assert TARGET.read_text(encoding="utf-8").splitlines() == autonyms()
     assert {"lietuvių", "deutsch", "polski", "latviešu", "français", "中文"} <= set(autonyms())
+
+
+# --- links by destination -------------------------------------------------------------------
+
+def _linked(href: str) -> bytes:
+    return ("<html><body><main><h1>Reports</h1><p>The Ministry's reports, newest first, as "
+            f"published.</p><ul><li><a href='{href}'>Annual report</a></li><li><a href='/about'>"
+            "About the Ministry</a></li></ul></main></body></html>").encode()
+
+
+@pytest.mark.parametrize("old, new, expected", [
+    # a token made per request: the same link
+    ("/files/report.pdf?id=7&k=Xa81kQz93LmP", "/files/report.pdf?id=7&k=Pq02nZr77TyW", []),
+    # another document in the same place: news
+    ("/files/report-2023.pdf", "/files/report-2024.pdf",
+     [("text_edit", True, "Annual report <report-2023.pdf>", "Annual report <report-2024.pdf>")]),
+    # the same document at another address (the site's URLs changed): recorded, quiet
+    ("/files/report.pdf", "/media/2024/report.pdf",
+     [("minor_edit", False, "Annual report <report.pdf>", "Annual report <report.pdf>")]),
+])
+def test_a_link_is_its_destination(old, new, expected):
+    from docwatch.diffing import diff
+
+    changes = diff(parse(_linked(old), url="https://x.lt/"), parse(_linked(new), url="https://x.lt/"))
+    assert [(c.category, c.alert, c.old_text, c.new_text) for c in changes] == expected
