@@ -19,6 +19,7 @@ from Levenshtein import ratio
 
 from .locales import DATE_LABELS
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
+from .parsing.links import FILE_RE
 from .reading import Figure, Reader, reader as reader_for
 from .text import common_ends, fold, is_word, tokens
 from .witness import Witness, longest_increasing
@@ -650,7 +651,10 @@ def _only_tokens_differ(old: str, new: str) -> bool:
 
 
 def _another_document(old: str, new: str) -> bool:
-    """Another file in the same place: the same host and folder, another last part."""
+    """Another file in the same place: the same host and folder, another file's name (a
+    link to a page that now names another page is the same item re-linked, often)."""
+    if not FILE_RE.search(new):
+        return False
     a, b = _link_key(old.split("?", 1)[0]), _link_key(new.split("?", 1)[0])
     folder_a, _, name_a = a.rstrip("/").rpartition("/")
     folder_b, _, name_b = b.rstrip("/").rpartition("/")

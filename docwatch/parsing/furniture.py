@@ -22,6 +22,7 @@ from pathlib import Path
 from lxml import etree
 
 from ..text import clean
+from .links import FILE_RE
 
 MAX_BOX_TEXT = 600  # characters: a notice or a small form, never a part of the page's text
 MAX_BUTTON_TEXT = 30  # "Accept all", "Reject", "Settings"; a longer one is a question
@@ -33,7 +34,6 @@ _NETWORKS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "instagram.
              "t.me", "telegram.me", "pinterest.com", "tumblr.com", "mastodon.social",
              "bsky.app", "draugiem.lv", "soundcloud.com", "vimeo.com")
 _CODE_IN_URL_RE = r"(?:^|[/?&=._-]){code}(?:$|[/?&=._-])"
-_FILE_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|odt|ods|pptx?|rtf|zip|txt|csv)(?:$|[?#])", re.I)
 _IDS = etree.XPath("descendant-or-self::*/@id | descendant-or-self::*/@name")
 _TEXT_INPUTS = frozenset(("", "text", "email", "search", "tel", "number"))
 
@@ -87,7 +87,7 @@ def _language(link) -> bool:
     "English" beside "Lietuvių") is content."""
     if link.get("hreflang"):
         return True
-    if _FILE_RE.search(link.get("href") or ""):
+    if FILE_RE.search(link.get("href") or ""):
         return False
     text = clean("".join(link.itertext()))
     if not text or len(text) > 40:

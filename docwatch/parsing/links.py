@@ -28,6 +28,11 @@ ARCHIVED_RE = re.compile(
     re.IGNORECASE)
 
 
+# A link to a file (a report, a table, an archive), not to a page.
+FILE_RE = re.compile(r"\.(?:pdf|docx?|xlsx?|odt|ods|odp|pptx?|rtf|zip|csv|txt|epub)(?:$|[?#])",
+                     re.IGNORECASE)
+
+
 def _carried(query: str) -> str | None:
     """The whole URL a redirector's query carries (`/l.php?u=<URL>&h=<token>`, `/url?q=<URL>`,
     mail "safe links" `?url=<URL>&data=…`): the link is where it leads, and the redirector's
