@@ -204,9 +204,10 @@ def test_a_redirectors_link_is_the_url_it_carries_whatever_its_token():
     assert len(changes(documents("/search?q=strategy"), documents("/search?q=law"))) == 1
 
 
-def test_a_link_pointing_to_another_document_is_recorded_quietly_without_raw_urls():
+def test_a_link_pointing_to_another_document_alerts_without_raw_urls():
+    """SPEC: a link whose target becomes another document alerts (issue 36; it was quiet)."""
     found = changes(documents("/docs/strategy-2017.pdf"), documents("/docs/strategy-2021.pdf"))
-    assert [(c.category, c.alert) for c in found] == [("minor_edit", False)]
+    assert [(c.category, c.alert) for c in found] == [("text_edit", True)]
     assert "strategy-2021.pdf" in found[0].new_text and "://" not in found[0].new_text
 
 

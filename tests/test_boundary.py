@@ -1,0 +1,146 @@
+"""The network boundary (issue 38): a URL the operator did not write (a linked document, a
+redirect) never reaches an inward address unless `[fetch] allow` names it; the source's own
+host is the operator's. Real servers on 127.0.0.1, and on 127.0.0.2 for another, inward host."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from docwatch.boundary import Allowance, address_class
+
+from .conftest import run_cli
+from .servers import Response, Server
+from . import pdfs
+
+PAGE = ("<html><body><main><h1>Plans</h1><p>The Ministry's plans for the coming years, as "
+        "adopted by the Government.</p><ul><li><a href='{href}'>Defence plan 2026</a></li>"
+        "</ul></main></body></html>")
+
+
+class Inward(Server):
+    """A server on 127.0.0.2: another host, and an inward one."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.httpd.server_close()
+        from .servers import _QuietServer
+
+        self.httpd = _QuietServer(("127.0.0.2", 0), self._handler())
+        self.httpd.daemon_threads = True
+        import threading
+
+        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+
+    def url(self, path: str) -> str:
+        return f"http://127.0.0.2:{self.httpd.server_address[1]}{path}"
+
+
+def _watch(tmp_path: Path, url: str, fetch: str = "") -> tuple[object, Path]:
+    config = tmp_path / "docwatch.toml"
+    config.write_text(f"{fetch}\n[[source]]\nname = \"plans\"\nurl = \"{url}\"\nrobots = false\n"
+                      "documents = true\n", encoding="utf-8")
+    db = tmp_path / "w.db"
+    done = run_cli("--db", str(db), "--config", str(config), "fetch", "--once")
+    assert "Traceback" not in done.stderr
+    return done, db
+
+
+def _fetched(db: Path) -> dict[str, str]:
+    with sqlite3.connect(db) as con:
+        rows = con.execute("SELECT sources.name, fetches.result || coalesce(':' || "
+                           "fetches.error_kind, '') FROM fetches JOIN sources ON "
+                           "sources.id = fetches.source_id ORDER BY fetches.id").fetchall()
+    con.close()
+    return dict(rows)
+
+
+@pytest.fixture
+def inward():
+    with Inward() as server:
+        server.put("/plan.pdf", PDF)
+        yield server
+
+
+PDF = Response(pdfs.strategy(), headers={"Content-Type": "application/pdf"})
+
+
+@pytest.mark.parametrize("how", ["link", "redirect", "a name resolving inward"])
+def test_a_url_the_page_chose_never_reaches_an_inward_host(tmp_path, inward, how):
+    with Server() as site, Server() as other:
+        other.put("/plan.pdf", PDF)
+        target = inward.url("/plan.pdf")
+        if how == "a name resolving inward":  # caught when the connection is made
+            target = f"http://localhost.:{other.httpd.server_address[1]}/plan.pdf"
+        href = "/go/plan.pdf" if how == "redirect" else target
+        site.put("/go/plan.pdf", Response(b"", status=302, headers={"Location": target}))
+        site.put("/plans", PAGE.format(href=href).encode())
+        done, db = _watch(tmp_path, site.url("/plans"))
+        assert other.count("/plan.pdf") == 0
+    assert inward.count("/plan.pdf") == 0
+    results = _fetched(db)
+    assert results.pop("plans") == "new"
+    [(name, result)] = results.items()
+    assert result == "error:blocked"
+    [line] = [ln for ln in done.stderr.splitlines() if f"docwatch: {name}: " in ln]
+    assert "loopback address" in line and line.endswith("[blocked]")
+    assert "[fetch] allow" in line
+
+
+def test_the_same_links_are_followed_when_allow_names_the_address(tmp_path, inward):
+    with Server() as site:
+        site.put("/go/plan.pdf", Response(b"", status=302,
+                                          headers={"Location": inward.url("/plan.pdf")}))
+        site.put("/plans", PAGE.format(href="/go/plan.pdf").encode())
+        done, db = _watch(tmp_path, site.url("/plans"), '[fetch]\nallow = ["127.0.0.2/32"]')
+    assert done.returncode == 0, done.stderr
+    assert sorted(_fetched(db).values()) == ["new", "new"]
+    assert inward.count("/plan.pdf") == 1
+
+
+def test_the_sources_own_host_is_the_operators(tmp_path):
+    """127.0.0.1 is loopback, but it is the host the operator wrote: its documents and its
+    redirects there are followed."""
+    with Server() as site:
+        site.put("/plan.pdf", PDF)
+        site.put("/old", Response(b"", status=301, headers={"Location": "/plans"}))
+        site.put("/plans", PAGE.format(href="/plan.pdf").encode())
+        done, db = _watch(tmp_path, site.url("/old"))
+    assert done.returncode == 0, done.stderr
+    assert sorted(_fetched(db).values()) == ["new", "new"]
+
+
+@pytest.mark.parametrize("ip, kind", [
+    ("127.0.0.2", "loopback"), ("10.1.2.3", "private"), ("192.168.0.1", "private"),
+    ("172.16.5.4", "private"), ("100.64.0.1", "private"), ("169.254.169.254", "link-local"),
+    ("::1", "loopback"), ("fd00::1", "unique local"), ("fe80::1", "link-local"),
+    ("224.0.0.1", "multicast"), ("0.0.0.0", "unspecified"), ("::ffff:127.0.0.1", "loopback"),
+    ("8.8.8.8", None), ("2001:4860:4860::8888", None),
+])
+def test_address_classes(ip, kind):
+    assert address_class(ip) == kind
+
+
+def test_allow_names_networks_and_hosts():
+    allow = Allowance.parse(["10.20.0.0/16", "intranet.example", "*.corp.example"])
+    assert allow.refuses("x", "10.20.3.4") is None
+    assert allow.refuses("x", "10.21.3.4") == "a private address"
+    assert allow.refuses("intranet.example", "10.99.0.1") is None
+    assert allow.refuses("wiki.corp.example", "192.168.1.1") is None
+    assert allow.refuses("corp.example.evil", "192.168.1.1") == "a private address"
+    with pytest.raises(ValueError, match="neither a network"):
+        Allowance.parse(["10.0.0.0/33x"])
+
+
+@pytest.mark.parametrize("value, says", [
+    ('["not a host!"]', "allow: 'not a host!' is neither a network (CIDR) nor a host name"),
+    ('"10.0.0.0/8"', "allow: a list of networks and host names"),
+])
+def test_a_bad_allow_is_one_config_error(write_config, value, says):
+    config = write_config(f'[fetch]\nallow = {value}\n[[source]]\nname = "a"\n'
+                          'url = "https://example.org/"\n')
+    out = run_cli("--config", str(config), "sources")
+    assert out.returncode == 2
+    assert says in out.stderr and "Traceback" not in out.stderr
