@@ -13,8 +13,14 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
 _CGNAT = ipaddress.ip_network("100.64.0.0/10")
+
+
+def home_of(url: str) -> str:
+    """The host a URL names, as the boundary compares hosts: no port, no credentials."""
+    return (urlsplit(url).hostname or "").rstrip(".")
 
 
 def address_class(ip: str) -> str | None:

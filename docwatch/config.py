@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from .boundary import Allowance
 from .errors import ConfigError
 from .locales import known_language
 from .models import (CATEGORIES, STATUS_EVENTS, FetchSettings, MemoryWindow, NotifyTarget,
@@ -139,7 +140,15 @@ def _fetch(where: str, raw: Any) -> FetchSettings:
     values: dict[str, Any] = {}
     for key, value in raw.items():
         default = fields[key].default
-        if key in ("user_agent", "browser"):
+        if key == "allow":
+            if not isinstance(value, list):
+                raise ConfigError(f"{at}: allow: a list of networks and host names, such as "
+                                  '["10.20.0.0/16", "intranet.example"]')
+            try:
+                values[key] = Allowance.parse(value)
+            except ValueError as e:
+                raise ConfigError(f"{at}: {e}") from None
+        elif key in ("user_agent", "browser"):
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{at}: {key}: must be a non-empty string")
             values[key] = value

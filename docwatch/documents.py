@@ -8,6 +8,7 @@ import hashlib
 from collections import Counter
 from urllib.parse import unquote, urlsplit
 
+from .boundary import home_of
 from .models import Block, Change, Document, Observation, ParseRules, Section, Source
 
 
@@ -38,7 +39,8 @@ def document_sources(page: Source, urls: list[str], *,
         else f"{named(url)}#{hashlib.sha256(url.encode()).hexdigest()[:6]}",
         url=url, timeout=page.timeout, robots=page.robots,
         rules=ParseRules(lang=page.rules.lang or lang),  # a PDF rarely says its language
-        alert=page.alert, parent=page.name) for url in urls}
+        alert=page.alert, parent=page.name, home=page.home or home_of(page.url))
+        for url in urls}
 
 
 def announce(changes: list[Change], documents: list[tuple[Section, Block, Observation]],

@@ -29,7 +29,7 @@ from . import __version__, redact
 from .errors import FetchError, system_reason
 from .models import Fetched, FetchSettings
 from .pdf import PDF_TYPES, is_pdf
-from .transport import Urllib3Transport
+from .transport import GUARDED, Blocked, Urllib3Transport
 
 USER_AGENT = f"docwatch/{__version__} (+https://github.com/docwatch/docwatch; page-change monitor)"
 ROBOTS_AGENT = "docwatch"
@@ -71,7 +71,8 @@ class Fetcher:
         # without `httpx.Client`: a page check needs nothing of its per-request machinery
         # (merged defaults, cookie jar, auth and redirect generators), and that was a fifth of
         # the CPU of a 304, a thousand of which make a steady cycle. `_open` follows redirects.
-        self.transport = transport or Urllib3Transport(maxsize=max(1, settings.per_host))
+        self.transport = transport or Urllib3Transport(maxsize=max(1, settings.per_host),
+                                                       allow=settings.allow)
         self.headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate",
                         "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
         self.stopping = threading.Event()  # set to cut retry waits short
@@ -112,8 +113,13 @@ class Fetcher:
 
     def get(self, url: str, *, timeout: float = 30.0, etag: str | None = None,
             last_modified: str | None = None, robots: bool = True,
-            headers: tuple[tuple[str, str], ...] = ()) -> Fetched:
-        """GET a page (a 304 comes back with an empty body); `FetchError` says why not."""
+            headers: tuple[tuple[str, str], ...] = (), home: str | None = None) -> Fetched:
+        """GET a page (a 304 comes back with an empty body); `FetchError` says why not.
+
+        `home`: the host the operator wrote. A URL on another host (`url` itself for a linked
+        document, any redirect's) reaches an inward address only if `[fetch] allow` lets it
+        (`boundary`); without `home` every URL is the operator's.
+        """
         parts = urlsplit(url)
         if robots and not self._allowed(parts, url, timeout):
             raise FetchError("robots", "robots.txt disallows this page (set robots = false to override)")
@@ -129,7 +135,7 @@ class Fetcher:
             try:
                 with host.slot(self.stopping):
                     deadline = deadline or time.monotonic() + allowed
-                    return self._get_once(url, headers, timeout, deadline)
+                    return self._get_once(url, headers, timeout, deadline, home)
             except FetchError as e:
                 if not _retryable(e):
                     raise
@@ -151,7 +157,7 @@ class Fetcher:
         raise AssertionError("unreachable")  # pragma: no cover
 
     def _get_once(self, url: str, headers: dict[str, str], timeout: float,
-                  deadline: float) -> Fetched:
+                  deadline: float, home: str | None = None) -> Fetched:
         """One attempt, all of it (connect, headers, body) within `timeout` seconds and
         before the check's `deadline`."""
         started = time.monotonic()
@@ -161,7 +167,7 @@ class Fetcher:
         max_bytes = self.settings.max_bytes
         body = bytearray()
         try:
-            with self._open(url, headers, max(timeout, 0.001)) as response:
+            with self._open(url, headers, max(timeout, 0.001), home) as response:
                 status = response.status_code
                 if status >= 400:
                     head = _head(response) if status in (403, 429, 503) else b""
@@ -208,6 +214,8 @@ class Fetcher:
                     "until the check's deadline" if cut else
                     f"(nothing more for {_secs(timeout)})")) from None
             raise FetchError("timeout", f"no answer within {_secs(timeout)}") from None
+        except Blocked as e:
+            raise FetchError("blocked", f"{e}; name it in [fetch] allow to follow it") from None
         except httpx.ConnectError as e:
             raise _connect_error(e, _failed_at(e, url)) from None
         except httpx.DecodingError as e:
@@ -224,15 +232,19 @@ class Fetcher:
             raise FetchError("protocol", str(e) or type(e).__name__) from None
 
     @contextmanager
-    def _open(self, url: str, headers: dict[str, str], timeout: float) -> Iterator[httpx.Response]:
+    def _open(self, url: str, headers: dict[str, str], timeout: float,
+              home: str | None = None) -> Iterator[httpx.Response]:
         """GET `url` and follow its redirects (at most `MAX_REDIRECTS`), as a browser does: the
         last response, its body still to be read. Credentials in the URL log in with HTTP
         basic auth on that site only."""
         target = httpx.URL(url)
         auth = _basic_auth(target)
         for _ in range(MAX_REDIRECTS + 1):
+            extensions = {"timeout": dict.fromkeys(_TIMEOUTS, timeout)}
+            if home is not None and target.host.lower().rstrip(".") != home:
+                extensions[GUARDED] = True  # a URL the operator did not write
             request = httpx.Request("GET", target, headers={**self.headers, **headers, **auth},
-                                    extensions={"timeout": dict.fromkeys(_TIMEOUTS, timeout)})
+                                    extensions=extensions)
             response = self.transport.handle_request(request)
             response.request = request  # as httpx.Client does: a transport may have sent another
             if not response.has_redirect_location:

@@ -9,6 +9,7 @@ from datetime import timedelta
 from operator import attrgetter
 from typing import Any, TypeVar
 
+from .boundary import Allowance
 from .times import from_iso
 
 T = TypeVar("T")
@@ -109,6 +110,7 @@ class Source:
     headers: tuple[tuple[str, str], ...] = ()  # sent with each request (may hold secrets)
     tags: tuple[str, ...] = ()  # for people and for [[notify]] tags filters
     memory: MemoryWindow = MemoryWindow()  # the versions a change is held against (`recall`)
+    home: str | None = None  # a linked document: the host of the page the operator wrote
 
 
 @dataclass(frozen=True)
@@ -129,6 +131,7 @@ class FetchSettings:
     processes: int = 0  # worker processes for many sources; 0: one per CPU, at most 4
     browser: str | None = None  # Chromium for `render = "browser"`; default: see `browser`
     browser_pages: int = 4  # pages rendered at once in a process
+    allow: Allowance = Allowance()  # inward addresses a page's URLs may reach (`boundary`)
 
     def worker_processes(self) -> int:
         return self.processes or min(os.cpu_count() or 1, 4)

@@ -10,20 +10,67 @@ knows urllib3 exists.
 
 from __future__ import annotations
 
+import socket
 import threading
 from collections.abc import Iterator
 
 import httpx
 import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
 from urllib3.exceptions import (
     ConnectTimeoutError,
     HTTPError,
     MaxRetryError,
+    NameResolutionError,
     NewConnectionError,
     ProtocolError,
     ReadTimeoutError,
     SSLError,
 )
+from urllib3.util.connection import create_connection
+
+from .boundary import Allowance
+
+#: A request's extension naming it one the operator did not write: its connections are made
+#: only to addresses the boundary lets it reach (`boundary`).
+GUARDED = "docwatch.guarded"
+
+
+class Blocked(httpx.ConnectError):
+    """A connection the boundary refused: the address is inward and not allowed."""
+
+
+class _Refused(NewConnectionError):
+    def __init__(self, conn: HTTPConnection, why: str):
+        super().__init__(conn, why)
+        self.why = why
+
+
+def _guarded(base: type[HTTPConnection], allowance: Allowance) -> type[HTTPConnection]:
+    """`base` whose connections resolve the host, refuse it if any of its addresses is inward
+    and not allowed, and connect to the very address checked: a name that resolves inward,
+    now or only at the second lookup (DNS rebinding), never reaches it."""
+
+    class Guarded(base):  # type: ignore[misc, valid-type]
+        def _new_conn(self) -> socket.socket:
+            try:
+                found = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
+            except socket.gaierror as e:
+                raise NameResolutionError(self.host, self, e) from e
+            for *_, address in found:
+                if why := allowance.refuses(self.host, address[0]):
+                    raise _Refused(self, f"{self.host} is {why} ({address[0]}), which a URL "
+                                         "the page chose may not reach")
+            try:
+                return create_connection((found[0][4][0], self.port), self.timeout,
+                                         source_address=self.source_address,
+                                         socket_options=self.socket_options)
+            except TimeoutError as e:
+                raise ConnectTimeoutError(self, f"Connection to {self.host} timed out") from e
+            except OSError as e:
+                raise NewConnectionError(self, f"Failed to establish a new connection: {e}") from e
+
+    return Guarded
 
 
 class _Body(httpx.SyncByteStream):
@@ -56,16 +103,18 @@ class _Body(httpx.SyncByteStream):
 class Urllib3Transport(httpx.BaseTransport):
     """httpx requests over urllib3 connections, `maxsize` kept per site: thread-friendly pooling."""
 
-    def __init__(self, maxsize: int = 10):
+    def __init__(self, maxsize: int = 10, allow: Allowance = Allowance()):
         self.maxsize = maxsize
+        self.connections = {False: (HTTPConnection, HTTPSConnection),
+                            True: (_guarded(HTTPConnection, allow), _guarded(HTTPSConnection, allow))}
         # A pool per site, kept for the whole run: urllib3's PoolManager keeps ten and closes
         # the others', so with more sites than that each check opened a new connection (and
         # its pool lookup, a URL parse and a key built per request, was a tenth of a 304).
-        self.pools: dict[tuple[str, str, int | None], urllib3.HTTPConnectionPool] = {}
+        self.pools: dict[tuple[str, str, int | None, bool], urllib3.HTTPConnectionPool] = {}
         self.lock = threading.Lock()
 
-    def _pool(self, url: httpx.URL) -> urllib3.HTTPConnectionPool:
-        key = (url.scheme, url.raw_host.decode("ascii"), url.port)  # IDNA hosts as punycode
+    def _pool(self, url: httpx.URL, guarded: bool = False) -> urllib3.HTTPConnectionPool:
+        key = (url.scheme, url.raw_host.decode("ascii"), url.port, guarded)  # IDNA as punycode
         pool = self.pools.get(key)
         if pool is None:
             with self.lock:
@@ -77,6 +126,7 @@ class Urllib3Transport(httpx.BaseTransport):
                         raise httpx.UnsupportedProtocol(f"{url.scheme!r} is not HTTP")
                     pool = self.pools[key] = kind(key[1], url.port, maxsize=self.maxsize,
                                                   block=False, retries=False)
+                    pool.ConnectionCls = self.connections[guarded][url.scheme == "https"]
         return pool
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
@@ -84,13 +134,16 @@ class Urllib3Transport(httpx.BaseTransport):
         timeout = urllib3.Timeout(connect=timeouts.get("connect"), read=timeouts.get("read"))
         url = request.url
         try:
-            response = self._pool(url).urlopen(
+            response = self._pool(url, bool(request.extensions.get(GUARDED))).urlopen(
                 request.method, url.raw_path.decode("ascii"),
                 headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
                 body=request.read() or None, redirect=False, retries=False,
                 preload_content=False, decode_content=False, timeout=timeout,
             )
         except (NewConnectionError, MaxRetryError) as e:  # before its base ConnectTimeoutError
+            refused = e if isinstance(e, _Refused) else getattr(e, "reason", None)
+            if isinstance(refused, _Refused):
+                raise Blocked(refused.why, request=request) from None
             raise httpx.ConnectError(_reason(e), request=request) from None
         except ConnectTimeoutError as e:
             raise httpx.ConnectTimeout(str(e), request=request) from None

@@ -73,7 +73,7 @@ def test_a_url_the_page_chose_never_reaches_an_inward_host(tmp_path, inward, how
         other.put("/plan.pdf", PDF)
         target = inward.url("/plan.pdf")
         if how == "a name resolving inward":  # caught when the connection is made
-            target = f"http://localhost.:{other.httpd.server_address[1]}/plan.pdf"
+            target = f"http://localhost:{other.httpd.server_address[1]}/plan.pdf"
         href = "/go/plan.pdf" if how == "redirect" else target
         site.put("/go/plan.pdf", Response(b"", status=302, headers={"Location": target}))
         site.put("/plans", PAGE.format(href=href).encode())

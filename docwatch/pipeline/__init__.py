@@ -20,6 +20,7 @@ from itertools import zip_longest
 from typing import TypeVar
 
 from .. import fetch, notify, redact
+from ..boundary import home_of
 from ..errors import DocwatchError, FetchError, ParseError
 from ..fetch import Fetcher, host_of
 from ..models import (Block, Change, CheckResult, Document, Fetched, FetchSettings, Message,
@@ -147,6 +148,7 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
         fetched = fetcher.get(
             source.url, timeout=source.timeout, robots=source.robots, headers=source.headers,
             etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
+            home=source.home or home_of(source.url),
         )
     except FetchError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
