@@ -26,6 +26,7 @@ from urllib.robotparser import RobotFileParser
 import httpx
 
 from . import __version__, redact
+from .boundary import home_of
 from .errors import FetchError, system_reason
 from .models import Fetched, FetchSettings
 from .pdf import PDF_TYPES, is_pdf
@@ -241,7 +242,7 @@ class Fetcher:
         auth = _basic_auth(target)
         for _ in range(MAX_REDIRECTS + 1):
             extensions = {"timeout": dict.fromkeys(_TIMEOUTS, timeout)}
-            if home is not None and target.host.lower().rstrip(".") != home:
+            if home is not None and home_of(str(target)) != home:
                 extensions[GUARDED] = True  # a URL the operator did not write
             request = httpx.Request("GET", target, headers={**self.headers, **headers, **auth},
                                     extensions=extensions)

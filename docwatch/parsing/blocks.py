@@ -12,17 +12,12 @@ from ..reading import Reader
 from ..text import clean
 from .entries import repeated_entries
 from .links import normalize_url
-from .records import code_like, key_column, list_keys
+from .records import MIN_RECORDS, code_like, key_column, list_keys
 from .root import drop
+from .shapes import BLOCK_TAGS, MAX_HEADING
 from .volatile import heading_part, volatile
 
 HEADINGS = {"h1": 1, "h2": 2, "h3": 3, "h4": 4, "h5": 5, "h6": 6}
-BLOCK_TAGS = frozenset(
-    "address article aside blockquote center dd details dialog div dl dt fieldset figcaption "
-    "figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary "
-    "table tbody td tfoot th thead tr ul".split()
-)
-MAX_HEADING = 160
 # A passage's last words in parentheses, after the words: "(downloaded 340 times)".
 _LAST_PARENS_RE = re.compile(r"\s*\(([^()]{1,60})\)$")
 
@@ -267,6 +262,8 @@ class Builder:
         rows = [tr for tr in table.iter("tr") if _owner_table(tr) is table]
         cells_of = [[c for c in tr if c.tag in ("td", "th")] for tr in rows]
         rich = any(c in self.blocky for cells in cells_of for c in cells)
+        if rich and len(rows) < MIN_RECORDS:  # a page's columns: no cell read for a key
+            return self._layout(cells_of)
         read = [(tr, [_cell_text(c, self.blocky) for c in cells])
                 for tr, cells in zip(rows, cells_of)]
         read = [(tr, texts) for tr, texts in read if any(texts)]
@@ -276,12 +273,7 @@ class Builder:
         plain = [texts for (_, texts), d in zip(read, dated) if not d and texts is not header]
         key = key_column(plain, self.reader, rich=rich)
         if rich and key is None:
-            # Cells of paragraphs, lists or tables with no column naming the rows: the table
-            # lays out a page, and its cells are read as the page's parts.
-            for cells in cells_of:
-                for c in cells:
-                    self.walk(c)
-            return
+            return self._layout(cells_of)
         for (tr, texts), is_entry in zip(read, dated):
             if is_entry:
                 date = self.reader.leading_date(texts[0])[0]
@@ -290,6 +282,13 @@ class Builder:
                 record = key is not None and texts is not header and key < len(texts)
                 self.block("row", " | ".join(texts), self.links(tr),
                            key=texts[key] if record else None)
+
+    def _layout(self, cells_of: list[list]) -> None:
+        """A table of cells of paragraphs, lists or tables with no column naming the rows
+        lays out a page: its cells are read as the page's parts."""
+        for cells in cells_of:
+            for c in cells:
+                self.walk(c)
 
     def _dl(self, dl) -> None:
         self.close_entry()

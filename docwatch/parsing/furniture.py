@@ -8,7 +8,8 @@ around its text on every template, which an app ships under generated names.
 - a trail of links joined by arrows or slashes ("Home › Policy › NATO"): breadcrumbs;
 - a link to a place in the page that is not there (`#print`, `#`): a control for a script;
 - a box of two or more short buttons and little text (a consent or cookie notice, a
-  pager), and a form of inputs and a button: a search, newsletter or login box.
+  pager); a form with a password field (a login, however long); a small form of inputs and
+  a button (a search or newsletter box).
 
 Pure: the tree in, the elements to drop out.
 """
@@ -29,10 +30,11 @@ MAX_BUTTON_TEXT = 30  # "Accept all", "Reject", "Settings"; a longer one is a qu
 _INLINE = frozenset("span b strong em i small li font".split())
 _SEPARATORS = ">›»→/\\"
 _TRAIL_RE = re.compile(rf"[\s\xa0{re.escape(_SEPARATORS)}]*")
-_NETWORKS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "instagram.com",
-             "youtube.com", "youtu.be", "flickr.com", "tiktok.com", "threads.net", "vk.com",
-             "t.me", "telegram.me", "pinterest.com", "tumblr.com", "mastodon.social",
-             "bsky.app", "draugiem.lv", "soundcloud.com", "vimeo.com")
+#: Social networks' hosts: the site's profiles link there, and so do share buttons (`root`).
+NETWORKS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "instagram.com",
+            "youtube.com", "youtu.be", "flickr.com", "tiktok.com", "threads.net", "vk.com",
+            "t.me", "telegram.me", "pinterest.com", "tumblr.com", "mastodon.social", "bsky.app",
+            "draugiem.lv", "soundcloud.com", "vimeo.com", "reddit.com", "wa.me", "whatsapp.com")
 _CODE_IN_URL_RE = r"(?:^|[/?&=._-]){code}(?:$|[/?&=._-])"
 _IDS = etree.XPath("descendant-or-self::*/@id | descendant-or-self::*/@name")
 _TEXT_INPUTS = frozenset(("", "text", "email", "search", "tel", "number"))
@@ -100,12 +102,16 @@ def _language(link) -> bool:
         re.search(_CODE_IN_URL_RE.format(code=code), (link.get("href") or "").casefold()))
 
 
-def _network(link) -> bool:
-    href = link.get("href") or ""
+def on_network(href: str) -> bool:
+    """Whether an absolute link goes to a social network's host (`NETWORKS`)."""
     if not href.startswith(("http://", "https://", "//")):
         return False
     host = href.split("/", 3)[2].lower().split(":")[0]
-    return any(host == n or host.endswith("." + n) for n in _NETWORKS)
+    return any(host == n or host.endswith("." + n) for n in NETWORKS)
+
+
+def _network(link) -> bool:
+    return on_network(link.get("href") or "")
 
 
 def _separated(link, box) -> bool:
@@ -149,9 +155,9 @@ def _notices(body) -> list:
     out += [box for box, n in counts.items() if n >= 2 and _little_text(box)]
     for form in body.iter("form"):
         inputs = [(i.get("type") or "").lower() for i in form.iter("input")]
-        if any(t in _TEXT_INPUTS for t in inputs) and (
+        if "password" in inputs or any(t in _TEXT_INPUTS for t in inputs) and (
                 form.find(".//button") is not None or "submit" in inputs) and _little_text(form):
-            out.append(form)
+            out.append(form)  # a login (whatever its words), a search, a newsletter box
     return out
 
 

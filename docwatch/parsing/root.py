@@ -212,9 +212,6 @@ def _drop_noise(body, pictograms: bool, shown: bool = False) -> None:
     # asked once, and only the elements of a screen-reader class are looked for.
     for cls in {c for c in _CLASSES(body) if _screen_reader(c)}:
         doomed += _OF_CLASS(body, c=cls)
-    # A form with a password field is a login, whatever its words: never the page's text.
-    doomed += [form for form in body.iter("form")
-               if any((i.get("type") or "").lower() == "password" for i in form.iter("input"))]
     doomed += furniture.shaped(body)
     for el in doomed:
         drop(el)
@@ -253,19 +250,11 @@ _SHARE_HREF_RE = re.compile(
     r"draugiem\.lv/say", re.IGNORECASE)
 
 
-_SHARE_HOSTS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "reddit.com", "wa.me",
-                "whatsapp.com", "t.me", "telegram.me", "pinterest.com", "vk.com", "tumblr.com",
-                "draugiem.lv")
-
-
 def _sharing(link) -> bool:
     # The expression costs 10 µs a link: asked only of a link to a network's host, or of a
     # script or mail link.
     href = link.get("href") or ""
-    if href.startswith(("http://", "https://", "//")):
-        shares = href.split("/", 3)[2].lower().endswith(_SHARE_HOSTS)
-    else:
-        shares = href.startswith(("javascript:", "mailto:?"))
+    shares = furniture.on_network(href) or href.startswith(("javascript:", "mailto:?"))
     return shares and bool(_SHARE_HREF_RE.search(href)) or "print(" in (link.get("onclick") or "")
 
 

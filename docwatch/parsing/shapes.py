@@ -36,11 +36,15 @@ _KEYWORD_PX = {"large": 18.0, "larger": 19.2, "x-large": 24.0, "xx-large": 32.0,
                "xxx-large": 48.0}
 NORMAL_PX = 16.0
 LARGER_PX = 17.5  # larger type than the body's: a heading drawn by its size
-MAX_HEADING = 160
+MAX_HEADING = 160  # characters: a longer line is a paragraph, however it is drawn
+#: Tags a reader sees as boxes of their own (the rest run inline in their box).
+BLOCK_TAGS = frozenset(
+    "address article aside blockquote center dd details dialog div dl dt fieldset figcaption "
+    "figure footer form h1 h2 h3 h4 h5 h6 header hr li main nav ol p pre section summary "
+    "table tbody td tfoot th thead tr ul".split()
+)
 # A heading's own last character is never sentence punctuation: "Contacts", not "Call us."
 _SENTENCE_END = (".", ";", ",", "!", "?")
-_BLOCKS = frozenset("div p ul ol li table tr td th dl dt dd h1 h2 h3 h4 h5 h6 section "
-                    "article header footer nav aside main form".split())
 
 
 def lift(body) -> None:
@@ -90,7 +94,7 @@ def _size(style: str) -> float:
 
 def _heading_like(el) -> bool:
     """One short line, not a sentence, with no boxes inside and something after it."""
-    if any(isinstance(c.tag, str) and c.tag in _BLOCKS for c in el.iterdescendants()):
+    if any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS for c in el.iterdescendants()):
         return False
     text = clean("".join(el.itertext()))
     if not text or len(text) > MAX_HEADING or text.endswith(_SENTENCE_END):
