@@ -35,6 +35,7 @@ NETWORKS = ("facebook.com", "twitter.com", "x.com", "linkedin.com", "instagram.c
             "youtube.com", "youtu.be", "flickr.com", "tiktok.com", "threads.net", "vk.com",
             "t.me", "telegram.me", "pinterest.com", "tumblr.com", "mastodon.social", "bsky.app",
             "draugiem.lv", "soundcloud.com", "vimeo.com", "reddit.com", "wa.me", "whatsapp.com")
+_NETWORK_HOSTS = frozenset(NETWORKS)
 _CODE_IN_URL_RE = r"(?:^|[/?&=._-]){code}(?:$|[/?&=._-])"
 _IDS = etree.XPath("descendant-or-self::*/@id | descendant-or-self::*/@name")
 _TEXT_INPUTS = frozenset(("", "text", "email", "search", "tel", "number"))
@@ -106,8 +107,13 @@ def on_network(href: str) -> bool:
     """Whether an absolute link goes to a social network's host (`NETWORKS`)."""
     if not href.startswith(("http://", "https://", "//")):
         return False
-    host = href.split("/", 3)[2].lower().split(":")[0]
-    return any(host == n or host.endswith("." + n) for n in NETWORKS)
+    return _network_host(href.split("/", 3)[2].lower().split(":")[0])
+
+
+@functools.lru_cache(maxsize=1024)  # a page links a few hosts hundreds of times
+def _network_host(host: str) -> bool:
+    labels = host.split(".")
+    return any(".".join(labels[i:]) in _NETWORK_HOSTS for i in range(len(labels) - 1))
 
 
 def _network(link) -> bool:

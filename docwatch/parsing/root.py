@@ -58,8 +58,9 @@ def main_content(root, rules: ParseRules, metadata: dict[str, str], *,
             drop(el)
     # The source's selector is matched against the page as served, before boxes are renamed.
     chosen = _select(root, rules.content) if rules.content else []
-    shapes.lift(body)
-    _drop_noise(body, pictograms, shown)
+    marked = shapes.marked(body)
+    shapes.lift(body, marked)
+    _drop_noise(body, marked, pictograms, shown)
     weights = _weights(body)
     total = weights.get(body, (0, 0))[0] or 1
     _drop_furniture(body, weights, total)
@@ -182,11 +183,12 @@ def drop(el, gap: str = " ") -> None:
 _DIALOG_ROLES = frozenset(("dialog", "alertdialog"))
 
 
-def _drop_noise(body, pictograms: bool, shown: bool = False) -> None:
+def _drop_noise(body, marked: list, pictograms: bool, shown: bool = False) -> None:
     """Drop what is never content: noise tags and roles, hidden elements, footnote marks,
     counters (`pictograms`: the page may show a counting pictogram, `counters.pictured`),
     badges, and links that share or print the page or only say there is more; all but
-    hidden elements and dialogs when reading what is `shown`."""
+    hidden elements and dialogs when reading what is `shown`. `marked`: the elements with a
+    role, a style or a mark of being hidden (`shapes.marked`)."""
     # Tags are matched by libxml2 (`iter(*tags)`); attributes need a look at each element.
     doomed = [el for el in body.iter(*NOISE_TAGS, "header", etree.Comment,
                                      etree.ProcessingInstruction)
@@ -196,7 +198,7 @@ def _drop_noise(body, pictograms: bool, shown: bool = False) -> None:
         drop(mark, gap="")
     counters.drop_drawn(body, drop, pictograms=pictograms)  # an icon may be an <svg>
     badges.drop_badges(body, drop)
-    for el in dict.fromkeys(mark.getparent() for mark in _MARKS(body)):
+    for el in marked:
         attrib = el.attrib
         if (
             (role := attrib.get("role", "").lower()) in NOISE_ROLES
@@ -219,12 +221,6 @@ def _drop_noise(body, pictograms: bool, shown: bool = False) -> None:
         drop(link)  # of what is left: the navigation's links are gone
 
 
-# Attribute nodes, then their elements: libxml2 finds them five times faster than a walk
-# over every element asking for them (an element test in the expression costs as much).
-_LOWER = "translate(., 'ABCDEFGHIJKLMNOPQRSTUVWXYZ', 'abcdefghijklmnopqrstuvwxyz')"
-_MARKS = etree.XPath(
-    f".//@role[contains(' {' '.join(sorted(NOISE_ROLES))} ', concat(' ', {_LOWER}, ' '))]"
-    " | .//@aria-modal | .//@hidden | .//@aria-hidden | .//@style")
 _CLASSES = etree.XPath(".//@class")
 _OF_CLASS = etree.XPath("descendant-or-self::*[@class = $c]")
 

@@ -14,6 +14,7 @@ tag. The elements stay the same objects, so a source's selectors found before st
 
 from __future__ import annotations
 
+import functools
 import re
 
 from lxml import etree
@@ -26,7 +27,15 @@ _BY_ROLE = {
     "treegrid": "table", "rowgroup": "tbody", "row": "tr", "cell": "td", "gridcell": "td",
     "columnheader": "th", "rowheader": "th", "term": "dt", "definition": "dd",
 }
-_SHOWN = etree.XPath(".//@role | .//@style")  # attribute nodes: found faster than elements
+# Attribute nodes, then their elements: libxml2 finds them five times faster than a walk
+# over every element asking for them. One search serves the renaming here and the noise
+# rules after it (`root`), which ask of the same attributes.
+_MARKS = etree.XPath(".//@role | .//@style | .//@aria-modal | .//@hidden | .//@aria-hidden")
+
+
+def marked(body) -> list:
+    """The elements of `body` with a role, a style or a mark of being hidden, in page order."""
+    return list(dict.fromkeys(mark.getparent() for mark in _MARKS(body)))
 _BOLD_RE = re.compile(r"font-weight\s*:\s*(?:bold|bolder|[6-9]00)\b", re.IGNORECASE)
 _SIZE_RE = re.compile(
     r"font-size\s*:\s*(?:([\d.]+)\s*(px|pt|r?em|%)|(xxx-large|xx-large|x-large|large|larger))",
@@ -47,15 +56,19 @@ BLOCK_TAGS = frozenset(
 _SENTENCE_END = (".", ";", ",", "!", "?")
 
 
-def lift(body) -> None:
-    """Rename the generic boxes of `body` that say what they are (see the module's words)."""
+def lift(body, candidates: list) -> None:
+    """Rename the generic boxes of `body` that say what they are (see the module's words);
+    `candidates` are its `marked` elements."""
     drawn: list[tuple[object, float]] = []  # boxes drawn as headings, with their size
-    for el in dict.fromkeys(mark.getparent() for mark in _SHOWN(body)):
+    # Beside real headings a drawn one is only bold text (`_rank`): its size is not asked.
+    headed = next(body.iter("h1", "h2", "h3", "h4", "h5", "h6"), None) is not None
+    for el in candidates:
         if el.tag not in _GENERIC:
             continue
         role = (el.get("role") or "").strip().lower()
         if role == "heading":
             el.tag = f"h{_level(el.get('aria-level'))}"
+            headed = True
         elif role in _BY_ROLE:
             tag = _BY_ROLE[role]
             el.tag = tag
@@ -63,13 +76,13 @@ def lift(body) -> None:
                     and parent.tag in _GENERIC:
                 parent.tag = "dl"  # terms and definitions are read as one list
         elif "style" in el.attrib and "font" in (style := el.get("style")):
-            size, bold = _size(style), bool(_BOLD_RE.search(style))
+            size, bold = _font(style)
             if el.tag == "span" and bold and size <= LARGER_PX and not el.get("role"):
                 el.tag = "b"
-            elif (bold or size > LARGER_PX) and _heading_like(el):
+            elif (bold or size > LARGER_PX and not headed) and _heading_like(el):
                 drawn.append((el, size))
     if drawn:
-        _rank(body, drawn)
+        _rank(drawn, headed)
 
 
 def _level(value: str | None) -> int:
@@ -77,6 +90,12 @@ def _level(value: str | None) -> int:
         return min(6, max(1, int(value or 2)))
     except ValueError:
         return 2
+
+
+@functools.lru_cache(maxsize=1024)  # a page repeats its inline styles
+def _font(style: str) -> tuple[float, bool]:
+    """The size (CSS pixels) and boldness an inline style gives its text."""
+    return _size(style), bool(_BOLD_RE.search(style))
 
 
 def _size(style: str) -> float:
@@ -102,11 +121,11 @@ def _heading_like(el) -> bool:
     return any(a.getnext() is not None for a in (el, *el.iterancestors()))
 
 
-def _rank(body, drawn: list[tuple[object, float]]) -> None:
+def _rank(drawn: list[tuple[object, float]], headed: bool) -> None:
     """Levels by size, largest first; the largest, drawn once and first, is level 1. Beside
     real headings (`h1`–`h6`) a drawn one is only text: bold text, if bold, as a bold
     paragraph is."""
-    if next(body.iter("h1", "h2", "h3", "h4", "h5", "h6"), None) is not None:
+    if headed:
         for el, _ in drawn:
             if _BOLD_RE.search(el.get("style")):
                 _embolden(el)
