@@ -8,6 +8,12 @@ and media are never loaded. Playwright never downloads a browser here: docwatch 
 system's Chromium (Debian's `chromium` package), or the one `[fetch] browser` or the
 environment variable DOCWATCH_CHROMIUM names.
 
+The browser reaches no network of its own. The page it draws is the body already fetched,
+and every request its scripts make is answered by the fetcher (`relay`): through the same
+proxy, with the same CAs, and meeting the same boundary, judged at connect time, as any URL
+the page chose. What Chromium would send around them (a WebSocket, WebRTC) goes to a proxy
+that is not there.
+
 Playwright's API is asynchronous and bound to one event loop: the browser lives in a thread
 of its own running that loop, and check threads hand it pages to render.
 """
@@ -15,17 +21,47 @@ of its own running that loop, and check threads hand it pages to render.
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 
+from . import redact
 from .errors import FetchError
 
 CANDIDATES = ("/usr/bin/chromium", "/usr/bin/chromium-browser", "/usr/bin/google-chrome")
+# The proxy is a closed port (discard's), and loopback is not exempt from it: whatever
+# Chromium would send itself instead of asking `relay` goes nowhere.
+NOWHERE = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>",
+           "--force-webrtc-ip-handling-policy=disable_non_proxied_udp"]
 ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
-        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+        "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", *NOWHERE]
 INSTALL = ("install Chromium (Debian: apt-get install chromium) or name it in [fetch] browser "
            "or DOCWATCH_CHROMIUM")
 NEVER_LOADED = frozenset({"image", "font", "media"})
+# Not passed on to the fetcher (it sets its own, and decodes the body it hands back), nor
+# back to the browser (the body is whole and decoded).
+_HOP = frozenset({"host", "connection", "content-length", "transfer-encoding", "keep-alive",
+                  "accept-encoding", "content-encoding", "upgrade", "proxy-connection", "te"})
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """A page as drawn, and the requests of its scripts the boundary refused (one line each)."""
+
+    html: str
+    refused: tuple[str, ...] = ()
+
+
+class _Drawing:
+    """One page being drawn: its first document (the body fetched) and what was refused."""
+
+    def __init__(self, body: bytes, content_type: str | None, timeout: float, way):
+        self.body, self.content_type = body, content_type or "text/html"
+        self.timeout, self.way = timeout, way
+        self.served = False
+        self.refused: list[str] = []
 
 
 def find_chromium(configured: str | None = None) -> str | None:
@@ -40,8 +76,9 @@ class Browser:
     """One headless Chromium, shared by a process's checks."""
 
     def __init__(self, executable: str | None = None, *, pages: int = 4,
-                 user_agent: str | None = None):
+                 user_agent: str | None = None, relay: Callable | None = None):
         self.executable = find_chromium(executable)
+        self.relay = relay  # `Fetcher.relay`: every request a page makes
         self.pages = pages
         self.user_agent = user_agent
         self._loop = asyncio.new_event_loop()
@@ -51,10 +88,13 @@ class Browser:
         self._ready: asyncio.Future | None = None  # the start, shared by the first renders
         self._playwright = self._browser = self._context = None
 
-    def render(self, url: str, *, timeout: float, headers: dict[str, str] | None = None) -> str:
-        """The page's HTML once its network has been quiet; `FetchError` says why not:
-        `browser` (none, or it failed) or `timeout`."""
-        job = asyncio.run_coroutine_threadsafe(self._render(url, timeout, headers or {}),
+    def render(self, url: str, body: bytes, *, content_type: str | None, timeout: float,
+               headers: dict[str, str] | None = None, way=None) -> Rendered:
+        """The page (`body`, as fetched from `url`) once its scripts have drawn it and its
+        network has been quiet; `FetchError` says why not: `browser` (none, or it failed) or
+        `timeout`. `way`: how its requests are reached (`fetch.Way`)."""
+        drawing = _Drawing(body, content_type, timeout, way)
+        job = asyncio.run_coroutine_threadsafe(self._render(url, drawing, headers or {}),
                                                self._loop)
         try:
             return job.result(timeout + 30)  # the start and the page's own timeout inside
@@ -74,7 +114,8 @@ class Browser:
         self._thread.join(5)
 
     # in the browser's thread --------------------------------------------------------------
-    async def _render(self, url: str, timeout: float, headers: dict[str, str]) -> str:
+    async def _render(self, url: str, drawing: _Drawing, headers: dict[str, str]) -> Rendered:
+        timeout = drawing.timeout
         if self._ready is None or (self._ready.done() and self._ready.exception() is None
                                    and not self._browser.is_connected()):
             self._ready = asyncio.ensure_future(self._start())  # first use, or after a crash
@@ -84,11 +125,11 @@ class Browser:
         async with self._slots:
             page = await self._context.new_page()
             try:
-                await page.route("**/*", _skip_heavy)
+                await page.route("**/*", functools.partial(self._answer, drawing))
                 if headers:
                     await page.set_extra_http_headers(headers)
                 await page.goto(url, wait_until="networkidle", timeout=timeout * 1000)
-                return await page.content()
+                return Rendered(await page.content(), tuple(drawing.refused))
             except PageTimeout:
                 raise FetchError("timeout", f"the page's scripts kept its network busy past "
                                             f"{timeout:g} s: it never finished drawing") from None
@@ -100,6 +141,46 @@ class Browser:
                     await page.close()
                 except Error:
                     pass  # the browser went away with it
+
+    async def _answer(self, drawing: _Drawing, route) -> None:
+        """A request of the page: the fetched body for its document, the fetcher's answer for
+        the rest, nothing for what a reader of the text needs not (`NEVER_LOADED`)."""
+        from playwright.async_api import Error
+
+        request = route.request
+        try:
+            if request.resource_type in NEVER_LOADED:
+                await route.abort()
+            elif not drawing.served and request.is_navigation_request():
+                drawing.served = True
+                await route.fulfill(status=200, body=drawing.body,
+                                    headers={"content-type": drawing.content_type})
+            else:
+                await self._relayed(drawing, route)
+        except Error:
+            pass  # the page was closed while its request was answered
+
+    async def _relayed(self, drawing: _Drawing, route) -> None:
+        request = route.request
+        headers = {k: v for k, v in (await request.all_headers()).items()
+                   if k.lower() not in _HOP and not k.startswith(":")}
+        ask = functools.partial(self.relay, request.method, request.url, headers,
+                                request.post_data_buffer, timeout=drawing.timeout,
+                                way=drawing.way)
+        try:
+            answer = await asyncio.get_running_loop().run_in_executor(None, ask)
+        except FetchError as e:
+            if e.kind == "blocked":
+                drawing.refused.append(f"the page's script asked for "
+                                       f"{redact.source_url(request.url)}: {e}")
+            await route.abort("blockedbyclient" if e.kind == "blocked" else "failed")
+            return
+        sent: dict[str, str] = {}
+        for name, value in answer.headers:
+            if name.lower() not in _HOP:
+                sep = "\n" if name.lower() == "set-cookie" else ", "
+                sent[name] = f"{sent[name]}{sep}{value}" if name in sent else value
+        await route.fulfill(status=answer.status, headers=sent, body=answer.body)
 
     async def _start(self) -> None:
         try:
@@ -134,10 +215,3 @@ def _first_line(e: Exception) -> str:
     """Playwright's errors run to a page of call log: the line that says what happened."""
     text = str(e).strip()
     return text.splitlines()[0] if text else type(e).__name__
-
-
-async def _skip_heavy(route) -> None:
-    if route.request.resource_type in NEVER_LOADED:
-        await route.abort()
-    else:
-        await route.continue_()

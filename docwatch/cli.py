@@ -196,9 +196,11 @@ def _report(results: list[CheckResult], store, *, quiet: bool = False,
                 click.echo(f"{r.source}: content: {rule}")
         for event in r.events:  # what happened to the page, said even when quiet
             click.echo(f"{r.source}: {render.STATUS[event.event]}: {event.detail}")
-        if not r.ok:
+        if not r.ok or r.error:  # a failure; or, for a page read, what it could not reach
             click.echo(f"docwatch: {r.source}: {r.error} [{r.error_kind}]", err=True)
-        elif r.alerts:
+        if not r.ok:
+            continue
+        if r.alerts:
             quiet_changes = len(r.changes) - len(r.alerts)
             note = f" (+{quiet_changes} recorded without alert)" if quiet_changes else ""
             info = store.snapshot_info(r.snapshot_id or store.snapshot_at(r.source))
@@ -473,7 +475,9 @@ def sources_cmd(settings: Settings) -> None:
         schedule = ((s.cron or f"every {s.every or '6h'}") if s
                     else f"with {parent}" if parent in configured else "(not configured)")
         result = st.get("result") or "never checked"
-        if st.get("error"):
+        if st.get("error") and result != "error":  # read, but part of it was refused
+            result = f"{result}; [yellow]{st['error_kind']}[/]: {st['error']}"
+        elif st.get("error"):
             result = f"[red]{st['error_kind']}[/]: {st['error']}"
             if st["failing"] > 1:
                 result += f" ({st['failing']} checks in a row)"

@@ -34,7 +34,7 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
                 "robots", "lang", "documents", "render", "headers", "tags",
-                "memory"}
+                "memory", "proxy"}
 _NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest", "tags"}
 DIGESTS = ("immediate", "hourly", "daily")
 
@@ -127,10 +127,10 @@ def parse_config(data: dict[str, Any], path: Path | None = None) -> Config:
     if not isinstance(timezone, str) or not _is_zone(timezone):
         raise ConfigError(f"{where}: timezone: {timezone!r} is not a time zone such as 'Europe/Vilnius'")
     return Config(tuple(sources), tuple(notify), path, timezone, _run(where, data.get("run", {})),
-                  _fetch(where, data.get("fetch", {})))
+                  _fetch(where, data.get("fetch", {}), path.parent if path else Path.cwd()))
 
 
-def _fetch(where: str, raw: Any) -> FetchSettings:
+def _fetch(where: str, raw: Any, folder: Path) -> FetchSettings:
     at = f"{where}: fetch"
     if not isinstance(raw, dict):
         raise ConfigError(f"{at}: must be a table")
@@ -148,6 +148,16 @@ def _fetch(where: str, raw: Any) -> FetchSettings:
                 values[key] = Allowance.parse(value)
             except ValueError as e:
                 raise ConfigError(f"{at}: {e}") from None
+        elif key == "proxy":
+            values[key] = _proxy(at, value)
+        elif key == "no_proxy":
+            if not isinstance(value, list) or not all(isinstance(v, str) and v.strip()
+                                                      for v in value):
+                raise ConfigError(f"{at}: no_proxy: a list of hosts, domains and networks, such "
+                                  'as ["intranet.example", "10.0.0.0/8"]')
+            values[key] = tuple(v.strip() for v in value)
+        elif key == "ca_bundle":
+            values[key] = _ca_bundle(at, value, folder)
         elif key in ("user_agent", "browser"):
             if not isinstance(value, str) or not value.strip():
                 raise ConfigError(f"{at}: {key}: must be a non-empty string")
@@ -166,6 +176,36 @@ def _fetch(where: str, raw: Any) -> FetchSettings:
                 raise ConfigError(f"{at}: {key}: must be a number of seconds (0 or more)")
             values[key] = float(value)
     return FetchSettings(**values)
+
+
+def _proxy(at: str, value: Any) -> str:
+    """A proxy URL, checked; the error never quotes its password."""
+    from . import proxies
+
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{at}: proxy: a proxy URL such as 'http://proxy.example:3128'")
+    try:
+        return proxies.check(value.strip())
+    except ValueError as e:
+        raise ConfigError(f"{at}: proxy: {e}") from None
+
+
+def _ca_bundle(at: str, value: Any, folder: Path) -> str:
+    """A PEM file of CAs (relative to the config file's folder), read now: a missing or broken
+    one is a config error, not a TLS failure on every page."""
+    import ssl
+
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{at}: ca_bundle: the path of a PEM file of CA certificates")
+    path = (folder / Path(value).expanduser()).resolve()
+    try:
+        ssl.create_default_context(cafile=str(path))
+    except FileNotFoundError:
+        raise ConfigError(f"{at}: ca_bundle: {path}: file not found") from None
+    except (OSError, ssl.SSLError) as e:
+        raise ConfigError(f"{at}: ca_bundle: {path}: not a PEM file of CA certificates "
+                          f"({getattr(e, 'reason', None) or e})") from None
+    return str(path)
 
 
 def _is_zone(name: str) -> bool:
@@ -268,6 +308,7 @@ def _source(where: str, i: int, raw: Any) -> Source:
     render = _str(at, raw, "render")
     if render not in (None, "browser"):
         raise ConfigError(f"{at}: render: {render!r}: the one way to render a page is 'browser'")
+    proxy = _proxy(at, raw["proxy"]) if "proxy" in raw else None
     lang = _str(at, raw, "lang")
     if lang is not None and not known_language(lang):
         raise ConfigError(f"{at}: lang: {lang!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
@@ -279,7 +320,7 @@ def _source(where: str, i: int, raw: Any) -> Source:
         rules=_shared(ParseRules(content=content, exclude=tuple(exclude), ignore=tuple(ignore),
                                  lang=lang)),
         alert=_shared_alert(alert), timeout=float(timeout), robots=robots, documents=documents,
-        render=render, headers=tuple(headers.items()), tags=tuple(tags),
+        render=render, headers=tuple(headers.items()), tags=tuple(tags), proxy=proxy,
     )
 
 

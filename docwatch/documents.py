@@ -39,7 +39,8 @@ def document_sources(page: Source, urls: list[str], *,
         else f"{named(url)}#{hashlib.sha256(url.encode()).hexdigest()[:6]}",
         url=url, timeout=page.timeout, robots=page.robots,
         rules=ParseRules(lang=page.rules.lang or lang),  # a PDF rarely says its language
-        alert=page.alert, parent=page.name, home=page.home or home_of(page.url))
+        alert=page.alert, parent=page.name, home=page.home or home_of(page.url),
+        proxy=page.proxy)
         for url in urls}
 
 

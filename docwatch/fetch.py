@@ -3,38 +3,55 @@
 One `Fetcher` per process holds the HTTP transport (keep-alive connections; httpx's requests
 and responses, compression included), a gate per host (at most `per_host` requests at once,
 `min_delay` apart), the robots.txt rules it has read, and the retry policy: connect and read
-errors, 429 and 503 are tried again with backoff, honouring Retry-After. Every failure is a `FetchError` with a `kind` for the fetch log: dns, connect,
-timeout, tls, gone, blocked, robots, http_4xx, http_5xx, too_large, unsupported, truncated,
-redirect, protocol, url.
+errors, 429 and 503 are tried again with backoff, honouring Retry-After. Requests go through
+the proxy `proxies` chooses, and trust the system's CAs and `[fetch] ca_bundle`'s. Every
+failure is a `FetchError` with a `kind` for the fetch log: dns, connect, proxy, timeout, tls,
+gone, blocked, robots, http_4xx, http_5xx, too_large, unsupported, truncated, redirect,
+protocol, url.
 """
 
 from __future__ import annotations
 
 import base64
 import re
+import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
+from html import unescape as html_unescape
 from functools import cached_property
 from email.utils import parsedate_to_datetime
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
 from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from . import __version__, redact
+from . import __version__, proxies, redact
 from .boundary import home_of
 from .errors import FetchError, system_reason
 from .models import Fetched, FetchSettings
 from .pdf import PDF_TYPES, is_pdf
-from .transport import GUARDED, Blocked, Urllib3Transport
+from .proxies import Proxies
+if TYPE_CHECKING:
+    from .browser import Rendered
+from .transport import GUARDED, PROXY, Blocked, ProxyFailed, Urllib3Transport
 
 USER_AGENT = f"docwatch/{__version__} (+https://github.com/docwatch/docwatch; page-change monitor)"
 ROBOTS_AGENT = "docwatch"
 MAX_REDIRECTS = 10
+MAX_REFRESH_DELAY = 10  # seconds: a page that sends its reader on sooner is not the page
+REFRESH_HEAD = 32 * 1024  # where a page's <meta refresh> is looked for
+_REFRESH_RE = re.compile(rb"<meta\b[^>]*?http-equiv\s*=\s*[\"']?refresh\b[^>]*>", re.I)
+_CONTENT_RE = re.compile(rb"\bcontent\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
+_REFRESH_VALUE_RE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?$",
+                               re.I | re.S)
+_NOSCRIPT_RE = re.compile(rb"<noscript\b.*?</noscript\s*>", re.I | re.S)
+_COMMENT_RE = re.compile(rb"<!--.*?-->", re.S)
 _TIMEOUTS = ("connect", "read", "write", "pool")
 ROBOTS_TTL = 24 * 3600
 ROBOTS_RETRY = 3600  # a robots.txt that could not be read (dead site, 5xx) is tried again
@@ -56,6 +73,63 @@ _BLOCK_MARKERS = (
 BLOCK_PAGE_MAX = 16 * 1024  # challenge pages are small; real pages that mention a captcha are not
 
 
+@dataclass(frozen=True)
+class Way:
+    """How a check's URLs are reached: `home`, the host the operator wrote (a URL on another
+    is guarded by the boundary; None: every URL is the operator's), and the source's own
+    `proxy`."""
+
+    home: str | None = None
+    proxy: str | None = None
+
+
+@dataclass(frozen=True)
+class Relayed:
+    """A rendering page's request, answered: status, headers as sent, the body decoded."""
+
+    status: int
+    headers: tuple[tuple[str, str], ...]
+    body: bytes
+
+
+def tls_context(ca_bundle: str | None) -> ssl.SSLContext | None:
+    """The system's CAs and a private CA's (`[fetch] ca_bundle`), or None for the default."""
+    if not ca_bundle:
+        return None
+    context = ssl.create_default_context()
+    context.load_verify_locations(cafile=ca_bundle)
+    return context
+
+
+def meta_refresh(fetched: Fetched) -> str | None:
+    """Where a page sends its reader with `<meta http-equiv="refresh" content="N; url=…">`
+    within `MAX_REFRESH_DELAY` seconds, or None (no such tag, the page itself, one inside
+    `<noscript>` that only a browser without scripts obeys)."""
+    mime = (fetched.content_type or "text/html").split(";")[0].strip().lower()
+    if fetched.status_code != 200 or mime not in ("text/html", "application/xhtml+xml"):
+        return None
+    head = fetched.body[:REFRESH_HEAD]
+    if b"refresh" not in head.lower():
+        return None
+    head = _NOSCRIPT_RE.sub(b"", _COMMENT_RE.sub(b"", head))
+    for tag in _REFRESH_RE.findall(head):
+        content = _CONTENT_RE.search(tag)
+        if not content:
+            continue
+        value = next(g for g in content.groups() if g is not None).decode("utf-8", "replace")
+        found = _REFRESH_VALUE_RE.match(html_unescape(value))
+        if not found or not found.group(2) or float(found.group(1)) > MAX_REFRESH_DELAY:
+            continue
+        try:
+            target = httpx.URL(fetched.final_url).join(found.group(2).strip().strip("'\""))
+        except httpx.InvalidURL:
+            return None
+        if target.scheme in ("http", "https") and \
+                str(target.copy_with(fragment=None)) != fetched.final_url.split("#")[0]:
+            return str(target)
+    return None
+
+
 def host_of(url: str) -> str:
     """The host a URL is on, as the per-host limits count it: "host[:port]", lower case."""
     return urlsplit(url).netloc.lower()
@@ -72,8 +146,10 @@ class Fetcher:
         # without `httpx.Client`: a page check needs nothing of its per-request machinery
         # (merged defaults, cookie jar, auth and redirect generators), and that was a fifth of
         # the CPU of a 304, a thousand of which make a steady cycle. `_open` follows redirects.
-        self.transport = transport or Urllib3Transport(maxsize=max(1, settings.per_host),
-                                                       allow=settings.allow)
+        self.transport = transport or Urllib3Transport(
+            maxsize=max(1, settings.per_host), allow=settings.allow,
+            ssl_context=tls_context(settings.ca_bundle))
+        self.proxies = Proxies.from_environment(settings.proxy, settings.no_proxy)
         self.headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate",
                         "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
         self.stopping = threading.Event()  # set to cut retry waits short
@@ -95,16 +171,20 @@ class Fetcher:
         return self.settings.check_deadline or min(DEADLINE_TIMEOUTS * timeout,
                                                     MAX_DEFAULT_DEADLINE)
 
-    def render(self, url: str, *, timeout: float, headers: tuple[tuple[str, str], ...] = (),
-               ) -> str:
-        """The page as a browser shows it once its scripts have drawn it (see `browser`)."""
+    def render(self, fetched: Fetched, *, timeout: float,
+               headers: tuple[tuple[str, str], ...] = (), home: str | None = None,
+               proxy: str | None = None) -> Rendered:
+        """The page fetched as a browser shows it once its scripts have drawn it (see
+        `browser`); its scripts' requests go through `relay`, so through the boundary too."""
         with self._lock:
             if self._browser is None:
                 from .browser import Browser
 
                 self._browser = Browser(self.settings.browser, pages=self.settings.browser_pages,
-                                        user_agent=self.user_agent)
-        return self._browser.render(url, timeout=timeout, headers=dict(headers))
+                                        user_agent=self.user_agent, relay=self.relay)
+        return self._browser.render(fetched.final_url, fetched.body,
+                                    content_type=fetched.content_type, timeout=timeout,
+                                    headers=dict(headers), way=Way(home, proxy))
 
     def __enter__(self) -> Fetcher:
         return self
@@ -114,17 +194,32 @@ class Fetcher:
 
     def get(self, url: str, *, timeout: float = 30.0, etag: str | None = None,
             last_modified: str | None = None, robots: bool = True,
-            headers: tuple[tuple[str, str], ...] = (), home: str | None = None) -> Fetched:
+            headers: tuple[tuple[str, str], ...] = (), home: str | None = None,
+            proxy: str | None = None) -> Fetched:
         """GET a page (a 304 comes back with an empty body); `FetchError` says why not.
 
         `home`: the host the operator wrote. A URL on another host (`url` itself for a linked
-        document, any redirect's) reaches an inward address only if `[fetch] allow` lets it
-        (`boundary`); without `home` every URL is the operator's.
+        document, any redirect's or `<meta refresh>`'s) reaches an inward address only if
+        `[fetch] allow` lets it (`boundary`); without `home` every URL is the operator's.
+        `proxy`: the source's own (`proxies`). A page that only sends the reader on (a `<meta
+        refresh>` within `MAX_REFRESH_DELAY` seconds) is followed, as a browser would.
         """
+        way = Way(home, proxy)
+        fetched = self._attempts(url, dict(headers), timeout, robots, way, etag, last_modified)
+        for _ in range(MAX_REDIRECTS):
+            target = meta_refresh(fetched)
+            if target is None:
+                return fetched
+            fetched = self._attempts(target, dict(headers), timeout, robots, way)
+        raise FetchError("redirect", f"more than {MAX_REDIRECTS} <meta refresh> hops (a loop?)")
+
+    def _attempts(self, url: str, headers: dict[str, str], timeout: float, robots: bool,
+                  way: Way, etag: str | None = None, last_modified: str | None = None) -> Fetched:
+        """`url`, tried again after a failure that may pass (`RETRYABLE`), within the check's
+        deadline."""
         parts = urlsplit(url)
-        if robots and not self._allowed(parts, url, timeout):
+        if robots and not self._allowed(parts, url, timeout, way):
             raise FetchError("robots", "robots.txt disallows this page (set robots = false to override)")
-        headers = dict(headers)  # a source's own (an Authorization, an Accept-Language)
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
@@ -136,7 +231,7 @@ class Fetcher:
             try:
                 with host.slot(self.stopping):
                     deadline = deadline or time.monotonic() + allowed
-                    return self._get_once(url, headers, timeout, deadline, home)
+                    return self._get_once(url, headers, timeout, deadline, way)
             except FetchError as e:
                 if not _retryable(e):
                     raise
@@ -157,8 +252,28 @@ class Fetcher:
                     raise
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def relay(self, method: str, url: str, headers: dict[str, str], body: bytes | None, *,
+              timeout: float, way: Way) -> Relayed:
+        """One request of a page being rendered (`browser`), made here so that it meets the
+        same boundary, proxy and CAs as every other: its redirects followed, its body whole."""
+        try:
+            with self._host(host_of(url)).slot(self.stopping), \
+                    self._open(url, headers, timeout, way, method, body) as response:
+                data = bytearray()
+                for chunk in response.iter_bytes():
+                    data += chunk
+                    if len(data) > self.settings.max_bytes:
+                        raise FetchError("too_large", "a resource over the "
+                                         f"{self.settings.max_bytes / 1_048_576:.0f} MB limit")
+                return Relayed(response.status_code, tuple(response.headers.multi_items()),
+                               bytes(data))
+        except httpx.TimeoutException:
+            raise FetchError("timeout", f"no answer within {_secs(timeout)}") from None
+        except (httpx.HTTPError, httpx.InvalidURL) as e:
+            raise _transport_error(e, url) from None
+
     def _get_once(self, url: str, headers: dict[str, str], timeout: float,
-                  deadline: float, home: str | None = None) -> Fetched:
+                  deadline: float, way: Way) -> Fetched:
         """One attempt, all of it (connect, headers, body) within `timeout` seconds and
         before the check's `deadline`."""
         started = time.monotonic()
@@ -168,7 +283,7 @@ class Fetcher:
         max_bytes = self.settings.max_bytes
         body = bytearray()
         try:
-            with self._open(url, headers, max(timeout, 0.001), home) as response:
+            with self._open(url, headers, max(timeout, 0.001), way) as response:
                 status = response.status_code
                 if status >= 400:
                     head = _head(response) if status in (403, 429, 503) else b""
@@ -215,39 +330,32 @@ class Fetcher:
                     "until the check's deadline" if cut else
                     f"(nothing more for {_secs(timeout)})")) from None
             raise FetchError("timeout", f"no answer within {_secs(timeout)}") from None
-        except Blocked as e:
-            raise FetchError("blocked", f"{e}; name it in [fetch] allow to follow it") from None
-        except httpx.ConnectError as e:
-            raise _connect_error(e, _failed_at(e, url)) from None
-        except httpx.DecodingError as e:
-            raise FetchError("protocol", f"bad content encoding: {e}") from None
-        except httpx.RemoteProtocolError as e:
-            if "incomplete" in str(e).lower() or "without sending complete" in str(e).lower():
-                raise FetchError("truncated", "the body broke off before its declared end") from None
-            raise FetchError("protocol", f"broken HTTP: {e}") from None
-        except httpx.ReadError as e:
-            raise FetchError("truncated", f"connection broke off: {e or type(e).__name__}") from None
-        except (httpx.InvalidURL, httpx.UnsupportedProtocol) as e:
-            raise FetchError("url", f"invalid URL: {e}") from None
-        except httpx.HTTPError as e:
-            raise FetchError("protocol", str(e) or type(e).__name__) from None
+        except (httpx.HTTPError, httpx.InvalidURL) as e:
+            raise _transport_error(e, url) from None
 
     @contextmanager
-    def _open(self, url: str, headers: dict[str, str], timeout: float,
-              home: str | None = None) -> Iterator[httpx.Response]:
-        """GET `url` and follow its redirects (at most `MAX_REDIRECTS`), as a browser does: the
-        last response, its body still to be read. Credentials in the URL log in with HTTP
-        basic auth on that site only."""
+    def _open(self, url: str, headers: dict[str, str], timeout: float, way: Way = Way(),
+              method: str = "GET", body: bytes | None = None) -> Iterator[httpx.Response]:
+        """`method` `url` and follow its redirects (at most `MAX_REDIRECTS`), as a browser does:
+        the last response, its body still to be read. Credentials in the URL log in with HTTP
+        basic auth on that site only. Each hop goes through its proxy and meets the boundary."""
         target = httpx.URL(url)
         auth = _basic_auth(target)
         for _ in range(MAX_REDIRECTS + 1):
-            extensions = {"timeout": dict.fromkeys(_TIMEOUTS, timeout)}
-            if home is not None and home_of(str(target)) != home:
+            extensions: dict = {"timeout": dict.fromkeys(_TIMEOUTS, timeout)}
+            if way.home is not None and home_of(str(target)) != way.home:
                 extensions[GUARDED] = True  # a URL the operator did not write
-            request = httpx.Request("GET", target, headers={**self.headers, **headers, **auth},
-                                    extensions=extensions)
+            proxy = self.proxies.for_url(str(target), way.proxy)
+            if proxy:
+                extensions[PROXY] = proxy
+            request = httpx.Request(method, target, headers={**self.headers, **headers, **auth},
+                                    content=body, extensions=extensions)
             response = self.transport.handle_request(request)
             response.request = request  # as httpx.Client does: a transport may have sent another
+            if proxy and response.status_code == 407:
+                response.close()
+                raise FetchError("proxy", f"the proxy {proxies.shown(proxy)} asks for "
+                                 "credentials (407): give them in the proxy URL, user:password@")
             if not response.has_redirect_location:
                 break
             response.close()
@@ -256,6 +364,10 @@ class Fetcher:
                 raise FetchError("redirect", f"redirected to a {target.scheme or 'schemeless'} "
                                  "address, not a web page")
             auth = _basic_auth(target) or (auth if _same_site(target, request.url) else {})
+            if response.status_code in (301, 302, 303) and method != "HEAD":
+                method, body = "GET", None  # as browsers do; 307 and 308 keep both
+                headers = {k: v for k, v in headers.items()
+                           if k.lower() not in ("content-type", "content-length")}
         else:
             raise FetchError("redirect", f"more than {MAX_REDIRECTS} redirects (a loop?)")
         try:
@@ -271,10 +383,11 @@ class Fetcher:
                 self._hosts[key] = _Host(self.settings.per_host, self.settings.min_delay)
             return self._hosts[key]
 
-    def _allowed(self, parts: SplitResult, url: str, timeout: float) -> bool:
+    def _allowed(self, parts: SplitResult, url: str, timeout: float, way: Way) -> bool:
         """Whether the site's robots.txt lets docwatch fetch `url` (read once a day per site)."""
         netloc = parts.netloc.rsplit("@", 1)[-1]  # robots.txt is public: no credentials
-        rules = self._robots_of(f"{parts.scheme}://{netloc}", parts.netloc.lower(), timeout).rules
+        rules = self._robots_of(f"{parts.scheme}://{netloc}", parts.netloc.lower(), timeout,
+                                way).rules
         return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
 
     def remember_robots(self, known: dict[str, tuple[float, str | None]]) -> None:
@@ -292,7 +405,7 @@ class Fetcher:
             read, self._robots_read = self._robots_read, {}
         return read
 
-    def _robots_of(self, site: str, host: str, timeout: float) -> _Robots:
+    def _robots_of(self, site: str, host: str, timeout: float, way: Way) -> _Robots:
         with self._lock:
             known = self._robots.get(site)
             reading = self._robots_reading.setdefault(site, threading.Lock())
@@ -303,7 +416,7 @@ class Fetcher:
                 known = self._robots.get(site)
             if known and known.fresh():
                 return known
-            body, lasting = self._read_robots(site, host, min(timeout, 10.0))
+            body, lasting = self._read_robots(site, host, min(timeout, 10.0), way)
             known = _Robots(time.time(), body, ROBOTS_TTL if lasting else ROBOTS_RETRY)
             with self._lock:
                 self._robots[site] = known
@@ -311,7 +424,8 @@ class Fetcher:
                     self._robots_read[site] = (known.at, body)
             return known
 
-    def _read_robots(self, site: str, host: str, timeout: float) -> tuple[str | None, bool]:
+    def _read_robots(self, site: str, host: str, timeout: float, way: Way
+                     ) -> tuple[str | None, bool]:
         """(the file, or None: every page allowed; whether that answer lasts a day).
 
         A missing file (4xx) allows everything for a day; a site that cannot be reached or
@@ -319,7 +433,7 @@ class Fetcher:
         """
         try:
             with self._host(host).slot(self.stopping), \
-                    self._open(f"{site}/robots.txt", {}, timeout) as response:
+                    self._open(f"{site}/robots.txt", {}, timeout, way) as response:
                 response.read()
         except (httpx.HTTPError, FetchError):
             return None, False  # the page fetch will report a dead site itself
@@ -456,6 +570,27 @@ def _http_error(status: int, reason: str, head: bytes, retry_after: str | None) 
     return FetchError(kind, f"HTTP {status} {reason}", status, _retry_after(retry_after))
 
 
+def _transport_error(e: httpx.HTTPError | httpx.InvalidURL, url: str) -> FetchError:
+    """A failure below HTTP (other than a timeout) as one `FetchError`."""
+    if isinstance(e, Blocked):
+        return FetchError("blocked", f"{e}; name it in [fetch] allow to follow it")
+    if isinstance(e, ProxyFailed):
+        return FetchError("proxy", str(e))
+    if isinstance(e, httpx.ConnectError):
+        return _connect_error(e, _failed_at(e, url))
+    if isinstance(e, httpx.DecodingError):
+        return FetchError("protocol", f"bad content encoding: {e}")
+    if isinstance(e, httpx.RemoteProtocolError):
+        if "incomplete" in str(e).lower() or "without sending complete" in str(e).lower():
+            return FetchError("truncated", "the body broke off before its declared end")
+        return FetchError("protocol", f"broken HTTP: {e}")
+    if isinstance(e, httpx.ReadError):
+        return FetchError("truncated", f"connection broke off: {e or type(e).__name__}")
+    if isinstance(e, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
+        return FetchError("url", f"invalid URL: {e}")
+    return FetchError("protocol", str(e) or type(e).__name__)
+
+
 def _connect_error(e: httpx.ConnectError, url: str) -> FetchError:
     """The failure in the operator's words: the host and the system's reason, without the
     HTTP library's object names."""
@@ -469,8 +604,10 @@ def _connect_error(e: httpx.ConnectError, url: str) -> FetchError:
         return FetchError("dns", f"host name not found: {host}")
     if "ssl" in low or "certificate" in low:
         reason = re.search(r"\[SSL: [A-Z_]+\] ([^(]+?)(?: \(_ssl|$|\))", text)
-        return FetchError("tls", f"TLS with {host} failed: "
-                                 + (reason.group(1).strip() if reason else system_reason(text)))
+        why = reason.group(1).strip() if reason else system_reason(text)
+        hint = ("; if an organisation's own CA signs it, name that CA in [fetch] ca_bundle"
+                if "issuer" in why or "self-signed" in why or "self signed" in why else "")
+        return FetchError("tls", f"TLS with {host} failed: {why}{hint}")
     if "refused" in low:
         return FetchError("connect", f"connection refused by {where}")
     return FetchError("connect", f"cannot connect to {where}: {system_reason(text)}")

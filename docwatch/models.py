@@ -111,6 +111,8 @@ class Source:
     tags: tuple[str, ...] = ()  # for people and for [[notify]] tags filters
     memory: MemoryWindow = MemoryWindow()  # the versions a change is held against (`recall`)
     home: str | None = None  # a linked document: the host of the page the operator wrote
+    proxy: str | None = field(default=None, repr=False)  # its own, before [fetch] proxy (may
+    #                                                         hold a password: never shown)
 
 
 @dataclass(frozen=True)
@@ -132,6 +134,10 @@ class FetchSettings:
     browser: str | None = None  # Chromium for `render = "browser"`; default: see `browser`
     browser_pages: int = 4  # pages rendered at once in a process
     allow: Allowance = Allowance()  # inward addresses a page's URLs may reach (`boundary`)
+    proxy: str | None = field(default=None, repr=False)  # before the environment's (`proxies`);
+    #                                                         may hold a password: never shown
+    no_proxy: tuple[str, ...] = ()  # hosts reached direct, besides NO_PROXY's
+    ca_bundle: str | None = None  # a PEM file of CAs trusted besides the system's
 
     def worker_processes(self) -> int:
         return self.processes or min(os.cpu_count() or 1, 4)

@@ -11,6 +11,7 @@ knows urllib3 exists.
 from __future__ import annotations
 
 import socket
+import ssl
 import threading
 from collections.abc import Iterator
 
@@ -24,26 +25,42 @@ from urllib3.exceptions import (
     NameResolutionError,
     NewConnectionError,
     ProtocolError,
+    ProxyError,
     ReadTimeoutError,
     SSLError,
 )
 from urllib3.util.connection import create_connection
 
+from . import proxies
 from .boundary import Allowance
 
 #: A request's extension naming it one the operator did not write: its connections are made
 #: only to addresses the boundary lets it reach (`boundary`).
 GUARDED = "docwatch.guarded"
+#: A request's extension naming the proxy it goes through (`proxies`), credentials included.
+PROXY = "docwatch.proxy"
 
 
 class Blocked(httpx.ConnectError):
     """A connection the boundary refused: the address is inward and not allowed."""
 
 
+class ProxyFailed(httpx.ConnectError):
+    """The proxy could not be reached, or refused to carry the request."""
+
+
 class _Refused(NewConnectionError):
     def __init__(self, conn: HTTPConnection, why: str):
         super().__init__(conn, why)
         self.why = why
+
+
+def _refusal(allowance: Allowance, host: str, found: list) -> str | None:
+    for *_, address in found:
+        if why := allowance.refuses(host, address[0]):
+            return (f"{host} is {why} ({address[0]}), which a URL the page chose may not "
+                    "reach")
+    return None
 
 
 def _guarded(base: type[HTTPConnection], allowance: Allowance) -> type[HTTPConnection]:
@@ -57,10 +74,8 @@ def _guarded(base: type[HTTPConnection], allowance: Allowance) -> type[HTTPConne
                 found = socket.getaddrinfo(self._dns_host, self.port, type=socket.SOCK_STREAM)
             except socket.gaierror as e:
                 raise NameResolutionError(self.host, self, e) from e
-            for *_, address in found:
-                if why := allowance.refuses(self.host, address[0]):
-                    raise _Refused(self, f"{self.host} is {why} ({address[0]}), which a URL "
-                                         "the page chose may not reach")
+            if why := _refusal(allowance, self.host, found):
+                raise _Refused(self, why)
             try:
                 return create_connection((found[0][4][0], self.port), self.timeout,
                                          source_address=self.source_address,
@@ -103,14 +118,18 @@ class _Body(httpx.SyncByteStream):
 class Urllib3Transport(httpx.BaseTransport):
     """httpx requests over urllib3 connections, `maxsize` kept per site: thread-friendly pooling."""
 
-    def __init__(self, maxsize: int = 10, allow: Allowance = Allowance()):
+    def __init__(self, maxsize: int = 10, allow: Allowance = Allowance(),
+                 ssl_context: ssl.SSLContext | None = None):
         self.maxsize = maxsize
+        self.allow = allow
+        self.ssl_context = ssl_context  # a private CA's, besides the system's (`ca_bundle`)
         self.connections = {False: (HTTPConnection, HTTPSConnection),
                             True: (_guarded(HTTPConnection, allow), _guarded(HTTPSConnection, allow))}
         # A pool per site, kept for the whole run: urllib3's PoolManager keeps ten and closes
         # the others', so with more sites than that each check opened a new connection (and
         # its pool lookup, a URL parse and a key built per request, was a tenth of a 304).
         self.pools: dict[tuple[str, str, int | None, bool], urllib3.HTTPConnectionPool] = {}
+        self.proxies: dict[str, urllib3.ProxyManager] = {}
         self.lock = threading.Lock()
 
     def _pool(self, url: httpx.URL, guarded: bool = False) -> urllib3.HTTPConnectionPool:
@@ -124,18 +143,59 @@ class Urllib3Transport(httpx.BaseTransport):
                             "https": urllib3.HTTPSConnectionPool}.get(url.scheme)
                     if kind is None:
                         raise httpx.UnsupportedProtocol(f"{url.scheme!r} is not HTTP")
+                    tls = {"ssl_context": self.ssl_context} if url.scheme == "https" else {}
                     pool = self.pools[key] = kind(key[1], url.port, maxsize=self.maxsize,
-                                                  block=False, retries=False)
+                                                  block=False, retries=False, **tls)
                     pool.ConnectionCls = self.connections[guarded][url.scheme == "https"]
         return pool
+
+    def _proxied(self, proxy: str) -> urllib3.ProxyManager:
+        """The pools through one proxy (a CONNECT tunnel for https, absolute URLs for http)."""
+        manager = self.proxies.get(proxy)
+        if manager is None:
+            with self.lock:
+                manager = self.proxies.get(proxy)
+                if manager is None:
+                    who = proxies.credentials(proxy)
+                    manager = self.proxies[proxy] = urllib3.ProxyManager(
+                        proxies.without_credentials(proxy), num_pools=10_000,
+                        proxy_headers=urllib3.make_headers(proxy_basic_auth=who) if who else None,
+                        maxsize=self.maxsize, block=False, retries=False,
+                        ssl_context=self.ssl_context)
+        return manager
+
+    def _urlopen(self, request: httpx.Request, **kw) -> urllib3.BaseHTTPResponse:
+        url, proxy = request.url, request.extensions.get(PROXY)
+        guarded = bool(request.extensions.get(GUARDED))
+        if proxy is None:
+            return self._pool(url, guarded).urlopen(request.method, url.raw_path.decode("ascii"),
+                                                    **kw)
+        if guarded:  # the proxy resolves the name: judge what it resolves to here, if it does
+            host = url.raw_host.decode("ascii")
+            try:
+                found = socket.getaddrinfo(host, url.port or 443, type=socket.SOCK_STREAM)
+            except socket.gaierror:
+                found = []  # a name only the proxy knows: the proxy's own rules decide
+            if why := _refusal(self.allow, host, found):
+                raise Blocked(why, request=request)
+        if url.scheme not in ("http", "https"):
+            raise httpx.UnsupportedProtocol(f"{url.scheme!r} is not HTTP")
+        try:
+            return self._proxied(proxy).urlopen(request.method, str(url), assert_same_host=False,
+                                                **kw)
+        except (ProxyError, MaxRetryError) as e:
+            reason = getattr(e, "reason", None) if isinstance(e, MaxRetryError) else e
+            if not isinstance(reason, ProxyError):
+                raise
+            raise ProxyFailed(f"the proxy {proxies.shown(proxy)} "
+                              f"{_proxy_reason(reason)}", request=request) from None
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
         timeouts = request.extensions.get("timeout", {})
         timeout = urllib3.Timeout(connect=timeouts.get("connect"), read=timeouts.get("read"))
-        url = request.url
         try:
-            response = self._pool(url, bool(request.extensions.get(GUARDED))).urlopen(
-                request.method, url.raw_path.decode("ascii"),
+            response = self._urlopen(
+                request,
                 headers={k.decode("latin-1"): v.decode("latin-1") for k, v in request.headers.raw},
                 body=request.read() or None, redirect=False, retries=False,
                 preload_content=False, decode_content=False, timeout=timeout,
@@ -165,12 +225,27 @@ class Urllib3Transport(httpx.BaseTransport):
     def close(self) -> None:
         with self.lock:
             pools, self.pools = list(self.pools.values()), {}
+            managers, self.proxies = list(self.proxies.values()), {}
         for pool in pools:
             pool.close()
+        for manager in managers:
+            manager.clear()
 
 
 def _reason(e: Exception) -> str:
     return str(getattr(e, "reason", None) or e)
+
+
+def _proxy_reason(e: ProxyError) -> str:
+    """Why a proxy failed, in the operator's words (urllib3's quote its connection objects)."""
+    text = str(getattr(e, "original_error", None) or e)
+    if "407" in text:
+        return "asks for credentials (407): give them in the proxy URL, user:password@"
+    if "Tunnel connection failed" in text:
+        return "would not open a tunnel: " + text.split("Tunnel connection failed:", 1)[1].strip()
+    if "refused" in text.lower():
+        return "refused the connection"
+    return "could not be reached: " + text.rsplit(": ", 1)[-1].strip(" )'\"")
 
 
 def _incomplete(e: Exception) -> str:

@@ -20,7 +20,10 @@ EXE = Path(sys.executable).parent / "docwatch"
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:
     """Run the installed `docwatch` console script, as a user would."""
-    full_env = {k: v for k, v in os.environ.items() if k not in ("DOCWATCH_DB", "DOCWATCH_CONFIG")}
+    # Nor the machine's proxies: the tests' servers are on loopback, and a test of proxies
+    # names its own.
+    full_env = {k: v for k, v in os.environ.items() if k not in ("DOCWATCH_DB", "DOCWATCH_CONFIG")
+                and not k.lower().endswith("_proxy")}
     full_env.update(env or {})
     return subprocess.run([str(EXE), *args], capture_output=True, text=True, cwd=cwd,
                           env=full_env, timeout=120)

@@ -27,9 +27,12 @@ class _QuietServer(ThreadingHTTPServer):
 
 
 class Server:
-    """`server.put(path, Response(...))`; `server.wait(path, n)` blocks until n requests came."""
+    """`server.put(path, Response(...))`; `server.wait(path, n)` blocks until n requests came.
 
-    def __init__(self) -> None:
+    On 127.0.0.1 unless another loopback `address` stands for another host; HTTPS with `tls`
+    (a server-side `ssl.SSLContext`, such as one trustme's CA signed)."""
+
+    def __init__(self, address: str = "127.0.0.1", tls=None) -> None:
         self.responses: dict[str, Response] = {}
         self.requests: dict[str, list[float]] = defaultdict(list)
         self.headers: dict[str, list[dict[str, str]]] = defaultdict(list)
@@ -39,7 +42,10 @@ class Server:
         self.connections = 0  # TCP connections accepted: keep-alive reuses one
         self.changed = threading.Condition()
         self.closing = threading.Event()  # ends every slow answer at shutdown
-        self.httpd = _QuietServer(("127.0.0.1", 0), self._handler())
+        self.address, self.scheme = address, "https" if tls else "http"
+        self.httpd = _QuietServer((address, 0), self._handler())
+        if tls is not None:
+            self.httpd.socket = tls.wrap_socket(self.httpd.socket, server_side=True)
         self.httpd.daemon_threads = True
         self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
 
@@ -57,8 +63,13 @@ class Server:
         self.httpd.shutdown()
         self.httpd.server_close()
 
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.1:{self.httpd.server_address[1]}{path}"
+    @property
+    def port(self) -> int:
+        return self.httpd.server_address[1]
+
+    def url(self, path: str, host: str | None = None) -> str:
+        """The URL of `path`; `host`: by a name that stands for this server (a proxy's)."""
+        return f"{self.scheme}://{host or self.address}:{self.port}{path}"
 
     def put(self, path: str, response: Response | bytes) -> None:
         self.responses[path] = response if isinstance(response, Response) else Response(response)

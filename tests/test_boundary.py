@@ -20,22 +20,9 @@ PAGE = ("<html><body><main><h1>Plans</h1><p>The Ministry's plans for the coming 
         "</ul></main></body></html>")
 
 
-class Inward(Server):
+def Inward() -> Server:  # noqa: N802 - it stands for a kind of server
     """A server on 127.0.0.2: another host, and an inward one."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.httpd.server_close()
-        from .servers import _QuietServer
-
-        self.httpd = _QuietServer(("127.0.0.2", 0), self._handler())
-        self.httpd.daemon_threads = True
-        import threading
-
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
-
-    def url(self, path: str) -> str:
-        return f"http://127.0.0.2:{self.httpd.server_address[1]}{path}"
+    return Server("127.0.0.2")
 
 
 def _watch(tmp_path: Path, url: str, fetch: str = "") -> tuple[object, Path]:
@@ -144,3 +131,112 @@ def test_a_bad_allow_is_one_config_error(write_config, value, says):
     out = run_cli("--config", str(config), "sources")
     assert out.returncode == 2
     assert says in out.stderr and "Traceback" not in out.stderr
+
+
+REFRESH = ("<html><head><meta http-equiv=\"refresh\" content=\"0; url={to}\"></head><body>"
+           "<p>Puslapis perkeltas.</p></body></html>")
+
+
+@pytest.mark.parametrize("allow, result", [("", "error:blocked"), ('[fetch]\nallow = ["127.0.0.2"]',
+                                                                   "new")])
+def test_a_meta_refresh_is_a_url_the_page_chose(tmp_path, inward, allow, result):
+    inward.put("/plans", PAGE.format(href="/plan.pdf").encode())
+    with Server() as site:
+        site.put("/moved", REFRESH.format(to=inward.url("/plans")).encode())
+        config = tmp_path / "docwatch.toml"
+        config.write_text(f'{allow}\n[[source]]\nname = "plans"\nurl = "{site.url("/moved")}"\n'
+                          "robots = false\n", encoding="utf-8")
+        done = run_cli("--db", str(tmp_path / "w.db"), "--config", str(config), "fetch", "--once")
+        listed = run_cli("--db", str(tmp_path / "w.db"), "--config", str(config), "sources")
+    assert "Traceback" not in done.stderr
+    assert list(_fetched(tmp_path / "w.db").values()) == [result]
+    assert inward.count("/plans") == (result == "new")
+    if result != "new":
+        assert done.stderr.rstrip().endswith("[blocked]")
+        assert "blocked" in listed.stdout and "loopback address" in listed.stdout
+
+
+def test_a_meta_refresh_on_the_sources_host_is_followed(tmp_path):
+    with Server() as site:
+        site.put("/moved", REFRESH.format(to="/plans").encode())
+        site.put("/plans", PAGE.format(href="/plan.pdf").encode())
+        config = tmp_path / "docwatch.toml"
+        config.write_text(f'[[source]]\nname = "plans"\nurl = "{site.url("/moved")}"\n'
+                          "robots = false\n", encoding="utf-8")
+        done = run_cli("--db", str(tmp_path / "w.db"), "--config", str(config), "fetch", "--once")
+        shown = run_cli("--db", str(tmp_path / "w.db"), "show", "plans")
+    assert done.returncode == 0, done.stderr
+    assert "Defence plan 2026" in shown.stdout and "perkeltas" not in shown.stdout
+
+
+@pytest.mark.parametrize("html, target", [
+    ('<meta http-equiv="refresh" content="3;URL=\'/lt/\'">', "http://s.example/lt/"),
+    ("<META HTTP-EQUIV=Refresh CONTENT='0, url=https://t.example/a?b=1&amp;c=2'>",
+     "https://t.example/a?b=1&c=2"),
+    ('<meta http-equiv="refresh" content="300; url=/other">', None),  # a reload, not a move
+    ('<meta http-equiv="refresh" content="30">', None),
+    ('<meta http-equiv="refresh" content="0; url=/page">', None),  # itself
+    ('<noscript><meta http-equiv="refresh" content="0; url=/nojs"></noscript>', None),
+    ('<!-- <meta http-equiv="refresh" content="0; url=/old"> -->', None),
+])
+def test_which_meta_refresh_is_followed(html, target):
+    from docwatch.fetch import meta_refresh
+    from docwatch.models import Fetched
+
+    page = Fetched(url="http://s.example/page", final_url="http://s.example/page",
+                   status_code=200, body=f"<html><head>{html}</head><body>x</body></html>".encode(),
+                   content_type="text/html")
+    assert meta_refresh(page) == target
+
+
+def _rendering(api: str, ws: str = "") -> bytes:
+    """An app page whose script draws its list from `api` (and opens a WebSocket to `ws`)."""
+    return ("<html lang='en'><body><main><h1>Plans</h1><p>The Ministry's plans for the coming "
+            "years, as adopted by the Government.</p><ul id='list'></ul></main><script>"
+            + (f"try {{ new WebSocket('{ws}'); }} catch (e) {{}}" if ws else "")
+            + f"fetch('{api}').then(r => r.json()).then(items => {{ document.getElementById("
+            "'list').innerHTML = items.map(i => '<li>' + i + '</li>').join(''); })"
+            ".catch(() => {});</script></body></html>").encode()
+
+
+needs_browser = pytest.mark.skipif(
+    __import__("importlib").util.find_spec("playwright") is None or not __import__("os").path
+    .exists(__import__("docwatch.browser", fromlist=["x"]).find_chromium() or ""),
+    reason="no Chromium for the browser tests")
+
+
+@needs_browser
+@pytest.mark.parametrize("allowed", [False, True])
+def test_a_rendered_pages_script_never_reaches_an_inward_host(tmp_path, inward, allowed):
+    import socket
+
+    inward.put("/api.json", Response(b'["Secret internal plan"]', headers={
+        "Content-Type": "application/json", "Access-Control-Allow-Origin": "*"}))
+    listener = socket.create_server(("127.0.0.2", 0))  # a WebSocket would connect here
+    listener.setblocking(False)
+    with Server() as site, listener:
+        ws = f"ws://127.0.0.2:{listener.getsockname()[1]}/live"
+        site.put("/plans", _rendering(inward.url("/api.json"), ws))
+        config = tmp_path / "docwatch.toml"
+        config.write_text(("[fetch]\nallow = [\"127.0.0.2\"]\n" if allowed else "")
+                          + f'[[source]]\nname = "plans"\nurl = "{site.url("/plans")}"\n'
+                          'robots = false\nrender = "browser"\n', encoding="utf-8")
+        db = str(tmp_path / "w.db")
+        done = run_cli("--db", db, "--config", str(config), "fetch", "--once")
+        listed = run_cli("--db", db, "--config", str(config), "sources")
+        shown = run_cli("--db", db, "show", "plans")
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # nothing Chromium sends by itself gets out
+    assert done.returncode == 0, done.stderr
+    assert inward.count("/api.json") == int(allowed)
+    assert ("Secret internal plan" in shown.stdout) is allowed
+    if allowed:
+        assert "[blocked]" not in done.stderr
+        assert list(_fetched(tmp_path / "w.db").values()) == ["new"]
+    else:
+        [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("docwatch: plans:")]
+        assert line.startswith(f"docwatch: plans: the page's script asked for "
+                               f"{inward.url('/api.json')}: 127.0.0.2 is a loopback address")
+        assert line.endswith("[blocked]")
+        assert list(_fetched(tmp_path / "w.db").values()) == ["new:blocked"]
+        assert "new; blocked: the page's script asked for" in listed.stdout

@@ -134,9 +134,13 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
              targets: tuple[NotifyTarget, ...], clock: Callable[[], str], tz: str) -> Observation:
     started_at, t0 = clock(), time.monotonic()
     prev = state.previous
+    refused: tuple[str, ...] = ()  # requests of the page's scripts the boundary refused
 
     def seen(result: str, **fields) -> Observation:
-        kind = fields.get("error_kind")
+        if refused and result != "error":  # the page was read, without what they would fetch
+            fields.update(error_kind="blocked", error=refused[0] + (
+                f" (and {len(refused) - 1} more)" if len(refused) > 1 else ""))
+        kind = fields.get("error_kind") if result == "error" else None
         obs = Observation(source, started_at, int((time.monotonic() - t0) * 1000), result,
                           previous_id=prev.snapshot_id if prev else None, **fields)
         obs.events, obs.messages = _status_events(source, state, targets, kind,
@@ -148,14 +152,14 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
         fetched = fetcher.get(
             source.url, timeout=source.timeout, robots=source.robots, headers=source.headers,
             etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
-            home=source.home or home_of(source.url),
+            home=source.home or home_of(source.url), proxy=source.proxy,
         )
     except FetchError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
     if source.render and fetched.status_code != 304 and not is_pdf(fetched.body,
                                                                    fetched.content_type):
         try:
-            fetched = _rendered(source, fetched, fetcher)
+            fetched, refused = _rendered(source, fetched, fetcher)
         except FetchError as e:
             return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
     if prev and (fetched.status_code == 304 or prev.same_bytes(body_hash(fetched.body))):
@@ -222,14 +226,18 @@ def remembered(source: Source, store: Store, changes: list[Change], now: str,
     return recall(changes, memory, source.alert)
 
 
-def _rendered(source: Source, fetched: Fetched, fetcher: Fetcher) -> Fetched:
-    """The page as a browser draws it, within what is left of the check's deadline."""
+def _rendered(source: Source, fetched: Fetched, fetcher: Fetcher
+              ) -> tuple[Fetched, tuple[str, ...]]:
+    """The page as a browser draws it, within what is left of the check's deadline, and the
+    requests of its scripts the boundary refused."""
     t0 = time.monotonic()
     left = fetcher.deadline(source.timeout) - fetched.elapsed
-    html = fetcher.render(fetched.final_url, timeout=max(1.0, min(source.timeout, left)),
-                          headers=source.headers)
-    return replace(fetched, body=html.encode("utf-8"), content_type="text/html; charset=utf-8",
-                   elapsed=fetched.elapsed + time.monotonic() - t0)
+    drawn = fetcher.render(fetched, timeout=max(1.0, min(source.timeout, left)),
+                           headers=source.headers, home=source.home or home_of(source.url),
+                           proxy=source.proxy)
+    return replace(fetched, body=drawn.html.encode("utf-8"),
+                   content_type="text/html; charset=utf-8",
+                   elapsed=fetched.elapsed + time.monotonic() - t0), drawn.refused
 
 
 def _understand(source: Source, fetched: Fetched, prev: Previous | None, old: Document | None,

@@ -112,7 +112,9 @@ class Writes:
 
     def _fetch_row(self, obs: Observation, **fields: Any) -> int:
         row = {"source_id": self.source_id(obs.source), "started_at": obs.started_at,
-               "duration_ms": obs.duration_ms, "result": obs.result, "changes": 0}
+               "duration_ms": obs.duration_ms, "result": obs.result, "changes": 0,
+               # a check that read the page may still say what it could not reach
+               "error_kind": obs.error_kind, "error": obs.error}
         row.update(fields)
         return self._insert("fetches", row)
 
