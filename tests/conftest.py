@@ -88,3 +88,9 @@ def serve_datasette(*databases: Path) -> Iterator[str]:
     finally:
         proc.terminate()
         proc.wait(timeout=10)
+
+
+def readme_shows(line: str) -> bool:
+    """Whether the README shows this very line (an example of docwatch's output)."""
+    readme = Path(__file__).parent.parent / "README.md"
+    return line in readme.read_text(encoding="utf-8").splitlines()

@@ -11,7 +11,7 @@ import pytest
 
 from docwatch.boundary import Allowance, address_class
 
-from .conftest import run_cli
+from .conftest import readme_shows, run_cli
 from .servers import Response, Server
 from . import pdfs
 
@@ -74,6 +74,8 @@ def test_a_url_the_page_chose_never_reaches_an_inward_host(tmp_path, inward, how
     [line] = [ln for ln in done.stderr.splitlines() if f"docwatch: {name}: " in ln]
     assert "loopback address" in line and line.endswith("[blocked]")
     assert "[fetch] allow" in line
+    if how == "link":
+        assert readme_shows(line.replace(f"plans/{name.split('/', 1)[1]}", "plans/plan.pdf"))
 
 
 def test_the_same_links_are_followed_when_allow_names_the_address(tmp_path, inward):
@@ -238,5 +240,6 @@ def test_a_rendered_pages_script_never_reaches_an_inward_host(tmp_path, inward, 
         assert line.startswith(f"docwatch: plans: the page's script asked for "
                                f"{inward.url('/api.json')}: 127.0.0.2 is a loopback address")
         assert line.endswith("[blocked]")
+        assert readme_shows(line.replace(inward.url(""), "http://127.0.0.2:8080"))
         assert list(_fetched(tmp_path / "w.db").values()) == ["new:blocked"]
         assert "new; blocked: the page's script asked for" in listed.stdout

@@ -1,5 +1,5 @@
 """Behind a proxy and with a private CA (issue 38): a real forward proxy on 127.0.0.1 carries
-pages from a host this machine cannot resolve ("ministry.test"), chosen by the environment,
+pages from a host this machine cannot resolve ("plans.intranet.example"), chosen by the environment,
 by `[fetch] proxy` with credentials, per source, and for a page rendered in the browser;
 NO_PROXY sends a host direct. HTTPS is tested against a server whose certificate a CA made
 in the test (trustme) signed. Real CLI, real servers, real database files."""
@@ -15,11 +15,11 @@ import trustme
 
 from docwatch.proxies import Proxies
 
-from .conftest import run_cli
+from .conftest import readme_shows, run_cli
 from .proxy import ForwardProxy
 from .servers import Response, Server
 
-HOST = "ministry.test"  # reserved (RFC 2606): it resolves nowhere but in the proxy
+HOST = "plans.intranet.example"  # reserved (RFC 2606): it resolves nowhere but in the proxy
 PASSWORD = "s3cret-Proxy-pw"
 PAGE = ("<html lang='lt'><body><main><h1>Gynybos planai</h1><p>Ministerija skelbia gynybos "
         "planus ateinantiems metams, kaip juos patvirtino Vyriausybė.</p></main></body></html>")
@@ -27,7 +27,7 @@ PAGE = ("<html lang='lt'><body><main><h1>Gynybos planai</h1><p>Ministerija skelb
 
 def _config(tmp_path: Path, url: str, *, fetch: str = "", source: str = "") -> Path:
     path = tmp_path / "docwatch.toml"
-    path.write_text(f"{fetch}\n[[source]]\nname = \"plans\"\nurl = \"{url}\"\nrobots = false\n"
+    path.write_text(f"{fetch}\n[[source]]\nname = \"intranet-plans\"\nurl = \"{url}\"\nrobots = false\n"
                     f"{source}\n", encoding="utf-8")
     return path
 
@@ -93,8 +93,9 @@ def test_wrong_proxy_credentials_are_one_line_of_kind_proxy(tmp_path, site):
                          fetch=f'[fetch]\nproxy = "{proxy.url_with("analyst:wrong-pw")}"')
         done, db = _check(tmp_path, config)
     assert _results(db) == ["error:proxy"]
-    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("docwatch: plans:")]
+    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("docwatch: intranet-plans:")]
     assert line.endswith("[proxy]") and "asks for credentials (407)" in line
+    assert readme_shows(line.replace(proxy.url[len("http://"):], "proxy.example:3128"))
     assert "wrong-pw" not in done.stderr + done.stdout
 
 
@@ -150,8 +151,8 @@ def tls_site(ca):
 def test_a_private_ca_fails_as_tls_until_named(tmp_path, ca, tls_site):
     done, db = _check(tmp_path, _config(tmp_path, tls_site.url("/planai")))
     assert _results(db) == ["error:tls"]
-    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("docwatch: plans:")]
-    assert line.startswith("docwatch: plans: TLS with 127.0.0.1 failed: certificate verify "
+    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("docwatch: intranet-plans:")]
+    assert line.startswith("docwatch: intranet-plans: TLS with 127.0.0.1 failed: certificate verify "
                            "failed") and line.endswith("[tls]")
     assert "[fetch] ca_bundle" in line
 
@@ -174,13 +175,18 @@ def test_ssl_cert_file_names_the_ca_too(tmp_path, ca, tls_site):
 
 def test_https_through_the_proxys_tunnel(tmp_path, ca, tls_site):
     bundle = tmp_path / "ministry-ca.pem"
-    ca.cert_pem.write_to_path(str(bundle))
     with ForwardProxy({HOST: "127.0.0.1"}) as proxy:
+        done, db = _check(tmp_path, _config(tmp_path, tls_site.url("/planai", HOST)),
+                          env={"HTTPS_PROXY": proxy.url})
+        [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("docwatch: intranet")]
+        assert readme_shows(line)  # the certificate is checked through the tunnel too
+        ca.cert_pem.write_to_path(str(bundle))
+        proxy.carried.clear()
         done, db = _check(tmp_path, _config(tmp_path, tls_site.url("/planai", HOST),
                                             fetch='[fetch]\nca_bundle = "ministry-ca.pem"'),
                           env={"HTTPS_PROXY": proxy.url})
     assert done.returncode == 0, done.stderr
-    assert _results(db) == ["new"]
+    assert _results(db) == ["error:tls", "new"]
     assert proxy.carried == [f"CONNECT {HOST}:{tls_site.port}"]
 
 
@@ -221,6 +227,6 @@ def test_a_rendered_page_and_its_scripts_requests_go_through_the_proxy(tmp_path,
                                             source='render = "browser"'),
                           env={"HTTP_PROXY": proxy.url})
     assert done.returncode == 0, done.stderr
-    shown = run_cli("--db", str(db), "show", "plans")
+    shown = run_cli("--db", str(db), "show", "intranet-plans")
     assert "Naujas gynybos planas 2026–2030 metams" in shown.stdout
     assert proxy.carried == [f"GET {site.url('/app', HOST)}", f"GET {site.url('/api.json', HOST)}"]

@@ -69,3 +69,28 @@ def test_each_command_and_option_the_readme_lists_is_in_the_cli_help():
         assert own.returncode == 0
         for option in re.findall(r"(--?[\w-]+)", args):
             assert option in own.stdout, (command, option)
+
+
+def test_readme_network_example_is_valid(tmp_path):
+    """The operator's network section: its config loads to what its comments say."""
+    import trustme
+
+    from docwatch.config import load
+
+    network = README.split("### The network\n", 1)[1].split("\n## ", 1)[0]
+    example = re.search(r"```toml\n(.+?)\n```", network, re.DOTALL).group(1)
+    trustme.CA().cert_pem.write_to_path(str(tmp_path / "ministry-ca.pem"))
+    path = tmp_path / "docwatch.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load(path, required=True)
+    fetch, [source] = config.fetch, config.sources
+    assert fetch.ca_bundle == str(tmp_path / "ministry-ca.pem")
+    assert fetch.no_proxy == ("intranet.example", "10.0.0.0/8")
+    assert fetch.allow.refuses("wiki.intranet.example", "192.168.1.1") is None
+    assert source.proxy == "http://127.0.0.1:3129"
+    from docwatch.proxies import Proxies
+
+    proxies = Proxies.from_environment(fetch.proxy, fetch.no_proxy)
+    assert proxies.for_url("https://www.urm.lt/") == fetch.proxy
+    assert proxies.for_url("http://10.1.2.3/") is None
+    assert proxies.for_url("https://plans.intranet.example/", source.proxy) == source.proxy
