@@ -55,7 +55,7 @@ def main() -> None:
     for render in (False, True):
         with tempfile.TemporaryDirectory() as tmp:
             run = measure(command(Path(tmp), hosts, server.port, args.pages, render,
-                                  args.browser_pages))
+                                  args.browser_pages), memory=True)
         if run["exit"] != 0:
             raise SystemExit(f"docwatch exited {run['exit']}: {run['err'].strip()[-300:]}")
         plain = plain or run

@@ -152,6 +152,7 @@ class Fetcher:
         self.proxies = Proxies.from_environment(settings.proxy, settings.no_proxy)
         self.headers = {"User-Agent": self.user_agent, "Accept-Encoding": "gzip, deflate",
                         "Accept": "text/html,application/xhtml+xml;q=0.9,*/*;q=0.5"}
+        self._header_names = {k.lower(): k for k in self.headers}
         self.stopping = threading.Event()  # set to cut retry waits short
         self._hosts: dict[str, _Host] = {}
         self._robots: dict[str, _Robots] = {}
@@ -181,7 +182,8 @@ class Fetcher:
                 from .browser import Browser
 
                 self._browser = Browser(self.settings.browser, pages=self.settings.browser_pages,
-                                        user_agent=self.user_agent, relay=self.relay)
+                                        user_agent=self.user_agent, relay=self.relay,
+                                        settle=self.settings.settle)
         return self._browser.render(fetched.final_url, fetched.body,
                                     content_type=fetched.content_type, timeout=timeout,
                                     headers=dict(headers), way=Way(home, proxy))
@@ -255,7 +257,10 @@ class Fetcher:
     def relay(self, method: str, url: str, headers: dict[str, str], body: bytes | None, *,
               timeout: float, way: Way) -> Relayed:
         """One request of a page being rendered (`browser`), made here so that it meets the
-        same boundary, proxy and CAs as every other: its redirects followed, its body whole."""
+        same boundary, proxy and CAs as every other: its redirects followed, its body whole.
+        `headers` as the browser would send them (in any case; they replace ours)."""
+        ours = self._header_names
+        headers = {ours.get(k.lower(), k): v for k, v in headers.items()}
         try:
             with self._host(host_of(url)).slot(self.stopping), \
                     self._open(url, headers, timeout, way, method, body) as response:

@@ -133,6 +133,7 @@ class FetchSettings:
     processes: int = 0  # worker processes for many sources; 0: one per CPU, at most 4
     browser: str | None = None  # Chromium for `render = "browser"`; default: see `browser`
     browser_pages: int = 4  # pages rendered at once in a process
+    settle: float = 0.25  # seconds a rendered page's DOM and requests stay still: it is drawn
     allow: Allowance = Allowance()  # inward addresses a page's URLs may reach (`boundary`)
     proxy: str | None = field(default=None, repr=False)  # before the environment's (`proxies`);
     #                                                         may hold a password: never shown

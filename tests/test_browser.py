@@ -123,3 +123,27 @@ def test_a_script_that_never_lets_the_network_rest_ends_within_the_deadline(
     assert line.startswith("docwatch: app: ") and line.endswith("[timeout]"), line
     assert sqlite3.connect(db).execute(
         "SELECT result, error_kind FROM fetches").fetchall() == [("error", "timeout")]
+
+
+def test_a_page_drawn_for_one_source_sends_nothing_of_its_headers_for_the_next(
+        tmp_path, write_config):
+    """The browser keeps its pages for the next source (a new one costs a renderer's start):
+    a source's own headers, which may hold a secret, must not go with another's requests."""
+    db = tmp_path / "w.db"
+    with Server() as site:
+        for name in ("first", "second"):
+            site.put(f"/{name}", Response(FETCHING.replace(b"/api/events.json",
+                                                           f"/api/{name}.json".encode()),
+                                          headers=HTML))
+            site.put(f"/api/{name}.json", Response(json.dumps(EVENTS).encode(),
+                                                   headers={"Content-Type": "application/json"}))
+        config = write_config(
+            "[fetch]\nconcurrency = 1\nbrowser_pages = 1\n"
+            f'[[source]]\nname = "first"\nurl = "{site.url("/first")}"\nrender = "browser"\n'
+            'robots = false\nheaders = { "X-Api-Key" = "k-123" }\n'
+            f'[[source]]\nname = "second"\nurl = "{site.url("/second")}"\nrender = "browser"\n'
+            "robots = false\n")
+        done = _fetch(db, config)
+    assert done.returncode == 0, done.stderr
+    assert site.headers["/api/first.json"][0].get("X-Api-Key") == "k-123"
+    assert "X-Api-Key" not in site.headers["/api/second.json"][0]
