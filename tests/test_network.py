@@ -230,3 +230,18 @@ def test_a_rendered_page_and_its_scripts_requests_go_through_the_proxy(tmp_path,
     shown = run_cli("--db", str(db), "show", "intranet-plans")
     assert "Naujas gynybos planas 2026–2030 metams" in shown.stdout
     assert proxy.carried == [f"GET {site.url('/app', HOST)}", f"GET {site.url('/api.json', HOST)}"]
+
+
+def test_a_dead_proxy_is_one_line_of_kind_proxy(tmp_path, site):
+    import socket
+
+    with socket.socket() as closed:  # a port nothing listens on
+        closed.bind(("127.0.0.1", 0))
+        dead = f"http://analyst:{PASSWORD}@127.0.0.1:{closed.getsockname()[1]}"
+        done, db = _check(tmp_path, _config(tmp_path, site.url("/planai", HOST)),
+                          env={"HTTP_PROXY": dead})
+    assert _results(db) == ["error:proxy"]
+    [line] = [ln for ln in done.stderr.splitlines() if ln.startswith("docwatch: intranet")]
+    assert line == (f"docwatch: intranet-plans: the proxy http://127.0.0.1:"
+                    f"{dead.rsplit(':', 1)[1]} refused the connection [proxy]")
+    assert PASSWORD not in done.stderr + done.stdout
