@@ -51,7 +51,8 @@ def diff(
         o, n = old.sections[i], new.sections[j]
         if o.path[-1:] != n.path[-1:]:
             out.append(_modified(j, 0, list(n.path), _heading(o), _heading(n), rd, heading=True))
-        _diff_blocks(j, o, n, out, leftovers, rd)
+        if o.blocks != n.blocks:  # most sections of most checks: nothing to align
+            _diff_blocks(j, o, n, out, leftovers, rd)
     found = out + leftovers
     aged = bool(old.metadata.get("age"))  # the stored version gave times relative to its check
     # Passages added to and removed from the paired sections, by their words: where a whole
@@ -535,9 +536,14 @@ def _block_key(b: Block) -> str:
 
 def _align(old, new, leftovers: list, order: int, path: list[str]):
     """Pair passages: equal runs by difflib, then the most similar inside each unequal run."""
+    # The passages a section keeps at its start and end pair as they are: only the middle,
+    # where it changed, is keyed and matched.
+    head, tail = common_ends([b for _, b in old], [b for _, b in new])
+    pairs = list(zip(old[:head], new[:head]))
+    ends = list(zip(old[len(old) - tail:], new[len(new) - tail:]))
+    old, new = old[head:len(old) - tail], new[head:len(new) - tail]
     a = [_block_key(b) for _, b in old]
     b = [_block_key(x) for _, x in new]
-    pairs = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag == "equal":
             pairs.extend(zip(old[i1:i2], new[j1:j2]))
@@ -558,7 +564,7 @@ def _align(old, new, leftovers: list, order: int, path: list[str]):
         for j in free:
             k, blk = new[j]
             leftovers.append(_whole(order, k, path, "added", blk.text, block=blk, leftover=True))
-    return pairs
+    return pairs + ends
 
 
 ENTRY_CATEGORIES = frozenset({"new_entry", "removed_entry"})
