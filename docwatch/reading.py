@@ -38,6 +38,7 @@ _ENGLISH_DATES = rf"""(?:{_WEEKDAY_EN}?(?:
     ))"""
 _NUMBER = r"\d{1,3}(?:[,.\u00a0\u202f ]\d{3})+(?![\d])(?:[.,]\d+)?|\d+(?:[.,]\d+)?"
 _YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
+DIGIT_RE = re.compile(r"\d")  # every date docwatch reads is written with one
 _CLOCK_RE = re.compile(r"\b\d{1,2}(?:[:.]\d{2}(?::\d{2})?|h\d{2})\b")  # "16:40", "14h05"
 _WORD_RE = re.compile(r"[^\W\d_]+\.?")
 _YMD_RE = re.compile(r"(\d{4})[.\-/](\d{1,2})[.\-/](\d{1,2})")
@@ -98,10 +99,14 @@ class Reader:
                        **{w: s for lang in self.langs for w, s in lang.sizes.items()}}
         self.figure_re = self._figure_re()
         self._isos: dict[str, str | None] = {}
-        # The words that find "Updated on" lines in a page, in this language and English;
-        # none that another contains ("updated" finds "last updated" too).
+        # What finds "Updated on" lines in a page, in this language and English: the words,
+        # none that another contains ("updated" finds "last updated" too), as a page writes
+        # them. From their second letter, one form finds "updated" and "Updated": a str.find
+        # costs a page a tenth of lower-casing it, and a line found is then read whole.
         words = {w for lang in self.langs for w in lang.updated_words}
-        self.updated_words = tuple(w for w in words if not any(o != w and o in w for o in words))
+        words = {w for w in words if not any(o != w and o in w for o in words)}
+        self.updated_forms = tuple(sorted({f for w in words
+                                           for f in (w[1:], w.title()[1:], w.upper())}))
 
     @staticmethod
     def _month_re(lang: Language) -> str:
@@ -111,8 +116,10 @@ class Reader:
     # --- dates ----------------------------------------------------------------------------
     def leading_date(self, text: str) -> tuple[str, str] | None:
         """("2023 m. liepos 11–12 d.", rest) when `text` opens with a full date; else None."""
+        if not DIGIT_RE.search(text, 0, 2):  # most passages: the date expression is not tried
+            return None
         m = self.date_re.match(text)
-        if not m or not _YEAR_RE.search(m.group()) or not re.search(r"\d", m.group()[:2]):
+        if not m or not _YEAR_RE.search(m.group()):
             return None
         return m.group().strip(), text[m.end():].lstrip(" :–—-,\u00a0")
 
@@ -123,7 +130,7 @@ class Reader:
 
     def dates(self, text: str):
         """Every date in `text`, as regex matches."""
-        return (m for m in self.date_re.finditer(text) if re.search(r"\d", m.group()))
+        return (m for m in self.date_re.finditer(text) if DIGIT_RE.search(m.group()))
 
     def is_today_line(self, text: str) -> bool:
         """"Wednesday, February 01, 2017", "Freitag, 28. November 2026", "Šiandien 2026-11-28"

@@ -141,3 +141,25 @@ def test_mojibake_is_repaired_where_it_is_and_nowhere_else():
     assert "The agency’s data — as of today." in text
     assert "été à la Lietuvos Respublikų" in text
     assert text.count("Guidance number 7 on the programme.") == 2  # the rest untouched
+
+
+@pytest.mark.parametrize("lang, line, when", [
+    ("en", "Last updated: 3 March 2025", "3 March 2025"),
+    ("en", "LAST UPDATED: 3 March 2025", "3 March 2025"),
+    ("en", "Page Last Reviewed 2025-03-03", "2025-03-03"),
+    ("lt", "Atnaujinta: 2023-07-03", "2023-07-03"),
+    ("lt", "ATNAUJINTA 2023-07-03", "2023-07-03"),
+    ("de", "Zuletzt aktualisiert am 19.11.2025", "19.11.2025"),
+])
+def test_an_updated_line_is_found_as_the_page_writes_it(lang, line, when):
+    page = (f"<html lang='{lang}'><body><main><h1>Plans</h1><p>{'Words of the page. ' * 30}</p>"
+            f"</main><footer><span>{line}</span></footer></body></html>")
+    assert parse(page).metadata["updated"] == when
+
+
+def test_the_first_updated_line_of_the_page_is_its_date():
+    # Two lines in words of different rules: the page's order decides, whatever the words.
+    page = ("<html><body><main><h1>Plans</h1><p>Modified 2 May 2024</p><p>Text of the page, "
+            "long enough to be read as one.</p></main><footer>Last updated: 3 March 2025"
+            "</footer></body></html>")
+    assert parse(page).metadata["updated"] == "2 May 2024"

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Callable
 
-from ..reading import Reader
+from ..reading import DIGIT_RE, Reader
 from ..text import clean
 
 #: Elements that hold one item of a listing; paragraphs are read by their leading date.
@@ -57,7 +57,8 @@ def item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | None
 
 def _item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | None:
     text = text_of(item)
-    if not text or len(text) > MAX_ITEM_TEXT or item.find(".//h1") is not None:
+    if not text or len(text) > MAX_ITEM_TEXT or not DIGIT_RE.search(text) \
+            or item.find(".//h1") is not None:
         return None
     for el in item.iter(*_INSIDE_DATE_TAGS):
         if el is item:

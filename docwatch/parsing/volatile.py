@@ -339,21 +339,34 @@ def heading_part(heading: str, reader: Reader) -> tuple[str, str | None]:
 
 def page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
     """An "Updated on" line is worth recording even where it sits in the footer."""
-    text = "\n".join(root.itertext())
-    low = text.lower()
-    if len(low) != len(text):  # a rare letter whose lower case is longer: go line by line
-        low = text = "\n".join(line.lower() for line in text.split("\n"))
-    # str.find over the whole page is far cheaper than a regex tried at every line start.
-    for word in reader.updated_words:
-        at = low.find(word)
+    # Only lines short enough to be one are searched: most of a page's text is its passages.
+    text = "\n".join(_short_lines(root.xpath("//text()")))
+    starts = {text.rfind("\n", 0, at) + 1 for at in _occurrences(text, reader.updated_forms)}
+    for start in sorted(starts):  # in the page's order
+        end = text.find("\n", start)
+        line = text[start:len(text) if end < 0 else end].strip()
+        if 6 < len(line) <= MAX_UPDATED_LINE and (when := updated_line(line, reader)):
+            metadata.setdefault("updated", when)
+            return
+
+
+def _short_lines(texts: list[str]):
+    for text in texts:
+        if len(text) <= MAX_UPDATED_LINE or len(text.strip()) <= MAX_UPDATED_LINE:
+            yield text
+        elif "\n" in text:
+            yield from (line for line in text.split("\n")
+                        if len(line) <= MAX_UPDATED_LINE or len(line.strip()) <= MAX_UPDATED_LINE)
+
+
+def _occurrences(text: str, words: tuple[str, ...]) -> set[int]:
+    found = set()
+    for word in words:
+        at = text.find(word)
         while at >= 0:
-            end = text.find("\n", at)
-            end = len(text) if end < 0 else end
-            line = text[text.rfind("\n", 0, at) + 1:end].strip()
-            if 6 < len(line) <= MAX_UPDATED_LINE and (when := updated_line(line, reader)):
-                metadata.setdefault("updated", when)
-                return
-            at = low.find(word, end)
+            found.add(at)
+            at = text.find(word, at + len(word))
+    return found
 
 
 def updated_line(line: str, reader: Reader) -> str | None:
