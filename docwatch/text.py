@@ -6,6 +6,8 @@ import re
 import unicodedata
 from collections.abc import Sequence
 
+from lxml import etree
+
 _QUOTES = {"‘": "'", "’": "'", "‚": "'", "`": "'", "´": "'", "“": '"', "”": '"', "„": '"',
            "«": '"', "»": '"', "–": "-", "—": "-"}
 _QUOTES_RE = re.compile("[" + "".join(_QUOTES) + "]")
@@ -16,6 +18,12 @@ _TOKEN_RE = re.compile(r"\w+(?:[.,'’]\w+)*|\s+|[^\w\s]")
 def clean(text: str) -> str:
     """Collapse whitespace (NBSP included) and compose Unicode, as text is compared."""
     return " ".join(unicodedata.normalize("NFC", text).split())  # str.split: Unicode spaces
+
+
+def inner_text(el) -> str:
+    """All the text inside an element, as `"".join(el.itertext())`: serialised by libxml2, five
+    times as fast as joining the text nodes in Python."""
+    return etree.tostring(el, method="text", encoding=str, with_tail=False)
 
 
 def fold(text: str) -> str:

@@ -41,7 +41,7 @@ __all__ = ["parse", "fingerprint", "normalize_url", "page_url", "tree", "updated
 
 _CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 # The same characters as the bytes that make them in UTF-8 and the 8-bit encodings.
-_CONTROL_BYTES = bytes(range(0x20)).translate(None, b"\t\n\r")
+_CONTROL_BYTES = tuple(bytes([c]) for c in range(0x20) if c not in b"\t\n\r")
 _NONCHAR_BYTES = (b"\xef\xbf\xbe", b"\xef\xbf\xbf")
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*>", re.IGNORECASE)
 # Plain etree elements: lxml.html's per-element class lookup costs a tenth of the parse.
@@ -146,7 +146,7 @@ def tree(body: bytes | str, content_type: str | None = None) -> tuple[Any, dict[
     text = _XML_DECL_RE.sub("", text, count=1)
     if raw is None or _may_hold_controls(raw):  # which lxml refuses in text
         text = _CONTROL_RE.sub("", text)
-    if not text.strip():
+    if not text or text.isspace():  # not text.strip(), which copies the page
         raise ParseError("empty body", "empty")
     if (content_type or "").lower().startswith("text/plain"):
         text = _plain_to_html(text)
@@ -167,10 +167,10 @@ def tree(body: bytes | str, content_type: str | None = None) -> tuple[Any, dict[
 
 def _may_hold_controls(body: bytes) -> bool:
     """Whether text decoded from `body` may hold control characters: a check of the bytes is
-    C-fast, where a regex scan of the text cost 75 µs a page. Bytes without them decode to text
-    without them in every ASCII-compatible encoding; UTF-16 and UTF-32 always have them."""
-    return (len(body.translate(None, _CONTROL_BYTES)) != len(body)
-            or any(b in body for b in _NONCHAR_BYTES))
+    C-fast (memchr for each byte: a third of deleting them all), where a regex scan of the text
+    cost 75 µs a page. Bytes without them decode to text without them in every
+    ASCII-compatible encoding; UTF-16 and UTF-32 always have them."""
+    return any(b in body for b in _CONTROL_BYTES) or any(b in body for b in _NONCHAR_BYTES)
 
 
 def _plain_to_html(text: str) -> str:

@@ -9,7 +9,7 @@ from copy import deepcopy
 
 from ..models import Block, Section
 from ..reading import Reader
-from ..text import clean
+from ..text import clean, inner_text
 from .entries import repeated_entries
 from .links import normalize_url
 from .records import MIN_RECORDS, code_like, key_column, list_keys
@@ -52,7 +52,7 @@ def mark_breaks(content) -> set:
 
 
 def _text(el) -> str:
-    return clean("".join(el.itertext()))
+    return clean(inner_text(el))
 
 
 class Builder:
@@ -211,7 +211,7 @@ class Builder:
         def flush() -> None:
             if not run:
                 return
-            text = clean("".join(p if isinstance(p, str) else "".join(p.itertext()) for p in run))
+            text = clean("".join(p if isinstance(p, str) else inner_text(p) for p in run))
             links = tuple(h for p in run if not isinstance(p, str) for h in self.links(p))
             if not text and links:
                 text = next(filter(None, (_label(p) for p in run if not isinstance(p, str))), "")
@@ -338,7 +338,7 @@ def _pieces(el, blocky: set) -> list[str]:
             out += _pieces(child, blocky) if child in blocky else [_text(child)]
             run = [child.tail or ""]
         else:
-            run.append("".join(child.itertext()) + (child.tail or ""))
+            run.append(inner_text(child) + (child.tail or ""))
     out.append(clean("".join(run)))
     return [p for p in out if p]
 

@@ -10,6 +10,8 @@ import re
 
 from lxml import etree
 
+from ..text import inner_text
+
 # Pictograms of reading, commenting and liking: 👁 👀 💬 🗨 👍 📥 (and U+FE0F, which asks for the
 # emoji form). A telephone or a calendar beside a number says what the number is. All are
 # outside Unicode's first plane, so a page without a 4-byte UTF-8 character has none.
@@ -68,7 +70,7 @@ def _holder(icon):
     """The element holding an icon and its text: the icon's parent, or the nearest ancestor
     with text when the icon sits in a wrapper of its own."""
     for el in icon.iterancestors():
-        if "".join(el.itertext()).strip():
+        if inner_text(el).strip():
             return el
         if len(el) > 2:
             return None
@@ -78,7 +80,7 @@ def _holder(icon):
 def counter(el) -> bool:
     """Is `el` a count beside a counting pictogram, or a bare count named for what it counts
     (or holding a counting icon)?"""
-    text = "".join(el.itertext()).strip()
+    text = inner_text(el).strip()
     if not text or len(text) >= _MAX_TEXT or len(el) > 2:
         return False
     symbols = {c for c in text if c in _COUNT_SYMBOLS}

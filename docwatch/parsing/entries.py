@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Callable
 
 from ..reading import DIGIT_RE, Reader
-from ..text import clean
+from ..text import clean, inner_text
 
 #: Elements that hold one item of a listing; paragraphs are read by their leading date.
 ITEM_TAGS = frozenset("li article div section dd".split())
@@ -63,10 +63,14 @@ def _item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | Non
     for el in item.iter(*_INSIDE_DATE_TAGS):
         if el is item:
             continue
+        raw = inner_text(el)
         # An empty <time> may have no datetime either (its text was a relative time, cut).
-        own = clean((el.get("datetime") or "") if el.tag == "time"
-                    and not "".join(el.itertext()).strip() else "".join(el.itertext()))
-        if own and len(own) <= MAX_DATE_TEXT and _full_date(reader, own) and own in text:
+        if el.tag == "time" and not raw.strip():
+            raw = el.get("datetime") or ""
+        if not DIGIT_RE.search(raw):  # most elements of an item: no date to read
+            continue
+        own = clean(raw)
+        if len(own) <= MAX_DATE_TEXT and _full_date(reader, own) and own in text:
             return own, _without(text, own)
     if (lead := reader.leading_date(text)) and lead[1]:
         return lead

@@ -22,7 +22,7 @@ from pathlib import Path
 
 from lxml import etree
 
-from ..text import clean
+from ..text import clean, inner_text
 from .links import FILE_RE
 
 MAX_BOX_TEXT = 600  # characters: a notice or a small form, never a part of the page's text
@@ -92,7 +92,7 @@ def _language(link) -> bool:
         return True
     if FILE_RE.search(link.get("href") or ""):
         return False
-    text = clean("".join(link.itertext()))
+    text = clean(inner_text(link))
     if not text or len(text) > 40:
         return False
     name = re.split(r"\s*[(（\-–]", text, maxsplit=1)[0].strip().casefold()
@@ -130,9 +130,9 @@ def _separated(link, box) -> bool:
 
 def _between(box, links: list) -> str:
     """The box's text with each link's words as one NUL: what stands between the links."""
-    rest = "".join(box.itertext())
+    rest = inner_text(box)
     for a in links:
-        rest = rest.replace("".join(a.itertext()), "\0", 1)
+        rest = rest.replace(inner_text(a), "\0", 1)
     return rest
 
 
@@ -150,7 +150,7 @@ def _notices(body) -> list:
     out: list = []
     counts: dict = {}
     for button in body.iter("button"):
-        words = clean("".join(button.itertext()))
+        words = clean(inner_text(button))
         if button.get("aria-expanded") is not None or button.get("aria-controls") \
                 or len(words) > MAX_BUTTON_TEXT:
             continue  # a disclosure (an accordion's question) or a long one: content's own
@@ -168,4 +168,4 @@ def _notices(body) -> list:
 
 
 def _little_text(box) -> bool:
-    return box.find(".//h1") is None and len(clean("".join(box.itertext()))) <= MAX_BOX_TEXT
+    return box.find(".//h1") is None and len(clean(inner_text(box))) <= MAX_BOX_TEXT

@@ -12,7 +12,7 @@ from lxml import etree
 
 from ..locales import all_volatile_words
 from ..models import ParseRules
-from ..text import clean
+from ..text import clean, inner_text
 from . import badges, counters, furniture, shapes
 
 NOISE_TAGS = frozenset(
@@ -275,7 +275,7 @@ _UNIT_BEFORE_RE = re.compile(r"(?<![^\W\d_])[^\W\d_]{1,2}$")  # "m²", "km³": a
 def _footnote_mark(sup) -> bool:
     """A footnote mark ("2023¹", "members*", "[3]"): a reference beside the words, not words;
     a layout shows it in one place and not in the next."""
-    text = "".join(sup.itertext()).strip()
+    text = inner_text(sup).strip()
     if not _FOOTNOTE_MARK_RE.fullmatch(text):
         return False
     prev = sup.getprevious()
@@ -359,7 +359,7 @@ def _popular_boxes(body, weights: dict) -> list:
     heading and the lists of links after it; never half the page's words or more."""
     boxes, page = [], sum(weights.get(body, (0, 0)))
     for heading in body.iter(*_SUBHEADINGS):
-        words = heading.text if not len(heading) else "".join(heading.itertext())
+        words = heading.text if not len(heading) else inner_text(heading)
         if not words or len(words) > MAX_POPULAR_HEADING \
                 or clean(words).casefold().strip(" :.") not in POPULAR_HEADINGS:
             continue

@@ -19,7 +19,7 @@ import re
 
 from lxml import etree
 
-from ..text import clean
+from ..text import clean, inner_text
 
 _GENERIC = frozenset(("div", "span", "section", "p"))
 _BY_ROLE = {
@@ -115,7 +115,7 @@ def _heading_like(el) -> bool:
     """One short line, not a sentence, with no boxes inside and something after it."""
     if any(isinstance(c.tag, str) and c.tag in BLOCK_TAGS for c in el.iterdescendants()):
         return False
-    text = clean("".join(el.itertext()))
+    text = clean(inner_text(el))
     if not text or len(text) > MAX_HEADING or text.endswith(_SENTENCE_END):
         return False
     return any(a.getnext() is not None for a in (el, *el.iterancestors()))

@@ -24,6 +24,7 @@ from ..parsing import page_url, tree
 from ..parsing.blocks import BLOCK_TAGS
 from ..parsing.root import drop, main_content
 from ..render import NAMES, figures_line
+from ..text import inner_text
 
 #: Markup a reading view needs; everything else is unwrapped to its text.
 TAGS = frozenset(
@@ -131,7 +132,7 @@ class _Page:
 
     def __init__(self, content):
         self.content = content
-        self.blocks = [(el, _key("".join(el.itertext()))) for el in content.iter(*BLOCK_TAGS)]
+        self.blocks = [(el, _key(inner_text(el))) for el in content.iter(*BLOCK_TAGS)]
         self.taken: set = set()
         self.marked: dict[int, object] = {}  # change id -> the element to focus
 
