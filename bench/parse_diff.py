@@ -5,7 +5,7 @@ tree of the same new page, measured in the same run.
 
     .venv/bin/python bench/parse_diff.py
 
-`parse+diff` is what a check costs: parse the new page, diff it against the previous
+Each round times all four, in turn. `parse+diff` is what a check costs: parse the new page, diff it against the previous
 version (which the pipeline loads from the store). `ratio` is parse+diff over the
 BeautifulSoup tree build. `2×parse+diff` also re-parses the old page, as happens once after
 a parser upgrade.
@@ -25,14 +25,10 @@ from docwatch.demo.history import urm_page, urm_text  # noqa: E402
 from docwatch.diffing import diff  # noqa: E402
 from docwatch.parsing import parse  # noqa: E402
 from tests.pathological import mojibake  # noqa: E402
-from timing import median_seconds  # noqa: E402
+from timing import interleaved_medians  # noqa: E402
 
 EDGI = Path(__file__).parent.parent / "tests/fixtures/edgi"
-ROUNDS = 30
-
-
-def median_ms(fn) -> float:
-    return median_seconds(fn, ROUNDS) * 1000
+ROUNDS = 40
 
 
 def main() -> None:
@@ -53,10 +49,14 @@ def main() -> None:
           f" {'2×parse+diff':>13}   (median of {ROUNDS})")
     for name, a, b in pairs:
         old = parse(a)
-        soup = median_ms(lambda: BeautifulSoup(b, "lxml"))
-        p = median_ms(lambda: parse(b))
-        pd = median_ms(lambda: diff(old, parse(b)))
-        both = median_ms(lambda: diff(parse(a), parse(b)))
+        # In turn in each round: the ratio compares times taken in the same moments.
+        ms = {k: v * 1000 for k, v in interleaved_medians({
+            "soup": lambda: BeautifulSoup(b, "lxml"),
+            "parse": lambda: parse(b),
+            "parse+diff": lambda: diff(old, parse(b)),
+            "both": lambda: diff(parse(a), parse(b)),
+        }, ROUNDS).items()}
+        soup, p, pd, both = ms["soup"], ms["parse"], ms["parse+diff"], ms["both"]
         print(f"{name:30} {len(b) / 1024:4.0f}KB {soup:7.1f}ms {p:5.1f}ms {pd:9.1f}ms "
               f"{pd / soup:5.2f}× {both:11.1f}ms")
 

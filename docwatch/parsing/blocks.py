@@ -183,7 +183,7 @@ class Builder:
             self.close_entry()
             if _contents(el):
                 return  # the page's own table of contents: its headings, said twice
-            listing = repeated_entries(el, self.reader, _text)
+            listing = repeated_entries(el, self.reader)
             keyed = {} if listing else _keyed_items(el)
             for li in el:
                 if li in listing:
@@ -223,7 +223,7 @@ class Builder:
 
         if el.text and el.text.strip():
             run.append(el.text)
-        listing = repeated_entries(el, self.reader, _text)
+        listing = repeated_entries(el, self.reader)
         for child in el:
             if child in listing:
                 flush()

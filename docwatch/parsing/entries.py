@@ -10,7 +10,6 @@ stands first, last or in its own element (`<time>`, a `.date` span), so a new it
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
 
 from ..reading import DIGIT_RE, Reader
 from ..text import clean, inner_text
@@ -22,7 +21,7 @@ MAX_DATE_TEXT = 60
 _INSIDE_DATE_TAGS = ("time", "span", "p", "div", "small", "em", "strong", "b", "i", "td", "dd")
 
 
-def repeated_entries(container, reader: Reader, text_of: Callable) -> dict:
+def repeated_entries(container, reader: Reader) -> dict:
     """{child: (date as written, the item's text without it)} for the children of `container`
     that repeat one shape (tag and class) and carry a date, at least two of them and two in
     three of their shape."""
@@ -37,7 +36,7 @@ def repeated_entries(container, reader: Reader, text_of: Callable) -> dict:
         allowed_misses = len(members) // 3
         found, misses = {}, 0
         for item in members:
-            if dated := item_date(item, reader, text_of):
+            if dated := item_date(item, reader):
                 found[item] = dated
             else:
                 misses += 1
@@ -48,15 +47,18 @@ def repeated_entries(container, reader: Reader, text_of: Callable) -> dict:
     return out
 
 
-def item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | None:
+def item_date(item, reader: Reader) -> tuple[str, str] | None:
     """(date, rest of the text) when the item's date stands in its own element, first or last.
     An item that is only a date is none: it labels what follows it, as a date heading does."""
-    dated = _item_date(item, reader, text_of)
+    dated = _item_date(item, reader)
     return dated if dated and dated[1] else None
 
 
-def _item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | None:
-    text = text_of(item)
+def _item_date(item, reader: Reader) -> tuple[str, str] | None:
+    raw = inner_text(item)
+    if _surely_longer(raw, MAX_ITEM_TEXT):
+        return None  # a box of the page, not an item: its words are not read one by one
+    text = clean(raw)
     if not text or len(text) > MAX_ITEM_TEXT or not DIGIT_RE.search(text) \
             or item.find(".//h1") is not None:
         return None
@@ -81,6 +83,14 @@ def _item_date(item, reader: Reader, text_of: Callable) -> tuple[str, str] | Non
         date = last.group().strip()
         return date, _without(text, date)
     return None
+
+
+def _surely_longer(raw: str, limit: int) -> bool:
+    """Whether `clean(raw)` is longer than `limit`, told without splitting it into words:
+    `clean` keeps every character but spacing, and a text with twice `limit` characters besides
+    spaces, tabs and newlines stays longer whatever other spacing or composition it loses."""
+    return len(raw) > 2 * limit and (len(raw) - raw.count(" ") - raw.count("\n")
+                                     - raw.count("\t") - raw.count("\r")) > 2 * limit
 
 
 def _full_date(reader: Reader, text: str) -> bool:
