@@ -851,6 +851,8 @@ _ELLIPSIS_RE = re.compile(r"\s*(?:…|\.\.\.)$")
 def _cut_elsewhere(old: str, new: str) -> bool:
     """A passage cut short with an ellipsis ("… and to…") whose other version is the same
     text cut later or whole: the site's teaser length, not the words."""
+    if not (old.rstrip().endswith(("…", "...")) or new.rstrip().endswith(("…", "..."))):
+        return False  # the expression is tried at every character of a long passage
     (short, cut), (long, _) = sorted(((text, _ELLIPSIS_RE.search(text)) for text in (old, new)),
                                      key=lambda pair: len(pair[0]))
     if not cut:

@@ -9,6 +9,7 @@ stands first, last or in its own element (`<time>`, a `.date` span), so a new it
 
 from __future__ import annotations
 
+import functools
 from collections import defaultdict
 
 from ..reading import DIGIT_RE, Reader
@@ -28,7 +29,7 @@ def repeated_entries(container, reader: Reader) -> dict:
     groups: dict[tuple[str, str], list] = defaultdict(list)
     for child in container:
         if isinstance(child.tag, str) and child.tag in ITEM_TAGS:
-            groups[(child.tag, " ".join(sorted((child.get("class") or "").split())))].append(child)
+            groups[(child.tag, _shape(child.get("class")))].append(child)
     out: dict = {}
     for members in groups.values():
         if len(members) < 2:
@@ -45,6 +46,11 @@ def repeated_entries(container, reader: Reader) -> dict:
         if misses <= allowed_misses and len(found) >= 2:
             out.update(found)
     return out
+
+
+@functools.lru_cache(maxsize=4096)  # an app repeats its generated class names on every box
+def _shape(classes: str | None) -> str:
+    return " ".join(sorted((classes or "").split()))
 
 
 def item_date(item, reader: Reader) -> tuple[str, str] | None:
@@ -89,8 +95,9 @@ def _surely_longer(raw: str, limit: int) -> bool:
     """Whether `clean(raw)` is longer than `limit`, told without splitting it into words:
     `clean` keeps every character but spacing, and a text with twice `limit` characters besides
     spaces, tabs and newlines stays longer whatever other spacing or composition it loses."""
-    return len(raw) > 2 * limit and (len(raw) - raw.count(" ") - raw.count("\n")
-                                     - raw.count("\t") - raw.count("\r")) > 2 * limit
+    head = raw[:4 * limit]  # enough to tell, whatever the length of the box
+    return len(head) > 2 * limit and (len(head) - head.count(" ") - head.count("\n")
+                                      - head.count("\t") - head.count("\r")) > 2 * limit
 
 
 def _full_date(reader: Reader, text: str) -> bool:
