@@ -99,6 +99,20 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
         raise click.BadParameter(str(e)) from None
 
 
+def _match(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
+    """--match: terms as `[[notify]] match` takes them, else exit 2."""
+    from .matching import BadTerm, Terms
+
+    try:
+        return Terms.of(value) if value else None
+    except BadTerm as e:
+        raise click.BadParameter(str(e)) from None
+
+
+MATCH_HELP = ('Only changes mentioning TERM (repeat: any of them): words, "a phrase", a stem '
+              "(Ukrain*); case and diacritics do not count.")
+
+
 class _Group(click.Group):
     """Expected faults become one line on stderr and an exit code; no traceback."""
 
@@ -260,25 +274,28 @@ def _print_alert(title: str, body: str) -> None:
               help="Also list status events: a page failing, gone, its content not readable "
                    "or back (always in --json, as \"status\").")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=None, help="At most this many, newest first.")
+@click.option("--match", "-m", "match", multiple=True, callback=_match, metavar="TERM",
+              help=MATCH_HELP)
 @click.option("--json", "as_json", is_flag=True,
               help='Print {"changes": [...], "status": [...]} per the contract.')
 @click.pass_obj
 def changes_cmd(settings: Settings, source, since, category, show_all, with_status, limit,
-                as_json) -> None:
+                match, as_json) -> None:
     """List recorded changes, newest first (alerting ones unless --all)."""
     from .times import day_start
 
     store = settings.store(create=False)
     source, since = known_source(store, source), since and day_start(since)
     rows = store.changes(source=source, since=since, category=category,
-                         alerts_only=not show_all, limit=limit)
+                         alerts_only=not show_all, limit=limit, match=match)
     events = store.events(source=source, since=since, limit=limit) \
-        if with_status or as_json else []
+        if (with_status or as_json) and not match else []  # an event mentions no words
     if as_json:
         _print_json([{**c.to_dict(), **meta} for meta, c in rows], status=events)
         return
     if not rows and not events:
-        click.echo("no changes recorded" + (" matching the filters" if source or since or category else ""))
+        click.echo("no changes recorded"
+                   + (" matching the filters" if source or since or category or match else ""))
         return
     from .render import LABELS, STATUS, figures_line, quote
 
@@ -381,9 +398,11 @@ def import_cmd(settings: Settings, tool: str, path: Path, dry_run: bool) -> None
 @click.option("--source", "-s", help="Only this source.")
 @click.option("--limit", "-n", type=click.IntRange(min=1), default=200, show_default=True, help="Newest changes to include.")
 @click.option("--all", "show_all", is_flag=True, help="Include changes that do not alert.")
+@click.option("--match", "-m", "match", multiple=True, callback=_match, metavar="TERM",
+              help=MATCH_HELP)
 @click.pass_obj
 def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: int,
-             show_all: bool) -> None:
+             show_all: bool, match) -> None:
     """An Atom feed of recorded changes and status events (a page failing, gone, its content
     not readable or back); entry ids stay the same when it is regenerated.
 
@@ -392,12 +411,15 @@ def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: 
     from .feed import atom
 
     store = settings.store(create=False)
-    rows = store.changes(source=known_source(store, source), alerts_only=not show_all, limit=limit)
+    rows = store.changes(source=known_source(store, source), alerts_only=not show_all,
+                         limit=limit, match=match)
     from .web.links import change_links
 
-    events = store.events(source=source, limit=limit)  # status events: where alerts are
+    # status events go where alerts are; they mention no words
+    events = [] if match else store.events(source=source, limit=limit)
     xml = atom(rows, source=source, events=events,
-               links=change_links(settings.load_config().run.base_url, settings.db_path))
+               links=change_links(settings.load_config().run.base_url, settings.db_path),
+               terms=tuple(t.text for t in match.terms) if match else ())
     if output:
         _replace_whole(Path(output), xml)
     else:

@@ -34,8 +34,9 @@ _UNIT_SECONDS = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
                 "robots", "lang", "documents", "render", "headers", "tags",
-                "memory", "proxy"}
-_NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest", "tags"}
+                "memory", "proxy", "match"}
+_NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest", "tags",
+                "match"}
 DIGESTS = ("immediate", "hourly", "daily")
 
 
@@ -321,6 +322,7 @@ def _source(where: str, i: int, raw: Any) -> Source:
                                  lang=lang)),
         alert=_shared_alert(alert), timeout=float(timeout), robots=robots, documents=documents,
         render=render, headers=tuple(headers.items()), tags=tuple(tags), proxy=proxy,
+        match=_terms(at, raw),
     )
 
 
@@ -393,7 +395,7 @@ def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
         raise ConfigError(f"{at}: digest: must be one of {', '.join(DIGESTS)}")
     tags = _strings(at, raw, "tags")
     return NotifyTarget(url, tuple(sources), tuple(categories), float(floor), digest, name,
-                        tuple(tags))
+                        tuple(tags), _terms(at, raw))
 
 
 def _tagged(where: str, i: int, target: NotifyTarget, sources: list[Source]) -> NotifyTarget:
@@ -425,6 +427,19 @@ def _strings(at: str, raw: dict, key: str) -> list[str]:
     if not isinstance(value, list) or not all(isinstance(v, str) and v for v in value):
         raise ConfigError(f"{at}: {key}: must be a string or a list of strings")
     return value
+
+
+def _terms(at: str, raw: dict) -> tuple[str, ...]:
+    """`match`: the terms a change must mention (see `matching`), each checked now."""
+    from .matching import BadTerm, parse_term
+
+    terms = _strings(at, raw, "match")
+    for term in terms:
+        try:
+            parse_term(term)
+        except BadTerm as e:
+            raise ConfigError(f"{at}: match: {e}") from None
+    return tuple(terms)
 
 
 def _check_selector(at: str, key: str, selector: str) -> None:

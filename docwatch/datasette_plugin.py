@@ -10,7 +10,8 @@ Installed with docwatch (entry point `datasette`), so `datasette docwatch.db` ha
   and FTS searches checked first, each bad value one clear message instead of no rows or
   `fts5: syntax error`;
 - the reading views under `/-/docwatch/{database}`: the change feed as the alerts read, and
-  each change (`/changes/{id}`) or version (`/snapshots/{id}`) in context.
+  each change (`/changes/{id}`) or version (`/snapshots/{id}`) in context;
+- the Atom feed at `/-/docwatch/{database}/feed.atom` (`?source=`, `?match=`).
 """
 
 from __future__ import annotations
@@ -184,6 +185,7 @@ def register_routes(datasette):
     return [
         (r"^/-/docwatch/?$", _index_view),
         (r"^/-/docwatch/(?P<database>[^/]+)/?$", _feed_view),
+        (r"^/-/docwatch/(?P<database>[^/]+)/feed\.atom$", _atom_view),
         (r"^/-/docwatch/(?P<database>[^/]+)/changes/(?P<row>\d+)$", _change_view),
         (r"^/-/docwatch/(?P<database>[^/]+)/snapshots/(?P<row>\d+)$", _snapshot_view),
     ]
@@ -209,6 +211,39 @@ async def _index_view(datasette, request):
 async def _feed_view(datasette, request):
     return await _with_store(datasette, request, lambda store, links, name: views.feed_page(
         store, FeedFilter.of({k: request.args.get(k) for k in request.args.keys()}), links, name))
+
+
+ATOM_LIMIT = 200  # newest changes in a served feed, as `docwatch feed` gives by default
+
+
+async def _atom_view(datasette, request):
+    """The Atom feed, served: `?source=` one page, `?match=` (repeated: any) the words its
+    changes mention, as `docwatch feed --match` and `[[notify]] match` read them."""
+    from .feed import atom
+    from .matching import BadTerm, Terms
+
+    name = request.url_vars["database"]
+    if not _ours(datasette, name):
+        return _not_found(f"No docwatch database named {name!r} is served here.")
+    source = (request.args.get("source") or "").strip() or None
+    texts = tuple(t for t in request.args.getlist("match") if t.strip())
+    try:
+        match = Terms.of(texts) if texts else None
+    except BadTerm as e:
+        return Response.text(f"match: {e}\n", status=400)
+    links = Links(f"{request.scheme}://{request.host}{PATH}/{quote(name)}")
+
+    def run() -> bytes:
+        with Store(datasette.databases[name].path, readonly=True) as store:
+            rows = store.changes(source=source, limit=ATOM_LIMIT, match=match)
+            events = [] if match else store.events(source=source, limit=ATOM_LIMIT)
+            return atom(rows, source=source, links=links, events=events, terms=texts)
+
+    try:
+        xml = await asyncio.to_thread(run)
+    except (LookupError, StoreError) as e:
+        return _not_found(str(e))
+    return Response(xml.decode("utf-8"), content_type="application/atom+xml; charset=utf-8")
 
 
 async def _change_view(datasette, request):

@@ -18,6 +18,7 @@ from urllib.parse import parse_qs
 from Levenshtein import ratio
 
 from .locales import DATE_LABELS
+from .matching import Terms
 from .models import QUIET_CATEGORIES, Block, Change, Document, Section
 from .parsing.links import FILE_RE
 from .reading import Figure, Reader, reader as reader_for
@@ -38,8 +39,10 @@ def diff(
     *,
     source: str | None = None,
     alert: dict[str, bool] | None = None,
+    match: tuple[str, ...] = (),
 ) -> list[Change]:
-    """Every change from `old` to `new`, in the new page's reading order."""
+    """Every change from `old` to `new`, in the new page's reading order. `alert` turns
+    categories on or off; with `match`, only a change mentioning one of its terms alerts."""
     overrides = alert or {}
     rd = reader_for(new.lang or old.lang)
     out: list[_Found] = []
@@ -75,9 +78,11 @@ def diff(
                 f.change = replace(f.change, category="minor_edit", figures=[],
                                    significance=0.05)
     changes = _once(f.change for f in out)
+    terms = Terms.of(match)
     for c in changes:
         c.source = source
-        c.alert = overrides.get(c.category, c.category not in QUIET_CATEGORIES)
+        c.alert = overrides.get(c.category, c.category not in QUIET_CATEGORIES) \
+            and terms.matches(c)
     return changes
 
 

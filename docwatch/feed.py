@@ -28,12 +28,17 @@ def status_id(event: dict[str, Any]) -> str:
 
 
 def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None,
-         links: Links = Links(None), events: list[dict[str, Any]] = ()) -> bytes:
+         links: Links = Links(None), events: list[dict[str, Any]] = (),
+         terms: tuple[str, ...] = ()) -> bytes:
     """The feed of `rows` and status `events` (each newest first), as Atom XML bytes. With
-    `links` (`[run] base_url`) an entry's link is its change in context, else the page."""
+    `links` (`[run] base_url`) an entry's link is its change in context, else the page;
+    `terms`: the words its changes were chosen by, which make it a feed of its own."""
     fg = FeedGenerator()
-    fg.id(f"urn:docwatch:feed:{source or 'all'}")
-    fg.title(f"docwatch · {source}" if source else "docwatch · all watched pages")
+    mentioning = f" · mentioning {', '.join(terms)}" if terms else ""
+    fg.id(f"urn:docwatch:feed:{source or 'all'}" + (
+        f":{hashlib.sha256(chr(0).join(terms).encode()).hexdigest()[:16]}" if terms else ""))
+    fg.title((f"docwatch · {source}" if source else "docwatch · all watched pages")
+             + mentioning)
     fg.subtitle("What changed on the watched pages, in analysts' terms.")
     fg.author({"name": "docwatch"})
     fg.generator("docwatch")

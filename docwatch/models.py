@@ -113,6 +113,7 @@ class Source:
     home: str | None = None  # a linked document: the host of the page the operator wrote
     proxy: str | None = field(default=None, repr=False)  # its own, before [fetch] proxy (may
     #                                                         hold a password: never shown)
+    match: tuple[str, ...] = ()  # terms a change must mention to alert (`matching`)
 
 
 @dataclass(frozen=True)
@@ -155,6 +156,7 @@ class NotifyTarget:
     digest: str = "immediate"
     name: str | None = None  # how the channel is stored and shown (its URL may hold secrets)
     tags: tuple[str, ...] = ()  # its sources include those tagged so (expanded at load)
+    match: tuple[str, ...] = ()  # terms one of which a change must mention (`matching`)
 
     @property
     def key(self) -> str:
@@ -191,7 +193,14 @@ class NotifyTarget:
                  or (change.source or "").split("/", 1)[0] in self.sources)  # its documents
             and (not self.categories or change.category in self.categories)
             and change.significance >= self.min_significance
+            and (not self.match or _terms(self.match).matches(change))
         )
+
+
+def _terms(texts: tuple[str, ...]):
+    from .matching import Terms
+
+    return Terms.of(texts)
 
 
 @_pickled

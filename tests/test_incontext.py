@@ -4,6 +4,7 @@ Datasette routes' answers to bad requests."""
 
 from __future__ import annotations
 
+import html
 import re
 import sqlite3
 from pathlib import Path
@@ -184,14 +185,15 @@ def served(demo_db, tmp_path_factory):
 @pytest.mark.parametrize("query, expected", [
     ("since=yesterday", "since: 'yesterday' is not a date"),
     ("until=2024-13-01", "until: '2024-13-01' is not a date"),
-    ("q=NATO%20AND", "q: 'NATO AND' is not a search FTS5 understands"),
+    ("q=NATO%20AND", "q: 'NATO AND': AND needs a word on each side"),
+    ("q=%22Vilnius", "q: '\"Vilnius': a quote is not closed"),
     ("category=summit", "category: 'summit' is none of new_entry"),
     ("before=x", "before: 'x' is not a number"),
 ])
 def test_the_feed_says_what_is_wrong_with_a_filter(served, query, expected):
     response = httpx.get(f"{served}/-/docwatch/demo?{query}", timeout=30)
     assert response.status_code == 400
-    assert expected in response.text.replace("&#39;", "'")
+    assert expected in html.unescape(response.text)
 
 
 def test_the_feed_filters_by_words_dates_and_source_and_pages_back(served, demo_db):
@@ -214,6 +216,33 @@ def test_the_feed_filters_by_words_dates_and_source_and_pages_back(served, demo_
     assert ids("q=Hague") != [] and ids("since=2024-01-01&until=2024-07-15") != []
     newest = ids("")
     assert ids(f"before={newest[2]}") == newest[3:]
+
+
+def test_the_words_field_and_the_served_feed_read_terms_as_changes_match(served, demo_db):
+    import json
+    import xml.etree.ElementTree as ET
+
+    def listed(*terms: str) -> list[int]:
+        out = run_cli("--db", str(demo_db), "changes", "--json",
+                      *[a for t in terms for a in ("--match", t)])
+        assert out.returncode == 0, out.stderr
+        return [c["id"] for c in json.loads(out.stdout)["changes"]]
+
+    page = httpx.get(f"{served}/-/docwatch/demo", params={"q": "ukrain*"}, timeout=30)
+    shown = [int(i) for i in re.findall(r'href="/-/docwatch/demo/changes/(\d+)"', page.text)]
+    assert shown == listed("Ukrain*") and shown  # case aside, the same changes
+    both = ("Ukrain*", '"Vilnius summit"')
+    atom = httpx.get(f"{served}/-/docwatch/demo/feed.atom", params={"match": both}, timeout=30)
+    assert atom.status_code == 200 and atom.headers["content-type"].startswith(
+        "application/atom+xml")
+    entries = ET.fromstring(atom.content).findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == len(listed(*both)) > len(shown)
+    links = [e.find("{http://www.w3.org/2005/Atom}link").get("href") for e in entries]
+    assert all(re.search(r"^http://127\.0\.0\.1:\d+/-/docwatch/demo/changes/\d+$", h)
+               for h in links)
+    bad = httpx.get(f"{served}/-/docwatch/demo/feed.atom", params={"match": '"Vilnius'},
+                    timeout=30)
+    assert bad.status_code == 400 and "a quote is not closed" in bad.text
 
 
 @pytest.mark.parametrize("path", ["/-/docwatch/notes", "/-/docwatch/nowhere",

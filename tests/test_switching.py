@@ -101,7 +101,7 @@ def test_a_dry_run_prints_the_tables_with_secrets_masked_and_writes_nothing(tmp_
     tables = tomllib.loads(out.stdout)["source"]  # the output is itself TOML
     assert [t["name"] for t in tables] == ["ministry-forms", "news-main-column",
                                            "private-register", "127.0.0.1-report.pdf", "portal"]
-    assert "# News (main column): not carried over: grep 'NATO'" in out.stdout
+    assert tables[1]["match"] == ["NATO"]  # grep: the source alerts on changes mentioning it
 
 
 @pytest.mark.parametrize("form", ["changedetection", "changedetection-backup.zip"])
@@ -125,6 +125,7 @@ def test_a_changedetection_datastore_becomes_sources(tmp_path, form):
         assert sorted(forms["tags"]) == ["defence", "forms"]
         assert sources["127.0.0.1-news"]["content"] == "xpath://div[@id='main']"
         assert sources["127.0.0.1-news"]["every"] == "1470m"  # 1 day 30 minutes
+        assert sources["127.0.0.1-news"]["match"] == ["NATO"]  # its trigger_text
         assert sources["annual-report"]["every"] == "3h"  # the datastore's default
         assert sources["portal"]["render"] == "browser"
         assert "Portal: not carried over: browser steps" in out.stdout
@@ -197,6 +198,20 @@ def test_a_malformed_file_is_one_line_and_nothing_is_written(tmp_path, tool, con
     assert config.read_bytes() == before
 
 
+@pytest.mark.parametrize("text, regex, term", [
+    ("NATO", False, "NATO"), ("Vilnius summit", False, '"Vilnius summit"'),
+    ('say "hello"', False, '"say hello"'), (r"\bUkraine\b", True, "Ukraine"),
+    ("Ukrain(e|a)", True, None), ("^foo.*bar$", True, None),
+])
+def test_what_a_tool_waited_for_becomes_a_match_term(text, regex, term):
+    from docwatch.importing import match_term
+    from docwatch.matching import parse_term
+
+    assert match_term(text, regex=regex) == term
+    if term:
+        parse_term(term)  # a term the config takes
+
+
 def test_no_password_of_an_unnamed_job_reaches_the_output(tmp_path):
     urls = tmp_path / "urls.yaml"
     urls.write_text("url: http://analyst:hunter2@127.0.0.1:9/x\nfilter: grep:foo\n---\n"
@@ -205,7 +220,7 @@ def test_no_password_of_an_unnamed_job_reaches_the_output(tmp_path):
                   "--dry-run")
     assert out.returncode == 2  # the ftp job: not a page address
     assert "hunter2" not in out.stdout + out.stderr
-    urls.write_text("url: http://analyst:hunter2@127.0.0.1:9/x\nfilter: grep:foo\n")
+    urls.write_text("url: http://analyst:hunter2@127.0.0.1:9/x\nfilter: grep:^foo.*bar$\n")
     out = run_cli("--config", str(tmp_path / "c.toml"), "import", "urlwatch", str(urls),
                   "--dry-run")
     assert out.returncode == 0 and "http://analyst:****@127.0.0.1:9/x: not carried over" \

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from .. import pipeline
 from ..config import BUILTIN_SOURCES
 from ..fetch import Fetcher
-from ..models import FetchSettings
+from ..models import FetchSettings, NotifyTarget
 from ..store import Store
 from .apps import APP_TYPE, rebuild
 from .history import history
@@ -42,9 +42,10 @@ def bin_prefix() -> str:
         return f"{here}{os.sep}"
 
 
-def run_demo(db: str, echo: Callable[..., None], shape: str = "document") -> Store:
+def run_demo(db: str, echo: Callable[..., None], shape: str = "document",
+             targets: tuple[NotifyTarget, ...] = ()) -> Store:
     """Check every bundled version in date order with the real pipeline, each page served in
-    `shape` (see `apps`); returns the store."""
+    `shape` (see `apps`), alerts sent to `targets`; returns the store."""
     store = Store(db)
     store.mark_made_by("demo")  # first, so a demo stopped halfway may still be replaced
     site = Site()
@@ -60,7 +61,7 @@ def run_demo(db: str, echo: Callable[..., None], shape: str = "document") -> Sto
                     body, content_type = rebuild(body, shape, build=version.date), APP_TYPE
                 site.put(urlsplit(source.url).path, body, content_type)
                 echo("step", f"── {version.date} · {source.name} · {version.label}")
-                results = pipeline.check_all([source], store, fetcher=fetcher,
+                results = pipeline.check_all([source], store, fetcher=fetcher, targets=targets,
                                              clock=lambda d=version.date: f"{d}T09:00:00Z")
                 echo("results", results, store)
         finally:

@@ -121,6 +121,23 @@ def line_ignore(text: str, *, regex: bool = False) -> str:
     return f"(?i).*(?:{text if regex else re.escape(text)}).*"
 
 
+_PLAIN_PATTERN_RE = re.compile(r"(?:\\b)?([^\W_]+(?:\s+[^\W_]+)*)(?:\\b)?")
+
+
+def match_term(text: str, *, regex: bool = False) -> str | None:
+    """A text the other tool waited for (a trigger, a grep) as a `match` term: a word, or a
+    phrase of words; None for a pattern that is more than words, which no term can say."""
+    if regex:
+        m = _PLAIN_PATTERN_RE.fullmatch(text.strip())
+        if not m:
+            return None
+        text = m.group(1)
+    words = text.replace('"', " ").split()
+    if not words:
+        return None
+    return words[0] if len(words) == 1 else '"' + " ".join(words) + '"'
+
+
 def toml(watches: list[Watch], *, shown: bool = False) -> str:
     """The watches as `[[source]]` tables; `shown`: secrets masked, for printing."""
     out = []

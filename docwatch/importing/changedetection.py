@@ -17,11 +17,10 @@ from pathlib import Path
 from typing import Any
 
 from ..redact import source_url
-from . import ImportFault, Imported, Watch, every, line_ignore, name_for
+from . import ImportFault, Imported, Watch, every, line_ignore, match_term, name_for
 
 _PLAIN_BACKENDS = {"system", "html_requests", "requests", None, ""}
 _LOST = {
-    "trigger_text": "waiting for a text before reporting (docwatch reports every change)",
     "extract_text": "extracting text by regex (docwatch reports the passages that changed)",
     "text_should_not_be_present": "alerting on a text's presence",
     "extract_lines_containing": "keeping only lines containing a text",
@@ -140,8 +139,21 @@ def _watch(label: str, w: Any, tags: dict[str, str], default: dict, out: Importe
                           "rendered as it loads")
     if w.get("paused"):
         watch.lost.append("paused in changedetection.io: docwatch will check it")
+    _triggers(watch, [t for t in w.get("trigger_text") or [] if isinstance(t, str) and t.strip()])
     watch.lost += [f"{key}: {why}" for key, why in _LOST.items() if w.get(key)]
     out.watches.append(watch)
+
+
+def _triggers(watch: Watch, triggers: list[str]) -> None:
+    """trigger_text (texts, or "/regex/flags"): the source alerts on changes mentioning them."""
+    for text in triggers:
+        regex = len(text) > 2 and text.startswith("/") and text.rfind("/") > 0
+        term = match_term(text[1:text.rfind("/")] if regex else text, regex=regex)
+        if term:
+            watch.table.setdefault("match", []).append(term)
+        else:
+            watch.lost.append(f"trigger_text {text!r}: a pattern that is more than words (a "
+                              "match term is words, a phrase or a stem)")
 
 
 def _selector(f: str) -> str:

@@ -2,7 +2,8 @@
 
 Carried over: `name`, `url` (`navigate` for a browser job: `render = "browser"`), `css` and
 `xpath` filters (and `element-by-id`/`-class`/`-tag`) to `content`, their `exclude` to
-`exclude`, `re.sub` with an empty replacement and `grepi` to `ignore`, `headers` (and
+`exclude`, `re.sub` with an empty replacement and `grepi` to `ignore`, `grep` of words to
+`match` (the source alerts on changes that mention them), `headers` (and
 `cookies`), `timeout`. Filters docwatch does by itself (html2text, pdf2text, beautify, strip)
 need nothing. Shell jobs, POSTs and JSON filters are not imported, each said why.
 """
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from ..redact import source_url
-from . import ImportFault, Imported, Watch, line_ignore, name_for
+from . import ImportFault, Imported, Watch, line_ignore, match_term, name_for
 
 _BUILT_IN = {"html2text", "pdf2text", "beautify", "strip", "striplines", "pretty-xml",
              "remove-duplicate-lines", "sort", "reverse"}  # docwatch reads structure itself
@@ -143,7 +144,10 @@ def _filter(kind: str, sub: Any, table: dict[str, Any], watch: Watch) -> None:
         table.setdefault("ignore", []).append(line_ignore(pattern, regex=True))
     elif kind == "grep":
         pattern = sub.get("re") if isinstance(sub, dict) else sub
-        watch.lost.append(f"grep {pattern!r}: keeping only matching lines (docwatch watches the "
-                          "whole content and reports every change in it)")
+        if term := match_term(str(pattern), regex=True):
+            table.setdefault("match", []).append(term)  # alerts on changes that mention it
+        else:
+            watch.lost.append(f"grep {pattern!r}: a pattern that is more than words (a match "
+                              "term is words, a phrase or a stem)")
     else:
         watch.lost.append(f"{kind}: a filter docwatch has no equivalent of")

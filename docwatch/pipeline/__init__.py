@@ -113,7 +113,8 @@ def _rebased(obs: Observation, store: Store, latest: int, targets: tuple[NotifyT
     from .. import diffing
 
     old = store.document(latest)
-    changes = diffing.diff(old, obs.doc, source=obs.source.name, alert=obs.source.alert)
+    changes = diffing.diff(old, obs.doc, source=obs.source.name, alert=obs.source.alert,
+                           match=obs.source.match)
     changes = remembered(obs.source, store, changes, obs.started_at, old, latest)
     return replace(obs, previous_id=latest, changes=changes,
                    result="changed" if changes else "noise_only",
@@ -255,7 +256,8 @@ def _understand(source: Source, fetched: Fetched, prev: Previous | None, old: Do
     t_diff = time.thread_time()
     if prev:
         old = old if old is not None else _reparse(store, source, prev.snapshot_id)
-        changes = diffing.diff(old, doc, source=source.name, alert=source.alert)
+        changes = diffing.diff(old, doc, source=source.name, alert=source.alert,
+                               match=source.match)
     return doc, changes, {"parse": t_diff - t_parse, "diff": time.thread_time() - t_diff}, old
 
 
@@ -593,7 +595,8 @@ def reparse(source: Source, store: Store) -> bool:
         else:
             held = source.memory.within([(i, when[i]) for i in sorted(page)], taken_at)
             memory = Memory(tuple(shown.setdefault(i, texts_of(page[i])) for i in held))
-            changes = recall(diffing.diff(old, doc, source=source.name, alert=source.alert),
+            changes = recall(diffing.diff(old, doc, source=source.name, alert=source.alert,
+                                match=source.match),
                              memory, source.alert)
         if not placeholder:
             page[snapshot_id] = doc

@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from ..times import from_iso
+from ..matching import Terms
 from ..models import Block, Change, Document, Previous, Section, SourceState
 from .codec import expand_diff
 from .connection import StoreError
@@ -70,13 +71,14 @@ class Queries:
                 category: str | None = None, alerts_only: bool = True,
                 limit: int | None = None, snapshot_id: int | None = None,
                 oldest_first: bool = False, ids: list[int] | None = None,
-                until: str | None = None, search: str | None = None,
-                before: int | None = None,
+                until: str | None = None, before: int | None = None,
+                match: Terms | None = None,
                 ) -> list[tuple[dict[str, Any], Change]]:
         """Recorded changes, newest first, each with its source, url and time.
 
-        `since` and `until` bound the detection time (ISO, `until` exclusive), `search` is an
-        FTS5 query over the section path and texts, `before` a change id to page back from.
+        `since` and `until` bound the detection time (ISO, `until` exclusive), `before` a
+        change id to page back from, `match` terms one of which a change mentions (as
+        `[[notify]] match` reads them).
         """
         where, args = ["1 = 1"], []
         if ids is not None:
@@ -87,8 +89,6 @@ class Queries:
                               ("changes.detected_at >= ?", since),
                               ("changes.detected_at < ?", until),
                               ("changes.id < ?", before),
-                              ("changes.id IN (SELECT rowid FROM changes_fts "
-                               "WHERE changes_fts MATCH ?)", search),
                               ("changes.category = ?", category)):
             if value not in (None, ""):
                 where.append(clause)
@@ -105,12 +105,17 @@ class Queries:
                   LEFT JOIN passages new ON new.id = changes.new_passage_id
                   WHERE {' AND '.join(where)}
                   ORDER BY changes.id {'ASC' if oldest_first else 'DESC'}"""
-        if limit:
+        if limit and not match:
             sql += f" LIMIT {int(limit)}"
         out = []
-        for row in self.db.query(sql, args):
+        for row in self.db.query(sql, args):  # rows as they come: a match stops at `limit`
+            section = json.loads(row["section"])
+            if match and not match.mentions(row["old"], row["new"], section):
+                continue
+            if limit and len(out) >= limit:
+                break
             change = Change(
-                section=json.loads(row["section"]), kind=row["kind"], category=row["category"],
+                section=section, kind=row["kind"], category=row["category"],
                 old_text=row["old"], new_text=row["new"],
                 diff=expand_diff(json.loads(row["diff"]), row["old"] or "", row["new"] or ""),
                 figures=json.loads(row["figures"]), significance=row["significance"],

@@ -6,8 +6,10 @@ import sqlite3
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+from ..matching import BadTerm, Terms
 from ..models import CATEGORIES
 from ..times import WHEN_HELP, day_start, parse_when
+
 
 FTS_HELP = ("Use words (NATO summit), \"an exact phrase\", NATO OR Alliance, NATO NOT Russia, "
             "or a prefix (summ*); AND, OR and NOT need a word on each side, and quotes must pair.")
@@ -40,8 +42,8 @@ def when(name: str, value: str) -> str:
 
 
 def search(value: str | None) -> str | None:
-    """An FTS5 query, tried on an empty index first: SQLite's `fts5: syntax error` says
-    nothing to a person."""
+    """An FTS5 query (the canned `search_history`), tried on an empty index first: SQLite's
+    `fts5: syntax error` says nothing to a person."""
     q = (value or "").strip()
     if not q:
         return None
@@ -52,6 +54,18 @@ def search(value: str | None) -> str | None:
         except sqlite3.OperationalError:
             raise BadParameter(f"q: {q!r} is not a search FTS5 understands. {FTS_HELP}") from None
     return q
+
+
+def words(value: str | None) -> Terms | None:
+    """The words field: one term as `[[notify]] match` reads it (words, "a phrase", a stem*,
+    OR, NOT), case and diacritics aside."""
+    q = (value or "").strip()
+    if not q:
+        return None
+    try:
+        return Terms.of([q])
+    except BadTerm as e:
+        raise BadParameter(f"q: {e}") from None
 
 
 def category(value: str | None) -> str | None:
@@ -87,7 +101,7 @@ class FeedFilter:
         """Keyword arguments of `Store.changes`; BadParameter for the first bad value."""
         return {"source": self.source or None, "category": category(self.category),
                 "since": since(self.since), "until": until(self.until),
-                "search": search(self.q), "before": row_id("before", self.before)}
+                "match": words(self.q), "before": row_id("before", self.before)}
 
     def link(self, **changed: str) -> dict[str, str]:
         """The filter's parameters for a link, with some changed; empty ones left out."""
