@@ -72,6 +72,19 @@ def plan(imported: Imported, existing: list[dict[str, Any]]) -> tuple[list[Watch
     return adding, notes
 
 
+def append(config: Path, watches: list[Watch], origin: str, check) -> None:
+    """Append the watches' tables to `config` (made if missing), under a comment naming where
+    they came from, once the whole file with them still loads (`check`, a `parse_config`)."""
+    import tomllib
+
+    before = config.read_text(encoding="utf-8") if config.exists() else ""
+    text = toml(watches)
+    check(tomllib.loads(before + "\n" + text), config)
+    with config.open("a", encoding="utf-8") as out:
+        out.write(("\n" if before and not before.endswith("\n\n") else "")
+                  + f"# {origin}\n" + text)
+
+
 def fit(watches: list[Watch], check) -> list[tuple[str, str]]:
     """Leave out (and return as (job, why)) the watches `check` refuses: a config error."""
     refused = []
