@@ -510,6 +510,33 @@ def _replace_whole(path: Path, data: bytes) -> None:
                             "there is as it was") from None
 
 
+@cli.group("export")
+def export_group() -> None:
+    """The history in a form anyone can read without docwatch."""
+
+
+@export_group.command("git")
+@click.argument("folder", type=click.Path(file_okay=False, path_type=Path))
+@click.option("--source", "-s", "sources", multiple=True, metavar="NAME",
+              help="Only this source (repeat for more) [default: all].")
+@click.pass_obj
+def export_git_cmd(settings: Settings, folder: Path, sources: tuple[str, ...]) -> None:
+    """Write the history to a git repository in FOLDER: one Markdown file per source, one
+    commit per version, dated when it was found, its alerts as the message.
+
+    Run it again to add what is new (nothing else is written). FOLDER must be new, empty or
+    a repository this command made; the repository can be pushed to any forge and read with
+    `git log -p`.
+    """
+    from .export import export_git
+
+    store = settings.store(create=False)
+    for name in sources:
+        known_source(store, name)
+    added = export_git(store, folder, list(sources) or None)
+    click.echo(f"{folder}: {added} commit(s) added" if added else f"{folder}: nothing new")
+
+
 @cli.command("notify")
 @click.option("--test", "test", is_flag=True,
               help="Send a test message through each configured channel and report each result.")
