@@ -422,6 +422,18 @@ ALTER TABLE sources ADD COLUMN seen_hash TEXT;  -- the body last read as the sto
 """
 
 
+#: `changes` says what its text columns hold: a change's old and new text are the stored
+#: passages it names (`old_passage_id`, `new_passage_id`) and are kept in the row only when they
+#: are none (a heading, a page's whole text). `old_text`/`new_text` read NULL on nearly every
+#: row, and a query of them said nothing was there: they are `old_text_inline` and
+#: `new_text_inline`, and the texts are read from `change_feed` (SQLite renames the views' and
+#: triggers' uses too).
+V12 = """
+ALTER TABLE changes RENAME COLUMN old_text TO old_text_inline;
+ALTER TABLE changes RENAME COLUMN new_text TO new_text_inline;
+"""
+
+
 #: (version, SQL to run, Python step to run after it, SQL to run last)
 Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
 STEPS: list[Step] = [
@@ -436,6 +448,7 @@ STEPS: list[Step] = [
     (9, V9, None, ""),
     (10, V10, None, ""),
     (11, V11, None, ""),
+    (12, V12, None, ""),
 ]
 LATEST = STEPS[-1][0]
 

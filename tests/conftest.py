@@ -52,6 +52,9 @@ def write_config(tmp_path: Path):
 def as_schema(conn, version: int) -> None:
     """Take back what the schemas after `version` added, so an upgrade from it can be tested
     on a database this release made (the caller commits)."""
+    if version < 12:
+        conn.execute("ALTER TABLE changes RENAME COLUMN old_text_inline TO old_text")
+        conn.execute("ALTER TABLE changes RENAME COLUMN new_text_inline TO new_text")
     if version < 11:
         conn.execute("ALTER TABLE sources DROP COLUMN seen_hash")
     if version < 10:

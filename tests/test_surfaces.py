@@ -245,6 +245,48 @@ def test_the_migration_renames_noise_only_checks_of_older_databases(tmp_path):
             == ["new", "noise_only"]
 
 
+def test_the_changes_table_has_no_text_columns_that_read_empty(demo_db, tmp_path):
+    """`changes.old_text`/`new_text` were NULL wherever the text is a stored passage, which is
+    nearly every row: they are `*_text_inline` now, and `change_feed` reads the texts."""
+    db = tmp_path / "old.db"
+    db.write_bytes(demo_db.read_bytes())
+    conn = sqlite3.connect(db)
+    as_schema(conn, 11)
+    conn.commit()
+    empty = conn.execute("SELECT count(*) FROM changes WHERE new_text IS NULL "
+                         "AND new_passage_id IS NOT NULL").fetchone()[0]
+    assert empty > 10  # what an analyst's query of the table found before
+    feed = conn.execute("SELECT * FROM change_feed ORDER BY id").fetchall()
+    conn.close()
+    before = run_cli("--db", str(db), "changes", "--all", "--json")  # upgrades it
+    assert before.returncode == 0, before.stderr
+    conn = sqlite3.connect(db)
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 12
+    with pytest.raises(sqlite3.OperationalError, match="no such column: new_text"):
+        conn.execute("SELECT count(*) FROM changes WHERE new_text IS NULL "
+                     "AND new_passage_id IS NOT NULL")
+    assert conn.execute("SELECT count(*) FROM changes WHERE new_text_inline IS NULL "
+                        "AND new_passage_id IS NULL AND kind != 'removed'").fetchone()[0] == 0
+    assert conn.execute("SELECT * FROM change_feed ORDER BY id").fetchall() == feed
+    assert conn.execute("SELECT count(*) FROM changes_fts WHERE changes_fts MATCH 'Sweden'"
+                        ).fetchone()[0] > 0  # the index's triggers read the renamed columns
+    conn.close()
+    assert json.loads(before.stdout) == json.loads(
+        run_cli("--db", str(demo_db), "changes", "--all", "--json").stdout)
+
+
+@pytest.mark.parametrize("args", [
+    ["changes", "--all", "--status"], ["sources"], ["history", "urm-nato"],
+    ["history", "kam-non-nato", "--text"], ["show", "urm-nato", "--at", "2023-01-01"],
+    ["show", "kam-non-nato"], ["changes", "--json", "--all"], ["feed"],
+])
+def test_no_command_prints_a_python_none(demo_db, args):
+    out = run_cli("--db", str(demo_db), *args)
+    assert out.returncode == 0, out.stderr
+    assert not re.search(r"\bNone\b", out.stdout), [
+        line for line in out.stdout.splitlines() if "None" in line][:3]
+
+
 # --- the feed and history ---------------------------------------------------------------
 
 

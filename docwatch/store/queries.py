@@ -96,8 +96,8 @@ class Queries:
         if alerts_only:
             where.append("changes.alert = 1")
         sql = f"""SELECT changes.*, sources.name AS source_name, sources.url AS source_url,
-                         coalesce(changes.old_text, old.text) AS old,
-                         coalesce(changes.new_text, new.text) AS new,
+                         coalesce(changes.old_text_inline, old.text) AS old,
+                         coalesce(changes.new_text_inline, new.text) AS new,
                          snap.title AS page_title, coalesce(snap.url, sources.url) AS page_url
                   FROM changes JOIN sources ON sources.id = changes.source_id
                   JOIN snapshots snap ON snap.id = changes.snapshot_id
