@@ -1,9 +1,10 @@
-"""Rewrite the outputs of the README's cookbook from a freshly built demo database.
+"""Rewrite the outputs of the examples in docs/ (the cookbook's, the reading view's) from a
+freshly built demo database.
 
     .venv/bin/python scripts/refresh_cookbook.py
 
 Run after a change to the demo, the parser or the schema; `tests/test_readme.py` then checks
-that every command still prints exactly what the README shows.
+that every command still prints exactly what its page shows.
 """
 
 from __future__ import annotations
@@ -15,15 +16,12 @@ import sys
 import tempfile
 from pathlib import Path
 
-README = Path(__file__).parent.parent / "README.md"
+DOCS = Path(__file__).parent.parent / "docs"
 # A command block, then its output block (possibly empty: a line never starts with ```).
 EXAMPLE = re.compile(r"(```bash\n([^\n]+)\n```\n```\n)((?:(?!```)[^\n]*\n)*)(```)")
 
 
 def main() -> None:
-    text = README.read_text(encoding="utf-8")
-    head, rest = text.split("## Analyst cookbook", 1)
-    cookbook, sep, tail = rest.partition("\n## ")
     bindir = Path(sys.executable).parent
     env = {**os.environ, "PATH": f"{bindir}{os.pathsep}{os.environ['PATH']}"}
     with tempfile.TemporaryDirectory() as where:
@@ -35,8 +33,10 @@ def main() -> None:
                                  env=env, capture_output=True, text=True, check=True).stdout
             return m.group(1) + out.rstrip() + "\n" + m.group(4)
 
-        cookbook = EXAMPLE.sub(run, cookbook)
-    README.write_text(head + "## Analyst cookbook" + cookbook + sep + tail, encoding="utf-8")
+        for page in sorted(DOCS.glob("*.md")):
+            text = page.read_text(encoding="utf-8")
+            if (new := EXAMPLE.sub(run, text)) != text:
+                page.write_text(new, encoding="utf-8")
 
 
 if __name__ == "__main__":

@@ -1,4 +1,5 @@
-"""The README stays true: its cookbook outputs, and CI runs its test command."""
+"""The README and the pages of docs/ stay true: their examples' outputs, their configs, and
+CI runs the README's test command."""
 
 from __future__ import annotations
 
@@ -14,8 +15,10 @@ from .conftest import run_cli
 
 ROOT = Path(__file__).parent.parent
 README = (ROOT / "README.md").read_text(encoding="utf-8")
-COOKBOOK = README.split("## Analyst cookbook", 1)[1].split("\n## ", 1)[0]
-EXAMPLES = re.findall(r"```bash\n(.+?)\n```\n```\n(.*?)\n```", COOKBOOK, re.DOTALL)
+DOCS = {p.name: p.read_text(encoding="utf-8") for p in sorted((ROOT / "docs").glob("*.md"))}
+# A command, then what it prints: on every page that shows one.
+EXAMPLES = [(page, command, out) for page, text in DOCS.items()
+            for command, out in re.findall(r"```bash\n(.+?)\n```\n```\n(.*?)\n```", text, re.DOTALL)]
 
 
 def test_quick_start_has_exactly_two_commands_and_ci_runs_the_test_one():
@@ -34,12 +37,19 @@ def demo_dir(tmp_path_factory):
     return where
 
 
+def test_the_readme_is_short_and_links_every_page_of_the_docs():
+    assert len(README.splitlines()) <= 200
+    linked = set(re.findall(r"\]\(docs/([\w-]+\.md)\)", README))
+    assert linked == set(DOCS)
+
+
 def test_cookbook_has_enough_questions():
-    assert len(EXAMPLES) >= 8
+    assert sum(page == "cookbook.md" for page, _, _ in EXAMPLES) >= 8
 
 
-@pytest.mark.parametrize("command, expected", EXAMPLES, ids=[c[:60] for c, _ in EXAMPLES])
-def test_cookbook_command_prints_what_the_readme_shows(demo_dir, command, expected):
+@pytest.mark.parametrize("page, command, expected", EXAMPLES,
+                         ids=[f"{p}: {c[:50]}" for p, c, _ in EXAMPLES])
+def test_an_example_prints_what_its_page_shows(demo_dir, page, command, expected):
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"}
     result = subprocess.run(command, shell=True, executable="/bin/bash", cwd=demo_dir, env=env,
                             capture_output=True, text=True, timeout=60)
@@ -50,7 +60,7 @@ def test_cookbook_command_prints_what_the_readme_shows(demo_dir, command, expect
 def test_readme_config_example_is_valid(tmp_path):
     from docwatch.config import load
 
-    example = re.search(r"## Configuration\n\n```toml\n(.+?)\n```", README, re.DOTALL).group(1)
+    example = re.search(r"```toml\n(.+?)\n```", DOCS["configuration.md"], re.DOTALL).group(1)
     path = tmp_path / "docwatch.toml"
     path.write_text(example, encoding="utf-8")
     config = load(path, required=True)
@@ -72,14 +82,24 @@ def test_each_command_and_option_the_readme_lists_is_in_the_cli_help():
             assert option in own.stdout, (command, option)
 
 
+def test_the_readmes_short_config_loads(tmp_path):
+    from docwatch.config import load
+
+    example = re.search(r"```toml\n(.+?)\n```", README, re.DOTALL).group(1)
+    path = tmp_path / "docwatch.toml"
+    path.write_text(example, encoding="utf-8")
+    config = load(path, required=True)
+    assert [s.name for s in config.sources] == ["urm-nato"]
+    assert config.notify[0].match == ("Ukrain*", '"Vilnius summit"')
+
+
 def test_readme_network_example_is_valid(tmp_path):
     """The operator's network section: its config loads to what its comments say."""
     import trustme
 
     from docwatch.config import load
 
-    network = README.split("### The network\n", 1)[1].split("\n## ", 1)[0]
-    example = re.search(r"```toml\n(.+?)\n```", network, re.DOTALL).group(1)
+    example = re.search(r"```toml\n(.+?)\n```", DOCS["network.md"], re.DOTALL).group(1)
     trustme.CA().cert_pem.write_to_path(str(tmp_path / "ministry-ca.pem"))
     path = tmp_path / "docwatch.toml"
     path.write_text(example, encoding="utf-8")
