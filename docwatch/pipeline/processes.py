@@ -27,8 +27,9 @@ from ..models import CheckResult, FetchSettings, NotifyTarget, Observation, Sour
 from ..results import Results
 from ..store import StaleObservation, Store, StoreThread
 from ..times import now_iso
-from . import (Timings, _hosts, _in_threads_taking, _in_turn, _internal, _observed, _rebased,
-               _thinking)
+from .check import _rebased
+from .many import Timings, _hosts, _in_threads_taking, _in_turn, _internal, _observed
+from .thinking import _thinking
 
 log = logging.getLogger(__name__)
 
