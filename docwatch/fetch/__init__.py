@@ -12,65 +12,43 @@ protocol, url.
 
 from __future__ import annotations
 
-import base64
-import re
 import ssl
 import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from html import unescape as html_unescape
-from functools import cached_property
-from email.utils import parsedate_to_datetime
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 from urllib.parse import SplitResult, urlsplit
-from urllib.robotparser import RobotFileParser
 
 import httpx
 
-from . import __version__, proxies, redact
-from .boundary import home_of
-from .errors import FetchError, system_reason
-from .models import Fetched, FetchSettings
-from .pdf import PDF_TYPES, is_pdf
-from .proxies import Proxies
+from .. import __version__, proxies, redact
+from ..boundary import home_of
+from ..errors import FetchError
+from ..models import Fetched, FetchSettings
+from ..pdf import PDF_TYPES, is_pdf
+from ..proxies import Proxies
+from ..transport import GUARDED, PROXY, Urllib3Transport
+from .faults import (BLOCK_PAGE_MAX, _block_marker, _head, _http_error, _retryable, _secs,
+                     _transport_error)
+from .gates import _Host
+from .redirects import _basic_auth, _redirect_target, _same_site
+from .refresh import meta_refresh
+from .robots import RobotsCache
+
 if TYPE_CHECKING:
-    from .browser import Rendered
-from .transport import GUARDED, PROXY, Blocked, ProxyFailed, Urllib3Transport
+    from ..browser import Rendered
 
 USER_AGENT = f"docwatch/{__version__} (+https://github.com/docwatch/docwatch; page-change monitor)"
-ROBOTS_AGENT = "docwatch"
 MAX_REDIRECTS = 10
-MAX_REFRESH_DELAY = 10  # seconds: a page that sends its reader on sooner is not the page
-REFRESH_HEAD = 32 * 1024  # where a page's <meta refresh> is looked for
-_REFRESH_RE = re.compile(rb"<meta\b[^>]*?http-equiv\s*=\s*[\"']?refresh\b[^>]*>", re.I)
-_CONTENT_RE = re.compile(rb"\bcontent\s*=\s*(?:\"([^\"]*)\"|'([^']*)'|([^\s>]+))", re.I)
-_REFRESH_VALUE_RE = re.compile(r"\s*(\d+(?:\.\d*)?)\s*(?:[;,]\s*(?:url\s*=\s*)?(.*))?$",
-                               re.I | re.S)
-_NOSCRIPT_RE = re.compile(rb"<noscript\b.*?</noscript\s*>", re.I | re.S)
-_COMMENT_RE = re.compile(rb"<!--.*?-->", re.S)
 _TIMEOUTS = ("connect", "read", "write", "pool")
-ROBOTS_TTL = 24 * 3600
-ROBOTS_RETRY = 3600  # a robots.txt that could not be read (dead site, 5xx) is tried again
 _HTML_TYPES = ("text/html", "application/xhtml+xml", "text/xml", "application/xml", "text/plain")
 _MAYBE_PDF = ("application/octet-stream", "binary/octet-stream")  # servers label PDFs so too
 _ACCEPTED = _HTML_TYPES + PDF_TYPES + _MAYBE_PDF
 DEADLINE_TIMEOUTS = 3  # a check's deadline, retries and backoff included, in page timeouts
 MAX_DEFAULT_DEADLINE = 60.0  # ...and at most this: a stalled server holds a run a minute at most
-RETRYABLE = {"connect", "timeout", "truncated", "protocol"}
-RETRY_STATUS = {429, 503}
-# Bot-protection and WAF pages served with 200 (or 403/503) instead of the page; looked for
-# with plain substring tests on the lower-cased head of small bodies (a regex costs ms a page).
-_BLOCK_MARKERS = (
-    b"cf-chl-", b"challenge-platform", b"<title>attention required", b"<title>just a moment",
-    b"<title>access denied", b"<title>request rejected", b"<title>security check",
-    b"<title>ddos-guard", b"incapsula incident", b"sucuri website firewall", b"are you a robot",
-    b"are you a human", b"g-recaptcha", b"h-captcha", b"captcha-delivery",
-)
-BLOCK_PAGE_MAX = 16 * 1024  # challenge pages are small; real pages that mention a captcha are not
 
 
 @dataclass(frozen=True)
@@ -101,35 +79,6 @@ def tls_context(ca_bundle: str | None) -> ssl.SSLContext | None:
     return context
 
 
-def meta_refresh(fetched: Fetched) -> str | None:
-    """Where a page sends its reader with `<meta http-equiv="refresh" content="N; url=…">`
-    within `MAX_REFRESH_DELAY` seconds, or None (no such tag, the page itself, one inside
-    `<noscript>` that only a browser without scripts obeys)."""
-    mime = (fetched.content_type or "text/html").split(";")[0].strip().lower()
-    if fetched.status_code != 200 or mime not in ("text/html", "application/xhtml+xml"):
-        return None
-    head = fetched.body[:REFRESH_HEAD]
-    if b"refresh" not in head.lower():
-        return None
-    head = _NOSCRIPT_RE.sub(b"", _COMMENT_RE.sub(b"", head))
-    for tag in _REFRESH_RE.findall(head):
-        content = _CONTENT_RE.search(tag)
-        if not content:
-            continue
-        value = next(g for g in content.groups() if g is not None).decode("utf-8", "replace")
-        found = _REFRESH_VALUE_RE.match(html_unescape(value))
-        if not found or not found.group(2) or float(found.group(1)) > MAX_REFRESH_DELAY:
-            continue
-        try:
-            target = httpx.URL(fetched.final_url).join(found.group(2).strip().strip("'\""))
-        except httpx.InvalidURL:
-            return None
-        if target.scheme in ("http", "https") and \
-                str(target.copy_with(fragment=None)) != fetched.final_url.split("#")[0]:
-            return str(target)
-    return None
-
-
 def host_of(url: str) -> str:
     """The host a URL is on, as the per-host limits count it: "host[:port]", lower case."""
     return urlsplit(url).netloc.lower()
@@ -155,9 +104,7 @@ class Fetcher:
         self._header_names = {k.lower(): k for k in self.headers}
         self.stopping = threading.Event()  # set to cut retry waits short
         self._hosts: dict[str, _Host] = {}
-        self._robots: dict[str, _Robots] = {}
-        self._robots_reading: dict[str, threading.Lock] = {}
-        self._robots_read: dict[str, tuple[float, str | None]] = {}  # for the store
+        self.robots = RobotsCache()
         self._lock = threading.Lock()
         self._browser = None  # started on the first page that needs one
 
@@ -179,7 +126,7 @@ class Fetcher:
         `browser`); its scripts' requests go through `relay`, so through the boundary too."""
         with self._lock:
             if self._browser is None:
-                from .browser import Browser
+                from ..browser import Browser
 
                 self._browser = Browser(self.settings.browser, pages=self.settings.browser_pages,
                                         user_agent=self.user_agent, relay=self.relay,
@@ -391,43 +338,17 @@ class Fetcher:
     def _allowed(self, parts: SplitResult, url: str, timeout: float, way: Way) -> bool:
         """Whether the site's robots.txt lets docwatch fetch `url` (read once a day per site)."""
         netloc = parts.netloc.rsplit("@", 1)[-1]  # robots.txt is public: no credentials
-        rules = self._robots_of(f"{parts.scheme}://{netloc}", parts.netloc.lower(), timeout,
-                                way).rules
-        return rules is None or rules.can_fetch(ROBOTS_AGENT, url)
+        site, host = f"{parts.scheme}://{netloc}", parts.netloc.lower()
+        return self.robots.allows(site, url, lambda: self._read_robots(
+            site, host, min(timeout, 10.0), way))
 
     def remember_robots(self, known: dict[str, tuple[float, str | None]]) -> None:
-        """robots.txt files read before, by an earlier run: site -> (when, in epoch seconds;
-        the file, or None when the site has none). Fresh ones are not read again."""
-        with self._lock:
-            for site, (at, body) in known.items():
-                if site not in self._robots or self._robots[site].at < at:
-                    self._robots[site] = _Robots(at, body)
+        """robots.txt files read before, by an earlier run (see `RobotsCache.remember`)."""
+        self.robots.remember(known)
 
     def robots_to_keep(self) -> dict[str, tuple[float, str | None]]:
-        """The robots.txt files this fetcher has read since last asked, in the form
-        `remember_robots` takes (answers that say nothing, a dead site or a 5xx, are left out)."""
-        with self._lock:
-            read, self._robots_read = self._robots_read, {}
-        return read
-
-    def _robots_of(self, site: str, host: str, timeout: float, way: Way) -> _Robots:
-        with self._lock:
-            known = self._robots.get(site)
-            reading = self._robots_reading.setdefault(site, threading.Lock())
-        if known and known.fresh():
-            return known
-        with reading:  # one thread reads it; the site's other checks wait for its rules
-            with self._lock:
-                known = self._robots.get(site)
-            if known and known.fresh():
-                return known
-            body, lasting = self._read_robots(site, host, min(timeout, 10.0), way)
-            known = _Robots(time.time(), body, ROBOTS_TTL if lasting else ROBOTS_RETRY)
-            with self._lock:
-                self._robots[site] = known
-                if lasting:
-                    self._robots_read[site] = (known.at, body)
-            return known
+        """The robots.txt files read since last asked (see `RobotsCache.to_keep`)."""
+        return self.robots.to_keep()
 
     def _read_robots(self, site: str, host: str, timeout: float, way: Way
                      ) -> tuple[str | None, bool]:
@@ -447,175 +368,6 @@ class Fetcher:
         if response.status_code != 200 or len(response.content) > 512 * 1024:
             return None, True
         return response.text, True
-
-
-class _Robots:
-    """A site's robots.txt as read at `at` (epoch seconds), good for `ttl` seconds; parsed
-    when first asked."""
-
-    def __init__(self, at: float, body: str | None, ttl: float = ROBOTS_TTL):
-        self.at = at
-        self.body = body
-        self.ttl = ttl
-
-    def fresh(self) -> bool:
-        return time.time() - self.at <= self.ttl
-
-    @cached_property
-    def rules(self) -> RobotFileParser | None:
-        if self.body is None:
-            return None
-        rules = RobotFileParser()
-        rules.parse(self.body.splitlines())
-        return rules
-
-
-class _Host:
-    """At most `limit` requests at once to one host, started at least `min_delay` apart."""
-
-    def __init__(self, limit: int, min_delay: float):
-        self.slots = threading.Semaphore(max(limit, 1))
-        self.min_delay = min_delay
-        self.lock = threading.Lock()
-        self.next_start = 0.0
-
-    @contextmanager
-    def slot(self, stopping: threading.Event) -> Iterator[None]:
-        with self.slots:
-            if self.min_delay:
-                with self.lock:
-                    now = time.monotonic()
-                    start = max(now, self.next_start)
-                    self.next_start = start + self.min_delay
-                if start > now:
-                    stopping.wait(start - now)
-            yield
-
-
-def _head(response: httpx.Response) -> bytes:
-    """The first bytes of an error page, enough to recognise a bot-protection page."""
-    head = bytearray()
-    for chunk in response.iter_bytes():
-        head += chunk
-        if len(head) >= BLOCK_PAGE_MAX:
-            break
-    return bytes(head[:BLOCK_PAGE_MAX])
-
-
-def _failed_at(e: httpx.RequestError, url: str) -> str:
-    """The address a request failed at: after redirects, not the one first asked for."""
-    try:
-        return str(e.request.url)
-    except RuntimeError:  # a transport that did not say (httpx's own, in the demo)
-        return url
-
-
-def _redirect_target(url: httpx.URL, location: str) -> httpx.URL:
-    """Where a redirect from `url` goes, read as httpx.Client reads it: a malformed Location is
-    an error, not a host name made of it; an absolute one without a host stays on the site."""
-    try:
-        target = httpx.URL(location)
-    except httpx.InvalidURL as e:
-        raise FetchError("redirect", f"redirected to an invalid address ({e})") from None
-    if target.scheme and not target.host:
-        target = target.copy_with(host=url.host)
-    return url.join(target) if target.is_relative_url else target
-
-
-def _basic_auth(url: httpx.URL) -> dict[str, str]:
-    """The Authorization header for credentials in a URL (`http://user:password@host/`)."""
-    if not (url.username or url.password):
-        return {}
-    token = base64.b64encode(f"{url.username}:{url.password}".encode()).decode()
-    return {"Authorization": f"Basic {token}"}
-
-
-def _same_site(new: httpx.URL, old: httpx.URL) -> bool:
-    """Whether a redirect stays on the site (an upgrade to https included): credentials go
-    along then."""
-    if new.host != old.host:
-        return False
-    return new.scheme == old.scheme and new.port == old.port or (
-        old.scheme == "http" and new.scheme == "https" and old.port in (None, 80)
-        and new.port in (None, 443))
-
-
-def _block_marker(body: bytes) -> str | None:
-    low = body[:BLOCK_PAGE_MAX].lower()
-    return next((m.decode() for m in _BLOCK_MARKERS if m in low), None)
-
-
-def _retryable(e: FetchError) -> bool:
-    return e.kind in RETRYABLE or e.status_code in RETRY_STATUS
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Retry-After as seconds: "120" or an HTTP date."""
-    if not value:
-        return None
-    if value.strip().isdigit():
-        return float(value.strip())
-    try:
-        when = parsedate_to_datetime(value)
-    except (TypeError, ValueError):
-        return None
-    return max(0.0, (when - datetime.now(timezone.utc)).total_seconds())
-
-
-def _secs(seconds: float) -> str:
-    return f"{seconds:.1f} s" if seconds < 10 and seconds != int(seconds) else f"{seconds:.0f} s"
-
-
-def _http_error(status: int, reason: str, head: bytes, retry_after: str | None) -> FetchError:
-    if status in (404, 410):
-        return FetchError("gone", f"HTTP {status} {reason}: the page is gone", status)
-    if status in (401, 403, 451) or (status in (429, 503) and _block_marker(head)):
-        return FetchError("blocked", f"HTTP {status} {reason}: access refused", status)
-    kind = "http_5xx" if status >= 500 else "http_4xx"
-    return FetchError(kind, f"HTTP {status} {reason}", status, _retry_after(retry_after))
-
-
-def _transport_error(e: httpx.HTTPError | httpx.InvalidURL, url: str) -> FetchError:
-    """A failure below HTTP (other than a timeout) as one `FetchError`."""
-    if isinstance(e, Blocked):
-        return FetchError("blocked", f"{e}; name it in [fetch] allow to follow it")
-    if isinstance(e, ProxyFailed):
-        return FetchError("proxy", str(e))
-    if isinstance(e, httpx.ConnectError):
-        return _connect_error(e, _failed_at(e, url))
-    if isinstance(e, httpx.DecodingError):
-        return FetchError("protocol", f"bad content encoding: {e}")
-    if isinstance(e, httpx.RemoteProtocolError):
-        if "incomplete" in str(e).lower() or "without sending complete" in str(e).lower():
-            return FetchError("truncated", "the body broke off before its declared end")
-        return FetchError("protocol", f"broken HTTP: {e}")
-    if isinstance(e, httpx.ReadError):
-        return FetchError("truncated", f"connection broke off: {e or type(e).__name__}")
-    if isinstance(e, (httpx.InvalidURL, httpx.UnsupportedProtocol)):
-        return FetchError("url", f"invalid URL: {e}")
-    return FetchError("protocol", str(e) or type(e).__name__)
-
-
-def _connect_error(e: httpx.ConnectError, url: str) -> FetchError:
-    """The failure in the operator's words: the host and the system's reason, without the
-    HTTP library's object names."""
-    text = str(e)
-    low = text.lower()
-    parts = urlsplit(url)
-    host = parts.hostname or url
-    where = f"{host}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
-    if "name or service not known" in low or "nodename nor servname" in low or "getaddrinfo" in low \
-            or "temporary failure in name resolution" in low or "failed to resolve" in low:
-        return FetchError("dns", f"host name not found: {host}")
-    if "ssl" in low or "certificate" in low:
-        reason = re.search(r"\[SSL: [A-Z_]+\] ([^(]+?)(?: \(_ssl|$|\))", text)
-        why = reason.group(1).strip() if reason else system_reason(text)
-        hint = ("; if an organisation's own CA signs it, name that CA in [fetch] ca_bundle"
-                if "issuer" in why or "self-signed" in why or "self signed" in why else "")
-        return FetchError("tls", f"TLS with {host} failed: {why}{hint}")
-    if "refused" in low:
-        return FetchError("connect", f"connection refused by {where}")
-    return FetchError("connect", f"cannot connect to {where}: {system_reason(text)}")
 
 
 def fetch(url: str, *, timeout: float = 30.0, robots: bool = False) -> Fetched:
