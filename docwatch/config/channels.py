@@ -8,7 +8,7 @@ from typing import Any
 
 from ..errors import ConfigError
 from ..models import CATEGORIES, STATUS_EVENTS, NotifyTarget, Source
-from .fields import _str, _strings, _terms
+from .fields import _str, _strings, _table, _terms
 
 _NOTIFY_KEYS = {"url", "name", "sources", "categories", "min_significance", "digest", "tags",
                 "match"}
@@ -17,10 +17,7 @@ DIGESTS = ("immediate", "hourly", "daily")
 
 def _notify(where: str, i: int, raw: Any, names: set[str]) -> NotifyTarget:
     at = f"{where}: notify[{i}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{at}: must be a table")
-    if extra := set(raw) - _NOTIFY_KEYS:
-        raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
+    raw = _table(at, raw, _NOTIFY_KEYS)
     url = _str(at, raw, "url", required=True)
     if not re.match(r"^[a-z][a-z0-9+.-]*://", url, re.IGNORECASE):
         raise ConfigError(f"{at}: url: not an Apprise URL such as 'mailto://…'")

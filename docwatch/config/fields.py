@@ -4,6 +4,7 @@ selector, a crontab; each fault one `ConfigError` naming the table, the field an
 from __future__ import annotations
 
 import re
+from typing import Any
 
 from ..errors import ConfigError
 
@@ -17,6 +18,15 @@ def seconds(duration: str) -> int:
     if not m or int(m.group(1)) == 0:
         raise ValueError(f"{duration!r} is not a duration like '30m', '6h' or '1d'")
     return int(m.group(1)) * _UNIT_SECONDS[m.group(2)]
+
+
+def _table(at: str, raw: Any, keys: set[str]) -> dict:
+    """A table with only the fields it may have."""
+    if not isinstance(raw, dict):
+        raise ConfigError(f"{at}: must be a table")
+    if extra := set(raw) - keys:
+        raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
+    return raw
 
 
 def _str(at: str, raw: dict, key: str, *, required: bool = False) -> str | None:

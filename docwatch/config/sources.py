@@ -9,7 +9,7 @@ from ..errors import ConfigError
 from ..locales import known_language
 from ..models import CATEGORIES, MemoryWindow, ParseRules, Source
 from .fetching import _proxy
-from .fields import _check_cron, _check_selector, _str, _strings, _terms, seconds
+from .fields import _check_cron, _check_selector, _str, _strings, _table, _terms, seconds
 
 _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*$")
 _SOURCE_KEYS = {"name", "url", "every", "cron", "content", "exclude", "ignore", "alert", "timeout",
@@ -21,10 +21,7 @@ _ALERTS: dict[frozenset, dict[str, bool]] = {}
 
 def _source(where: str, i: int, raw: Any) -> Source:
     at = f"{where}: source[{i}]"
-    if not isinstance(raw, dict):
-        raise ConfigError(f"{at}: must be a table")
-    if extra := set(raw) - _SOURCE_KEYS:
-        raise ConfigError(f"{at}: unknown field {sorted(extra)[0]!r}")
+    raw = _table(at, raw, _SOURCE_KEYS)
     name = _str(at, raw, "name", required=True)
     at = f"{where}: source {name!r}"
     if not _NAME_RE.match(name):
