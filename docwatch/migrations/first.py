@@ -1,14 +1,13 @@
-"""The database schema as a list of in-place migrations; `PRAGMA user_version` says how far
-a file has come. A new database runs them all; an old one runs the ones it lacks, each in one
-transaction. Never edit a released step: add one.
-"""
+"""Schemas 1 and 2: the pipeline's tables, then its history stored as passages (each
+stored once per page) and sections (lists of passage ids), with the views and FTS5 indexes
+analysts query."""
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
-from collections.abc import Callable
+
+from .hashes import passage_hash, section_hash
 
 # --- 1: the pipeline's schema (issue 2) -------------------------------------------------
 V1 = """
@@ -271,25 +270,6 @@ FTS = (  # (table, columns, where the text is read from)
 )
 
 
-#: How `json.dumps(..., ensure_ascii=False)` writes a string (the C function it calls).
-_quote = json.encoder.encode_basestring
-
-
-def passage_hash(kind: str, date: str | None, text: str, links: list[str] | tuple[str, ...],
-                 key: str | None = None) -> str:
-    """sha256 of `json.dumps([kind, date, text, links], ensure_ascii=False)` (a record's key
-    appended when it has one), written out directly: the same bytes, without an encoder object
-    per call (a first snapshot hashes every passage of the page, and json.dumps was a fifth of
-    its write)."""
-    raw = (f"[{_quote(kind)}, {'null' if date is None else _quote(date)}, {_quote(text)}, "
-           f"[{', '.join(map(_quote, links))}]{'' if key is None else ', ' + _quote(key)}]")
-    return hashlib.sha256(raw.encode()).hexdigest()
-
-
-def section_hash(path: str, passage_ids: list[int]) -> str:
-    return hashlib.sha256(f"{path}\x00{passage_ids}".encode()).hexdigest()
-
-
 def _v2_data(conn: sqlite3.Connection) -> None:
     """v1 section rows (text + blocks JSON) into passages and passage-id sections, ids kept."""
     passage_ids: dict[tuple[int, str], int] = {}
@@ -324,141 +304,3 @@ def _v2_data(conn: sqlite3.Connection) -> None:
                SELECT etag, last_modified FROM fetches WHERE fetches.source_id = sources.id
                AND (etag IS NOT NULL OR last_modified IS NOT NULL) ORDER BY id DESC LIMIT 1)"""
     )
-
-
-#: robots.txt as last read per site (state, not history): `fetch --once` under cron reads a
-#: site's rules once a day, as `docwatch run` does, not once per run.
-V3 = """
-CREATE TABLE robots (
-    site TEXT PRIMARY KEY,    -- scheme://host[:port]
-    read_at TEXT NOT NULL,    -- UTC
-    body TEXT                 -- the file; NULL: the site has none (every page allowed)
-);
-"""
-
-#: An entry's date in ISO form ("2023-07-11", "2023-07-11/2023-07-12") beside the date as
-#: the page wrote it (the last part of `section`): for sorting and date queries.
-V4 = """
-ALTER TABLE changes ADD COLUMN date TEXT;
-CREATE INDEX changes_date ON changes(date) WHERE date IS NOT NULL;
-DROP VIEW change_feed;
-""" + _CHANGE_FEED_V2.replace(
-    "changes.snapshot_id\n", "changes.snapshot_id, changes.date\n")
-
-#: A check's result in the words the analyst saw: a new version whose changes were all noise
-#: (counters, dates, markup) is `noise_only`, not `changed`. `made_by` marks a database made
-#: by `docwatch demo`, the only kind the demo may replace.
-V5 = """
-UPDATE fetches SET result = 'noise_only' WHERE result = 'changed' AND changes = 0;
-CREATE TABLE made_by (
-    command TEXT PRIMARY KEY,  -- 'demo'
-    at TEXT NOT NULL           -- UTC
-);
-"""
-
-#: Secrets out of the shared history: a channel was stored as its Apprise URL, password and
-#: token included. It is now stored by a secret-free identity (`[[notify]] name`, or its
-#: privacy form and a hash), the URL read from the config when sending; `shown_as` is the
-#: privacy form for people.
-V6 = """
-ALTER TABLE deliveries ADD COLUMN shown_as TEXT;
-"""
-
-
-def _v6_data(conn: sqlite3.Connection) -> None:
-    urls = [r[0] for r in conn.execute("SELECT DISTINCT channel FROM deliveries "
-                                       "WHERE channel LIKE '%://%'")]
-    if not urls:
-        return
-    from .redact import channel_display, channel_identity, scrub
-
-    for url in urls:
-        for row_id, error in conn.execute("SELECT id, last_error FROM deliveries WHERE channel = ?",
-                                          [url]).fetchall():
-            conn.execute("UPDATE deliveries SET channel = ?, shown_as = ?, last_error = ? "
-                         "WHERE id = ?", [channel_identity(url), channel_display(url),
-                                          error and scrub(error, url), row_id])
-
-#: Documents a page links to are sources of their own, with their page as parent.
-V7 = """
-ALTER TABLE sources ADD COLUMN parent_id INTEGER;  -- sources.id of the page linking to it
-"""
-
-#: New passages are indexed for full-text search by the store, one statement per version,
-#: instead of by a trigger per row (deletes and updates keep their triggers).
-V8 = """
-DROP TRIGGER IF EXISTS passages_ai;
-"""
-
-
-#: Records (rows and items with an identifier of their own) are matched by their key.
-V9 = """
-ALTER TABLE passages ADD COLUMN key TEXT;  -- records: the identifier ("118-3"), else NULL
-"""
-
-
-#: Status events (the page failing, gone, its content not readable, back) as history, so they
-#: reach analysts where changes do: `changes --status`, the feed, Datasette.
-V10 = """
-CREATE TABLE events (
-    id INTEGER PRIMARY KEY,
-    source_id INTEGER NOT NULL REFERENCES sources(id),
-    at TEXT NOT NULL,               -- the check's time (UTC)
-    event TEXT NOT NULL,            -- failing | recovered | removed | content_unreadable | content_back
-    detail TEXT NOT NULL
-);
-CREATE INDEX events_source ON events(source_id, at);
-CREATE VIEW status_feed AS
-    SELECT events.id, sources.name AS source, sources.url, events.event, events.detail, events.at
-    FROM events JOIN sources ON sources.id = events.source_id;
-"""
-
-
-#: A check whose only differences from the stored version are noise (counters, tokens, a
-#: dialog) stores no version: history grows with changes. The hash of the bytes it read is
-#: kept as state, so the same bytes again are "unchanged" without a parse.
-V11 = """
-ALTER TABLE sources ADD COLUMN seen_hash TEXT;  -- the body last read as the stored version
-"""
-
-
-#: `changes` says what its text columns hold: a change's old and new text are the stored
-#: passages it names (`old_passage_id`, `new_passage_id`) and are kept in the row only when they
-#: are none (a heading, a page's whole text). `old_text`/`new_text` read NULL on nearly every
-#: row, and a query of them said nothing was there: they are `old_text_inline` and
-#: `new_text_inline`, and the texts are read from `change_feed` (SQLite renames the views' and
-#: triggers' uses too).
-V12 = """
-ALTER TABLE changes RENAME COLUMN old_text TO old_text_inline;
-ALTER TABLE changes RENAME COLUMN new_text TO new_text_inline;
-"""
-
-
-#: (version, SQL to run, Python step to run after it, SQL to run last)
-Step = tuple[int, str, Callable[[sqlite3.Connection], None] | None, str]
-STEPS: list[Step] = [
-    (1, V1, None, ""),
-    (2, V2_BEFORE, _v2_data, V2_AFTER + "".join(fts_sql(*f) for f in FTS)),
-    (3, V3, None, ""),
-    (4, V4, None, ""),
-    (5, V5, None, ""),
-    (6, V6, _v6_data, ""),
-    (7, V7, None, ""),
-    (8, V8, None, ""),
-    (9, V9, None, ""),
-    (10, V10, None, ""),
-    (11, V11, None, ""),
-    (12, V12, None, ""),
-]
-LATEST = STEPS[-1][0]
-
-
-def statements(script: str) -> list[str]:
-    """Split a script into statements (sqlite3.complete_statement knows where one ends)."""
-    out, buf = [], ""
-    for line in script.splitlines(keepends=True):
-        buf += line
-        if sqlite3.complete_statement(buf):
-            out.append(buf.strip())
-            buf = ""
-    return [s for s in out if s]
