@@ -9,7 +9,7 @@ from difflib import SequenceMatcher
 
 from Levenshtein import ratio
 
-from ..locales import DATE_LABELS
+from ..volatile_words import DATE_LABELS
 from ..reading import Figure, Reader, reader as reader_for
 from ..text import common_ends, fold, is_word, tokens
 

@@ -24,7 +24,7 @@ from urllib.parse import urljoin
 
 from lxml import etree
 
-from .. import decode, locales, pdf, reading, text as text_module
+from .. import decode, locales, pdf, reading, text as text_module, volatile_words
 from ..decode import decode_html
 from ..errors import ParseError
 from ..locales import code_of
@@ -194,7 +194,7 @@ def fingerprint(rules: ParseRules = ParseRules()) -> str:
 def _code_digest() -> bytes:
     # Any edit to the parser's modules changes it: no version number to forget to bump.
     sha = hashlib.sha256()
-    for module in (decode, locales, pdf, reading, text_module):
+    for module in (decode, locales, pdf, reading, text_module, volatile_words):
         sha.update(Path(module.__file__).read_bytes())
     here = Path(__file__).parent
     for step in sorted([*here.glob("*.py"), *here.glob("*.txt")]):

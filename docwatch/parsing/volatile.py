@@ -14,7 +14,8 @@ from collections.abc import Callable
 
 from lxml import etree
 
-from ..locales import DATE_LABELS, VOLATILE_WORDS, all_volatile_words, alternation as _alt
+from ..locales import all_volatile_words, alternation as _alt
+from ..volatile_words import DATE_LABELS, VOLATILE_WORDS
 from ..reading import Reader
 from ..text import clean, fold
 
