@@ -108,19 +108,9 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
         return obs
 
     try:
-        fetched = fetcher.get(
-            source.url, timeout=source.timeout, robots=source.robots, headers=source.headers,
-            etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
-            home=source.home or home_of(source.url), proxy=source.proxy,
-        )
+        fetched, refused = _page(source, fetcher, prev)
     except FetchError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
-    if source.render and fetched.status_code != 304 and not is_pdf(fetched.body,
-                                                                   fetched.content_type):
-        try:
-            fetched, refused = _rendered(source, fetched, fetcher)
-        except FetchError as e:
-            return seen("error", error_kind=e.kind, error=str(e), http_status=e.status_code)
     if prev and (fetched.status_code == 304 or prev.same_bytes(body_hash(fetched.body))):
         # Not modified, or the very same bytes: nothing to parse, and the body is stored.
         # Its documents may have changed all the same: their links are in the stored version.
@@ -130,7 +120,6 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
         return seen("not_modified" if fetched.status_code == 304 else "unchanged",
                     fetched=replace(fetched, body=b""), documents=[d for _, _, d in documents],
                     timings={"fetch": fetched.elapsed})
-    from .. import diffing
     from ..parsing import fingerprint
 
     parsed_with = fingerprint(source.rules)
@@ -143,23 +132,9 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
     except ParseError as e:
         return seen("error", error_kind=e.kind, error=str(e), http_status=fetched.status_code)
     timings = {"fetch": fetched.elapsed, **cpu}
-    collapse = diffing.collapse(before, doc) if before is not None else None
-    if collapse:
-        if collapse == "placeholder":
-            # Not the page: a placeholder, an error or rate-limit page served with 200, a
-            # consent wall. A failed check however long it lasts (a status, "content not
-            # readable", once it persists): the last version that was the page stays the
-            # one its content is compared with.
-            return seen("error", error_kind="placeholder", http_status=fetched.status_code,
-                        error=f"the page's text collapsed to {diffing.text_size(doc):,} "
-                              f"characters from {diffing.text_size(before):,}: a placeholder, "
-                              "an error or consent page, not the page")
-        changes = [diffing.page_replaced(before, doc, source.name)]
-    elif not any(b for s in doc.sections for b in s.blocks):
-        return seen("error", error_kind="empty", http_status=fetched.status_code,
-                    error="no readable text in the page's main content (nothing to watch)")
-    elif before is not None:
-        changes = remembered(source, store, changes, started_at, before, prev.snapshot_id)
+    changes, fault = _judged(source, store, doc, changes, before, prev, started_at)
+    if fault:
+        return seen("error", error_kind=fault[0], error=fault[1], http_status=fetched.status_code)
     documents = (_documents(source, doc, store, fetcher=fetcher, targets=targets, clock=clock,
                             tz=tz) if source.documents else [])
     if prev and documents:
@@ -168,6 +143,45 @@ def _observe(source: Source, state: SourceState, store: Store, *, fetcher: Fetch
     return seen(result, fetched=fetched, doc=doc, changes=changes,
                 parsed_with=parsed_with, documents=[d for _, _, d in documents],
                 outgoing=notify.outgoing(changes, targets, started_at, tz), timings=timings)
+
+
+def _page(source: Source, fetcher: Fetcher, prev: Previous | None
+          ) -> tuple[Fetched, tuple[str, ...]]:
+    """The page's bytes (drawn in the browser first for `render = "browser"`), and the
+    requests of its scripts the boundary refused; FetchError when it cannot be read."""
+    fetched = fetcher.get(
+        source.url, timeout=source.timeout, robots=source.robots, headers=source.headers,
+        etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
+        home=source.home or home_of(source.url), proxy=source.proxy,
+    )
+    if source.render and fetched.status_code != 304 and not is_pdf(fetched.body,
+                                                                   fetched.content_type):
+        return _rendered(source, fetched, fetcher)
+    return fetched, ()
+
+
+def _judged(source: Source, store: Store, doc: Document, changes: list[Change],
+            before: Document | None, prev: Previous | None, now: str
+            ) -> tuple[list[Change], tuple[str, str] | None]:
+    """The changes a check records, or the fault that makes it a failed check: (kind, why)."""
+    from .. import diffing
+
+    collapse = diffing.collapse(before, doc) if before is not None else None
+    if collapse == "placeholder":
+        # Not the page: a placeholder, an error or rate-limit page served with 200, a consent
+        # wall. A failed check however long it lasts (a status, "content not readable", once
+        # it persists): the last version that was the page stays the one it is compared with.
+        return changes, ("placeholder", f"the page's text collapsed to {diffing.text_size(doc):,} "
+                                        f"characters from {diffing.text_size(before):,}: a "
+                                        "placeholder, an error or consent page, not the page")
+    if collapse:
+        return [diffing.page_replaced(before, doc, source.name)], None
+    if not any(b for s in doc.sections for b in s.blocks):
+        return changes, ("empty", "no readable text in the page's main content (nothing to "
+                                  "watch)")
+    if before is not None:
+        return remembered(source, store, changes, now, before, prev.snapshot_id), None
+    return changes, None
 
 
 def remembered(source: Source, store: Store, changes: list[Change], now: str,

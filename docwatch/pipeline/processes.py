@@ -39,7 +39,11 @@ def in_processes(sources: list[Source], states: dict[str, SourceState], store: S
                  processes: int, tell: Callable[[CheckResult], None],
                  stop: threading.Event | None, timings: Timings) -> list[CheckResult | None]:
     """Workers observe (fetch, parse, diff) and send observations down a pipe; this process
-    stores each as it arrives, through one database thread that commits them in batches."""
+    stores each as it arrives, through one database thread that commits them in batches.
+
+    Longer than a function should be, on purpose: the workers, their pipes, the writer
+    thread and the frozen collector share one lifetime, and the `finally` that ends them
+    must see every one of them, however the run ends."""
     shares, per_process = _shares(sources, processes, settings)
     robots = store.robots()
     context = multiprocessing.get_context("fork")  # the children inherit the fetcher loaded
