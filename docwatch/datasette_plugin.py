@@ -213,37 +213,27 @@ async def _feed_view(datasette, request):
         store, FeedFilter.of({k: request.args.get(k) for k in request.args.keys()}), links, name))
 
 
-ATOM_LIMIT = 200  # newest changes in a served feed, as `docwatch feed` gives by default
-
-
 async def _atom_view(datasette, request):
     """The Atom feed, served: `?source=` one page, `?match=` (repeated: any) the words its
     changes mention, as `docwatch feed --match` and `[[notify]] match` read them."""
-    from .feed import atom
+    from .feed import feed_of
     from .matching import BadTerm, Terms
 
-    name = request.url_vars["database"]
-    if not _ours(datasette, name):
-        return _not_found(f"No docwatch database named {name!r} is served here.")
     source = (request.args.get("source") or "").strip() or None
     texts = tuple(t for t in request.args.getlist("match") if t.strip())
     try:
         match = Terms.of(texts) if texts else None
     except BadTerm as e:
         return Response.text(f"match: {e}\n", status=400)
-    links = Links(f"{request.scheme}://{request.host}{PATH}/{quote(name)}")
+    # A feed reader resolves no relative links: the change pages by their whole address.
+    root = f"{request.scheme}://{request.host}"
+    return await _with_store(datasette, request, lambda store, links, name: (200, feed_of(
+        store, source=source, match=match, links=Links(root + links.root)
+    ).decode("utf-8")), respond=_atom)
 
-    def run() -> bytes:
-        with Store(datasette.databases[name].path, readonly=True) as store:
-            rows = store.changes(source=source, limit=ATOM_LIMIT, match=match)
-            events = [] if match else store.events(source=source, limit=ATOM_LIMIT)
-            return atom(rows, source=source, links=links, events=events, terms=texts)
 
-    try:
-        xml = await asyncio.to_thread(run)
-    except (LookupError, StoreError) as e:
-        return _not_found(str(e))
-    return Response(xml.decode("utf-8"), content_type="application/atom+xml; charset=utf-8")
+def _atom(body: str, status: int = 200) -> Response:
+    return Response(body, status=status, content_type="application/atom+xml; charset=utf-8")
 
 
 async def _change_view(datasette, request):
@@ -258,8 +248,9 @@ async def _snapshot_view(datasette, request):
         200, views.snapshot_page(store, row, links)))
 
 
-async def _with_store(datasette, request, view) -> Response:
-    """Run `view(store, links, database)` on a read-only store, off the event loop."""
+async def _with_store(datasette, request, view, respond=_page) -> Response:
+    """Run `view(store, links, database)` on a read-only store, off the event loop; its
+    (status, body) made a response by `respond`."""
     name = request.url_vars["database"]
     if not _ours(datasette, name):
         return _not_found(f"No docwatch database named {name!r} is served here.")
@@ -273,4 +264,4 @@ async def _with_store(datasette, request, view) -> Response:
         status, body = await asyncio.to_thread(run)
     except (LookupError, StoreError) as e:
         return _not_found(str(e))
-    return _page(body, status)
+    return respond(body, status)

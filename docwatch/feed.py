@@ -8,7 +8,9 @@ from typing import Any
 from feedgen.feed import FeedGenerator
 
 from . import render
+from .matching import Terms
 from .models import Change
+from .store import Store
 from .times import from_iso
 from .web.links import Links
 
@@ -25,6 +27,17 @@ def status_id(event: dict[str, Any]) -> str:
     """A status event's entry id, stable as a change's is."""
     key = "\x00".join([event["source"], event["at"], event["event"]])
     return f"urn:docwatch:status:{hashlib.sha256(key.encode()).hexdigest()[:32]}"
+
+
+def feed_of(store: Store, *, source: str | None = None, limit: int = 200,
+            match: Terms | None = None, links: Links = Links(None),
+            alerts_only: bool = True) -> bytes:
+    """The Atom feed of the newest `limit` changes (of `source`, mentioning `match`) and of
+    the status events, which go where alerts go but mention no words."""
+    rows = store.changes(source=source, alerts_only=alerts_only, limit=limit, match=match)
+    events = [] if match else store.events(source=source, limit=limit)
+    return atom(rows, source=source, links=links, events=events,
+                terms=tuple(t.text for t in match.terms) if match else ())
 
 
 def atom(rows: list[tuple[dict[str, Any], Change]], *, source: str | None = None,

@@ -44,6 +44,8 @@ def _base(ch: str) -> str:
 
 def words(text: str) -> list[str]:
     """The words of `text` as terms are matched: no case, no marks."""
+    if text.isascii():  # most passages of most pages: nothing to decompose, letter by letter
+        return _WORD_RE.findall(text.casefold())
     decomposed = unicodedata.normalize("NFKD", text)
     plain = "".join(_base(ch) if ord(ch) > 0x7F else ch for ch in decomposed
                     if not unicodedata.combining(ch))

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -155,3 +156,19 @@ def _language_option(ctx: click.Context, param: click.Parameter, value: str | No
     if value is not None and not known_language(value):
         raise click.BadParameter(f"{value!r} is not a language code CLDR knows (e.g. 'lt', 'de')")
     return value
+
+
+def _print_alert(title: str, body: str) -> None:
+    """An alert as `fetch` and `diff` print it: styled on a terminal, plain in a pipe."""
+    if not sys.stdout.isatty():  # a log or a pipe: the same lines, without styling work
+        click.echo(f"{title}\n{body}\n")
+        return
+    from rich.console import Console
+    from rich.text import Text
+
+    console = Console(highlight=False, soft_wrap=True)
+    console.print(Text(title, style="bold"))
+    styles = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "·": "dim"}
+    for line in body.splitlines():
+        console.print(Text(line, style=styles.get(line[:1], "")))
+    console.print()

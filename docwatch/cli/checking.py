@@ -14,7 +14,7 @@ import click
 from ..errors import DocwatchError, UsageError
 from ..demo.apps import SHAPES
 from ..models import CheckResult
-from .base import EXIT_FAILED, Settings, cli, known_source, writable_path
+from .base import EXIT_FAILED, Settings, _print_alert, cli, known_source, writable_path
 
 
 @cli.command("fetch")
@@ -112,21 +112,6 @@ _NO_ALERT = {
     "noise_only": "no change (only counters, dates or markup differed)",
     "unchanged": "no change",
 }
-
-
-def _print_alert(title: str, body: str) -> None:
-    if not sys.stdout.isatty():  # a log or a pipe: the same lines, without styling work
-        click.echo(f"{title}\n{body}\n")
-        return
-    from rich.console import Console
-    from rich.text import Text
-
-    console = Console(highlight=False, soft_wrap=True)
-    console.print(Text(title, style="bold"))
-    styles = {"+": "green", "-": "red", "~": "yellow", ">": "cyan", "·": "dim"}
-    for line in body.splitlines():
-        console.print(Text(line, style=styles.get(line[:1], "")))
-    console.print()
 
 
 @cli.command("sources")

@@ -25,17 +25,11 @@ def import_cmd(settings: Settings, tool: str, path: Path, dry_run: bool) -> None
     second source of a name or URL already there; what does not carry over is listed job by
     job, with why. A malformed file is one line and exit 2, and nothing is written.
     """
-    import tomllib
-
     from ..config import parse_config
     from ..importing import append, fit, plan, read, report
 
     imported = read(tool, path)
-    config = Path(settings.config or "docwatch.toml")
-    before = config.read_text(encoding="utf-8") if config.exists() else ""
-    if before:
-        settings.load_config()  # a broken config stops the import, as it stops every command
-    existing = tomllib.loads(before).get("source", []) if before else []
+    config, existing = _sources_in(settings)
     adding, notes = plan(imported, existing)
     skipped = imported.skipped + fit(adding, parse_config)
     click.echo(report(adding, skipped, notes, dry_run=dry_run))
@@ -72,17 +66,11 @@ def add_cmd(settings: Settings, url: str, name: str | None, every: str | None,
     line and exit 2) and the config is left as it was if it would not load, or if the URL is
     already watched. When `docwatch run` reads this config, says how to make it load the page.
     """
-    import tomllib
-
     from ..config import parse_config
     from ..importing import Imported, Watch, append, name_for, plan, toml
     from ..redact import source_url
 
-    config = Path(settings.config or "docwatch.toml")
-    before = config.read_text(encoding="utf-8") if config.exists() else ""
-    if before:
-        settings.load_config()  # a broken config stops it, as it stops every command
-    existing = tomllib.loads(before).get("source", []) if before else []
+    config, existing = _sources_in(settings)
     if same := next((s for s in existing if s.get("url") == url), None):
         raise UsageError(f"{source_url(url)} is already watched, as source {same.get('name')!r}; "
                          f"{config} is unchanged")
@@ -101,6 +89,18 @@ def add_cmd(settings: Settings, url: str, name: str | None, every: str | None,
     append(config, [watch], f"added by docwatch add ({_today()})", parse_config)
     click.echo(f"added source {watch.table['name']!r} to {config}")
     _say_how_to_reload(config)
+
+
+def _sources_in(settings: Settings) -> tuple[Path, list[dict]]:
+    """The config file to append to (made if missing) and the source tables it holds; a
+    broken config stops the command, as it stops every command."""
+    import tomllib
+
+    config = Path(settings.config or "docwatch.toml")
+    before = config.read_text(encoding="utf-8") if config.exists() else ""
+    if before:
+        settings.load_config()
+    return config, tomllib.loads(before).get("source", []) if before else []
 
 
 def _today() -> str:

@@ -28,18 +28,13 @@ def feed_cmd(settings: Settings, output: str | None, source: str | None, limit: 
 
     Regenerate it after each run, e.g. `docwatch feed -o /var/www/docwatch.xml`.
     """
-    from ..feed import atom
-
-    store = settings.store(create=False)
-    rows = store.changes(source=known_source(store, source), alerts_only=not show_all,
-                         limit=limit, match=match)
+    from ..feed import feed_of
     from ..web.links import change_links
 
-    # status events go where alerts are; they mention no words
-    events = [] if match else store.events(source=source, limit=limit)
-    xml = atom(rows, source=source, events=events,
-               links=change_links(settings.load_config().run.base_url, settings.db_path),
-               terms=tuple(t.text for t in match.terms) if match else ())
+    store = settings.store(create=False)
+    xml = feed_of(store, source=known_source(store, source), limit=limit, match=match,
+                  links=change_links(settings.load_config().run.base_url, settings.db_path),
+                  alerts_only=not show_all)
     if output:
         _replace_whole(Path(output), xml)
     else:

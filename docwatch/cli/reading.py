@@ -10,8 +10,8 @@ import click
 
 from ..errors import DocwatchError, UsageError
 from ..models import CATEGORIES, ParseRules
-from .base import MATCH_HELP, Settings, _language_option, _match, _when, cli, known_source
-from .checking import _print_alert
+from .base import (MATCH_HELP, Settings, _language_option, _match, _print_alert, _when, cli,
+                   known_source)
 
 
 @cli.command("changes")

@@ -16,7 +16,7 @@ from lxml import etree
 
 from ..locales import all_volatile_words, alternation as _alt
 from ..volatile_words import DATE_LABELS, VOLATILE_WORDS
-from ..reading import Reader
+from ..reading import DIGIT_RE, Reader
 from ..text import clean, fold
 
 UPDATED_WORDS, COUNTER_WORDS = all_volatile_words("updated"), all_volatile_words("views")
@@ -74,7 +74,6 @@ COUNTERS = (
         rf"(?:\s*(?:{_alt(_VISITORS)})\b)?",  # "Online: 15 users"
         re.IGNORECASE)),
 )
-_DIGIT_RE = re.compile(r"\d")
 
 
 def _words_of(*kinds: str) -> frozenset[str]:
@@ -134,7 +133,7 @@ HEADING_PART_RE = re.compile(
 def volatile(text: str, reader: Reader, metadata: dict[str, str]) -> bool:
     """Whether a line is volatile; if so, what it says goes to `metadata`."""
     # Every volatile line holds a figure: a count, a date, a time or an age.
-    if len(text) > MAX_UPDATED_LINE or not _DIGIT_RE.search(text):
+    if len(text) > MAX_UPDATED_LINE or not DIGIT_RE.search(text):
         return False
     if len(text) > 100 and not UPDATED_HEAD_RE.match(text) and text.count(" ") > MAX_DATES_SPACES:
         return False  # only an updated line or a line of dates is this long: a sentence
@@ -188,7 +187,7 @@ def _dates_line(text: str, reader: Reader) -> str | None:
         return None
     rest = reader.undated(text)
     words = _HINT_WORD_RE.findall(rest.casefold())
-    if _DIGIT_RE.search(rest) or len(words) > MAX_DATES_LINE_WORDS \
+    if DIGIT_RE.search(rest) or len(words) > MAX_DATES_LINE_WORDS \
             or not DATE_LABELS.issuperset(words):
         return None
     return dates[-1]
@@ -312,7 +311,7 @@ def _relative(text: str, pattern: re.Pattern, labels: frozenset[str] | None = No
         return None
     rest = pattern.sub(" ", folded)
     words = _HINT_WORD_RE.findall(rest)
-    if _DIGIT_RE.search(rest) or len(words) > MAX_AGE_WORDS or labels is not None and (
+    if DIGIT_RE.search(rest) or len(words) > MAX_AGE_WORDS or labels is not None and (
             "'" in rest or not labels.issuperset(words)):
         return None
     return m.group()
@@ -331,7 +330,7 @@ def heading_part(heading: str, reader: Reader) -> tuple[str, str | None]:
     """A heading without its volatile part, and that part's date: "Forms 500–999 (updated
     4/2/2024)" is ("Forms 500–999", "4/2/2024"); the part names no section."""
     m = HEADING_PART_RE.search(heading)
-    if not m or not m.start() or not _DIGIT_RE.search(m.group()):
+    if not m or not m.start() or not DIGIT_RE.search(m.group()):
         return heading, None
     rest = heading[m.end("words"):]
     when = _date_first(rest, reader) or clean(rest.strip(" :)]"))
@@ -353,11 +352,14 @@ def page_metadata(root, metadata: dict[str, str], reader: Reader) -> None:
 
 def _short_lines(texts: list[str]):
     for text in texts:
-        if len(text) <= MAX_UPDATED_LINE or len(text.strip()) <= MAX_UPDATED_LINE:
+        if _short(text):
             yield text
         elif "\n" in text:
-            yield from (line for line in text.split("\n")
-                        if len(line) <= MAX_UPDATED_LINE or len(line.strip()) <= MAX_UPDATED_LINE)
+            yield from filter(_short, text.split("\n"))
+
+
+def _short(line: str) -> bool:  # stripped only when long: most text nodes are short
+    return len(line) <= MAX_UPDATED_LINE or len(line.strip()) <= MAX_UPDATED_LINE
 
 
 def _occurrences(text: str, words: tuple[str, ...]) -> set[int]:
