@@ -98,13 +98,13 @@ def _when(ctx: click.Context, param: click.Parameter, value: str | None) -> str 
 
 
 def _match(ctx: click.Context, param: click.Parameter, value: tuple[str, ...]):
-    """--match: terms as `[[notify]] match` takes them, else exit 2."""
+    """--match: terms as `[[notify]] match` takes them, else one line and exit 2."""
     from ..matching import BadTerm, Terms
 
     try:
         return Terms.of(value) if value else None
     except BadTerm as e:
-        raise click.BadParameter(str(e)) from None
+        raise UsageError(f"--match: {e}") from None
 
 
 MATCH_HELP = ('Only changes mentioning TERM (repeat: any of them): words, "a phrase", a stem '
