@@ -1,7 +1,9 @@
-"""Wall time, CPU time and peak RSS of one `docwatch fetch --once` cycle of 1,000 sources.
+"""Wall time, CPU time and peak RSS of one `docwatch fetch --once` cycle of 1,000 sources
+(`--mode run`: of `docwatch run`'s steady cycle, see bench/run_cycle.py).
 
-    .venv/bin/python bench/fetch_cycle.py [--sources 1000] [--latency 0.05] [--changed 0.1]
-                                          [--rounds 5] [--settings default raised]
+    .venv/bin/python bench/fetch_cycle.py [--mode once|run] [--sources 1000] [--latency 0.05]
+                                          [--changed 0.1] [--rounds 5]
+                                          [--settings default raised]
 
 A loopback server (asyncio, keep-alive) answers every page after 50 ms; each page is a 30 KB
 urm.lt page, sent with an ETag (a 304 to a matching If-None-Match), as ministry servers do.
@@ -64,6 +66,8 @@ class PageServer:
         # the clock is the system's, the same in the process that starts a run.
         self.first_request: float | None = None
         self.last_answer: float | None = None
+        self.answered: dict[str, int] = {}  # path -> answers sent, for `--mode run`
+        self.answered_at: dict[str, float] = {}  # path -> when the last was sent
         self.loop = asyncio.new_event_loop()
         self.ready = threading.Event()
         self.port = 0
@@ -110,6 +114,8 @@ class PageServer:
                 writer.write(self._answer(path, head))
                 await writer.drain()
                 self.last_answer = time.monotonic()
+                self.answered[path] = self.answered.get(path, 0) + 1
+                self.answered_at[path] = self.last_answer
         except (asyncio.IncompleteReadError, ConnectionError):
             writer.close()
 
@@ -126,6 +132,9 @@ SETTINGS = {"default": 0, "raised": 200}
 
 def main() -> None:
     ap = argparse.ArgumentParser()
+    ap.add_argument("--mode", choices=("once", "run"), default="once",
+                    help="once: each cycle its own `fetch --once` process (cron's way); run: "
+                         "the cycles of one `docwatch run` (bench/run_cycle.py)")
     ap.add_argument("--sources", type=int, default=1000)
     ap.add_argument("--latency", type=float, default=0.05)
     ap.add_argument("--changed", type=float, default=0.1)
@@ -138,6 +147,10 @@ def main() -> None:
                     help="urlwatch executable to run side by side [default: bench/.urlwatch, "
                          "else on PATH]")
     args = ap.parse_args()
+    if args.mode == "run":
+        from run_cycle import run_mode
+
+        return run_mode(args)
 
     hosts = [f"127.0.0.{k + 1}" for k in range(args.hosts)]
     server = PageServer(args.latency, hosts)

@@ -3,6 +3,10 @@
 - A source runs on `every` (an interval, with a little jitter) or `cron` (in the config's
   `timezone`); APScheduler never runs two checks of one source at once (`max_instances=1`),
   coalesces missed runs into one and tolerates a late start (`misfire_grace_time`).
+- A schedule only says a source is due (`due.Due`); `[fetch] concurrency` check threads take
+  the due sources a site at a time in turn and write through one database thread, as
+  `fetch --once` does: sources due together are checked as fast as `per_host` allows, and a
+  source that falls due while its check waits or runs is merged into that check.
 - Catch-up comes from the store, not a separate job store: at start a source whose last check
   is older than its interval (or that was never checked) is checked once, soon; the first at
   once, the others spread over `[run] catch_up` (or their interval, when shorter). The others keep their rhythm from their last check.
@@ -22,72 +26,20 @@ import signal
 import threading
 import time
 from collections.abc import Callable
-from datetime import datetime, timedelta, timezone
 
 from apscheduler.schedulers.background import BackgroundScheduler
-from apscheduler.triggers.cron import CronTrigger
-from apscheduler.triggers.interval import IntervalTrigger
 
 from . import notify, pipeline
-from .fetch import Fetcher
-from .config import Config, seconds
+from .due import Due
+from .fetch import Fetcher, host_of
+from .config import Config
 from .errors import ConfigError
 from .models import Source
-from .store import Store
-from .times import from_iso, to_iso
+from .store import Store, StoreThread
+from .timetable import Timetable
+from .times import to_iso
 
 log = logging.getLogger("docwatch.run")
-
-MAX_JITTER = 300.0  # seconds
-
-
-def trigger(source: Source, tz: str = "UTC", start: datetime | None = None):
-    """The APScheduler trigger of a source: `cron` if set, else `every` with a little jitter."""
-    if source.cron:
-        return CronTrigger.from_crontab(source.cron, timezone=tz)
-    interval = seconds(source.every or "6h")
-    return IntervalTrigger(seconds=interval, start_date=start, timezone=tz,
-                           jitter=min(MAX_JITTER, interval * 0.05))
-
-
-def first_runs(sources: tuple[Source, ...], last_checked: dict[str, str], now: datetime,
-               tz: str, catch_up: float) -> dict[str, datetime]:
-    """When each source should first run: overdue ones spread over `catch_up`, others when due."""
-    due: dict[str, datetime] = {}
-    overdue = []
-    by_name = {s.name: s for s in sources}
-    for source in sources:
-        last = last_checked.get(source.name)
-        if last is None:
-            overdue.append(source.name)
-            continue
-        last_at = from_iso(last)
-        if source.cron:
-            nxt = CronTrigger.from_crontab(source.cron, timezone=tz).get_next_fire_time(None, last_at)
-        else:
-            nxt = last_at + timedelta(seconds=seconds(source.every or "6h"))
-        if nxt is None or nxt <= now:
-            overdue.append(source.name)
-        else:
-            due[source.name] = nxt
-    # The first overdue check starts at once; the others follow spread evenly over `catch_up`,
-    # or over the source's own interval when that is shorter (a page checked every second is
-    # not left waiting a minute for its first check).
-    for k, name in enumerate(overdue):
-        window = min(catch_up, _interval(by_name[name], now, tz))
-        due[name] = now + timedelta(seconds=window * k / len(overdue))
-    return due
-
-
-def _interval(source: Source, now: datetime, tz: str) -> float:
-    """Seconds between two checks of `source` (for a cron, between its next two times)."""
-    if not source.cron:
-        return float(seconds(source.every or "6h"))
-    cron = CronTrigger.from_crontab(source.cron, timezone=tz)
-    first = cron.get_next_fire_time(None, now)
-    second = cron.get_next_fire_time(first, first + timedelta(seconds=1)) if first else None
-    return (second - first).total_seconds() if first and second else float("inf")
-
 
 class Runner:
     """The scheduler, its config, and the signals that steer it."""
@@ -96,52 +48,57 @@ class Runner:
         self.config = config
         self.db_path = db_path
         self.load = load
-        self.local = threading.local()  # one SQLite connection per worker thread
-        self.running: set[str] = set()
-        self.running_lock = threading.Condition()
+        self.due = Due()
+        # The checks' reads and writes, and the schedule's, run on one database thread that
+        # commits them in batches: a hundred check threads each taking the write lock for its
+        # small transaction spent their time waiting for it (see `StoreThread`).
+        self.writer = StoreThread(db_path)
+        self.db = self.writer.proxy()
         self.wake = threading.Event()
         self.outbox = threading.Event()  # something may be due to send
         self.finishing = threading.Event()  # the checks are over: one last round of sending
         self.stop_requested = False
         self.reload_requested = False
+        self.sources = {s.name: s for s in config.sources}
         self.fetcher = Fetcher(config.fetch)  # one client for the process: keep-alive
         self.scheduler = BackgroundScheduler(timezone=config.timezone, job_defaults={
             "max_instances": 1, "coalesce": True, "misfire_grace_time": 3600})
+        self.timetable = Timetable(self.scheduler, self.fall_due, config.timezone)
 
     # --- checks ---------------------------------------------------------------------------
-    def store(self) -> Store:
-        if getattr(self.local, "store", None) is None:
-            self.local.store = Store(self.db_path)
-        return self.local.store
+    def fall_due(self, names: list[str]) -> None:
+        """A schedule fired (APScheduler's thread): the check threads will take its sources."""
+        if not self.stop_requested:
+            self.due.put_many((name, host_of(source.url)) for name in names
+                              if (source := self.sources.get(name)) is not None)
+
+    def work(self) -> None:
+        """A check thread: due sources, one after another, until the run stops."""
+        while (name := self.due.take()) is not None:
+            try:
+                self.check(name)
+            finally:
+                self.due.done(name)
 
     def check(self, name: str) -> None:
-        source = next((s for s in self.config.sources if s.name == name), None)
+        source = self.sources.get(name)
         if source is None or self.stop_requested:
             return
-        with self.running_lock:
-            self.running.add(name)
         started = time.monotonic()
-        try:
-            store = self.store()
-            [result] = pipeline.check_all([source], store, targets=self.config.notify,
-                                          fetcher=self.fetcher, tz=self.config.timezone,
-                                          deliver=False)
-            self.outbox.set()  # the sender takes it from here: a slow channel holds no check
-            fields = {"source": name, "result": result.status, "changes": len(result.changes),
-                      "alerts": len(result.alerts),
-                      "duration_ms": int((time.monotonic() - started) * 1000)}
-            if result.ok:
-                log.info("%s: %s, %d change(s)", name, result.status, len(result.changes),
-                         extra={"event": "check", **fields})
-            else:
-                log.warning("%s: %s [%s]", name, result.error, result.error_kind,
-                            extra={"event": "check", **fields, "error_kind": result.error_kind,
-                                   "error": result.error})
-            self.record_next_runs([source])
-        finally:
-            with self.running_lock:
-                self.running.discard(name)
-                self.running_lock.notify_all()
+        result = pipeline.check_one(source, self.db, targets=self.config.notify,
+                                    fetcher=self.fetcher, tz=self.config.timezone)
+        self.outbox.set()  # the sender takes it from here: a slow channel holds no check
+        fields = {"source": name, "result": result.status, "changes": len(result.changes),
+                  "alerts": len(result.alerts),
+                  "duration_ms": int((time.monotonic() - started) * 1000)}
+        if result.ok:
+            log.info("%s: %s, %d change(s)", name, result.status, len(result.changes),
+                     extra={"event": "check", **fields})
+        else:
+            log.warning("%s: %s [%s]", name, result.error, result.error_kind,
+                        extra={"event": "check", **fields, "error_kind": result.error_kind,
+                               "error": result.error})
+        self.record_next_runs([source])
 
     def send(self) -> None:
         """The sender thread: what is due in the outbox, after each check and at each
@@ -161,27 +118,18 @@ class Runner:
     def record_next_runs(self, sources: list[Source] | tuple[Source, ...]) -> None:
         schedule = []
         for source in sources:
-            job = self.scheduler.get_job(source.name)
-            at = job.next_run_time if job else None
+            at = self.timetable.next_run(source.name)
             schedule.append((source, to_iso(at) if at else None))
-        self.store().set_next_run(schedule)
+        self.db.set_next_run(schedule)
 
     # --- schedule -------------------------------------------------------------------------
     def schedule(self, sources: tuple[Source, ...]) -> None:
-        """Add jobs for `sources`, first runs from the store (catch-up)."""
-        now = datetime.now(timezone.utc)
-        firsts = first_runs(sources, self.store().last_checked(), now, self.config.timezone,
-                            self.config.run.catch_up)
-        for source in sources:
-            first = firsts[source.name]
-            self.scheduler.add_job(
-                self.check, trigger(source, self.config.timezone, start=first),
-                args=[source.name], id=source.name, name=source.name,
-                next_run_time=first, replace_existing=True)
-            overdue = first <= now + timedelta(seconds=self.config.run.catch_up)
-            log.info("%s: next check %s%s", source.name, first.isoformat(timespec="seconds"),
+        """Put `sources` on the timetable, first runs from the store (catch-up)."""
+        told = self.timetable.add(sources, self.db.last_checked(), self.config.run.catch_up)
+        for name, (first, overdue) in told.items():
+            log.info("%s: next check %s%s", name, first.isoformat(timespec="seconds"),
                      " (overdue: catching up)" if overdue else "",
-                     extra={"event": "scheduled", "source": source.name,
+                     extra={"event": "scheduled", "source": name,
                             "next_run": first.isoformat(), "overdue": overdue})
         self.record_next_runs(sources)
 
@@ -198,8 +146,9 @@ class Runner:
         added = [s for n, s in fresh.items() if n not in old]
         changed = [s for n, s in fresh.items() if n in old and old[n] != s]
         self.config = new  # running checks finish with the source they started with
-        for name in removed:
-            self.scheduler.remove_job(name)
+        self.sources = fresh
+        self.timetable.leave(removed + [s.name for s in changed])
+        self.due.drop(set(removed))
         self.schedule(tuple(added + changed))
         log.info("config reloaded: %d added, %d removed, %d rescheduled", len(added),
                  len(removed), len(changed),
@@ -213,8 +162,10 @@ class Runner:
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reload)
         self.scheduler.start(paused=True)
-        self.fetcher.remember_robots(self.store().robots())  # the process's fetcher keeps them
+        self.fetcher.remember_robots(self.db.robots())  # the process's fetcher keeps them
         self.schedule(self.config.sources)
+        for k in range(max(1, self.config.fetch.concurrency)):
+            threading.Thread(target=self.work, name=f"check-{k}", daemon=True).start()
         self.scheduler.resume()
         self.sender = threading.Thread(target=self.send, name="send", daemon=True)
         self.sender.start()
@@ -230,29 +181,30 @@ class Runner:
                 self.reload()
             if time.monotonic() >= next_beat:
                 self.heartbeat()
-                self.store().checkpoint()
+                self.db.checkpoint()
                 next_beat = time.monotonic() + self.config.run.heartbeat
         self.shutdown()
 
     def heartbeat(self) -> None:
-        jobs = self.scheduler.get_jobs()
-        upcoming = min((j for j in jobs if j.next_run_time), key=lambda j: j.next_run_time,
-                       default=None)
-        with self.running_lock:
-            running = sorted(self.running)
-        log.info("heartbeat: %d source(s), %d check(s) running, next %s", len(jobs), len(running),
-                 f"{upcoming.id} at {upcoming.next_run_time.isoformat(timespec='seconds')}"
+        upcoming = self.timetable.upcoming()
+        running, waiting, merged = self.due.counts()
+        # Checks waiting at every beat, or times merged, say the sources are due more often
+        # than their sites' `per_host` lets them be checked.
+        behind = f", {waiting} waiting, {merged} due time(s) merged into checks already " \
+                 "waiting or running" if waiting or merged else ""
+        log.info("heartbeat: %d source(s), %d check(s) running%s, next %s", len(self.sources),
+                 len(running), behind,
+                 f"{upcoming[0]} at {upcoming[1].isoformat(timespec='seconds')}"
                  if upcoming else "none",
-                 extra={"event": "heartbeat", "sources": len(jobs), "running": running})
+                 extra={"event": "heartbeat", "sources": len(self.sources), "running": running,
+                        "waiting": waiting, "merged": merged})
 
     def shutdown(self) -> None:
         self.scheduler.shutdown(wait=False)
+        self.due.close()  # no check starts; the waiting ones are next run's catch-up
         self.fetcher.stopping.set()  # no check waits out a retry backoff
         deadline = time.monotonic() + self.config.run.grace
-        with self.running_lock:
-            while self.running and time.monotonic() < deadline:
-                self.running_lock.wait(deadline - time.monotonic())
-            abandoned = sorted(self.running)
+        abandoned = self.due.settle(deadline)
         self.finishing.set()
         self.outbox.set()
         if not abandoned:  # the last checks' alerts, in what is left of the grace
@@ -265,6 +217,7 @@ class Runner:
                         extra={"event": "stopped", "abandoned": abandoned})
             logging.shutdown()
             os._exit(0)  # worker threads are blocked on the network; do not wait for them
+        self.writer.close()
         log.info("stopped", extra={"event": "stopped", "abandoned": []})
 
     def _on_stop(self, signum, _frame) -> None:

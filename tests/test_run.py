@@ -142,7 +142,7 @@ def test_a_thousand_never_checked_sources_are_still_spread_over_catch_up():
     from datetime import datetime, timezone
 
     from docwatch.models import Source
-    from docwatch.schedules import first_runs
+    from docwatch.timetable import first_runs
 
     now = datetime(2026, 11, 28, 12, tzinfo=timezone.utc)
     sources = tuple(Source(f"p{k}", f"http://127.0.0.1/{k}", every="6h") for k in range(1000))

@@ -162,6 +162,24 @@ def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: 
     return done
 
 
+def check_one(source: Source, store: Store, *, targets: tuple[NotifyTarget, ...] = (),
+              fetcher: Fetcher, clock: Callable[[], str] = now_iso, tz: str = "UTC"
+              ) -> CheckResult:
+    """One check as `check_all` makes each, for a caller that schedules its own (`docwatch
+    run`): a bug or a failed write is the check's result, never raised; robots.txt files read
+    are kept. `store` may be a `StoreThread`'s proxy shared by many such callers."""
+    state = store.states([source.name]).get(source.name, SourceState())
+    observed = _observed(source, state, store, targets, fetcher, clock, tz)
+    try:
+        result = observed if isinstance(observed, CheckResult) else record(observed, store,
+                                                                            targets, tz)
+    except Exception as e:  # noqa: BLE001 - storing it failed (a full disk): say so
+        result = _internal(source, e)
+    if read := fetcher.robots_to_keep():
+        store.save_robots(read)
+    return result
+
+
 def _observed(source: Source, state: SourceState, store: Store,
               targets: tuple[NotifyTarget, ...], fetcher: Fetcher, clock: Callable[[], str],
               tz: str) -> Observation | CheckResult:
