@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from fetch_cycle import ENV, EXE, PageServer, tree_pss
+from fetch_cycle import ENV, EXE, PageServer, bare_client, tree_pss
 
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.models import FetchSettings
@@ -93,6 +93,8 @@ def run_mode(args) -> None:
     changed = {f"page-{k}": edits[k] for k in edits if edits[k]}
     right = sum(1 for name, n in changed.items() if reported.get(name) == n)
     cycle = statistics.median(r["cycle"] for r in rounds)
+    bare = statistics.median(bare_client(server.port, hosts, args.sources, per_host)
+                             for _ in range(3))
     cycles = sorted(r["cycle"] for r in rounds)
     print(f"first cycle (every page new, caught up over min(catch_up, every)): {first:.2f} s")
     print(f"politeness floor ({args.sources // args.hosts} pages a site, {per_host} at once, "
@@ -100,6 +102,8 @@ def run_mode(args) -> None:
           f"of {len(rounds)}: {cycle:.2f} s (range {cycles[0]:.2f}–{cycles[-1]:.2f}) = "
           f"{cycle / floor:.2f}× the floor; CPU {statistics.median(r['cpu'] for r in rounds):.2f}"
           f" s a cycle; peak PSS {peak.value / 1024:.0f} MB")
+    print(f"a bare http.client process only fetching the same pages as politely (its start "
+          f"included): {bare:.2f} s = {bare / floor:.2f}× the floor")
     print(f"changed pages reported changed exactly once a change: {right} of {len(changed)}")
 
 
@@ -115,9 +119,19 @@ def until_answered(daemon: subprocess.Popen, server: PageServer, paths: list[str
 
 
 def _cpu(pid: int) -> float:
-    """User and system CPU seconds of a process (all its threads) so far."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    """User and system CPU seconds so far of a process and its children (the workers), all
+    their threads."""
+    total, todo = 0.0, [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            fields = Path(f"/proc/{p}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return total
 
 
 class Peak:

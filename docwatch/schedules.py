@@ -1,12 +1,14 @@
-"""`docwatch run`: each source on its own APScheduler schedule, until stopped.
+"""`docwatch run`: the sources on their APScheduler schedules, until stopped.
 
 - A source runs on `every` (an interval, with a little jitter) or `cron` (in the config's
   `timezone`); APScheduler never runs two checks of one source at once (`max_instances=1`),
   coalesces missed runs into one and tolerates a late start (`misfire_grace_time`).
-- A schedule only says a source is due (`due.Due`); `[fetch] concurrency` check threads take
-  the due sources a site at a time in turn and write through one database thread, as
-  `fetch --once` does: sources due together are checked as fast as `per_host` allows, and a
-  source that falls due while its check waits or runs is merged into that check.
+- A schedule only says a source is due (`timetable`: one job per schedule; `due.Due`);
+  `[fetch] concurrency` check threads take the due sources a site at a time in turn, observe
+  them (in worker processes forked at start, for 200 sources or more: `pipeline.observers`)
+  and leave the writing to one database thread, as `fetch --once` does: sources due together
+  are checked as fast as `per_host` allows, and a source that falls due while its check waits
+  or runs is merged into that check.
 - Catch-up comes from the store, not a separate job store: at start a source whose last check
   is older than its interval (or that was never checked) is checked once, soon; the first at
   once, the others spread over `[run] catch_up` (or their interval, when shorter). The others keep their rhythm from their last check.
@@ -20,6 +22,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import signal
@@ -34,7 +37,8 @@ from .due import Due
 from .fetch import Fetcher, host_of
 from .config import Config
 from .errors import ConfigError
-from .models import Source
+from .models import CheckResult, Observation, Source, SourceState
+from .pipeline.observers import Observers, WorkerGone
 from .store import Store, StoreThread
 from .timetable import Timetable
 from .times import to_iso
@@ -52,8 +56,9 @@ class Runner:
         # The checks' reads and writes, and the schedule's, run on one database thread that
         # commits them in batches: a hundred check threads each taking the write lock for its
         # small transaction spent their time waiting for it (see `StoreThread`).
-        self.writer = StoreThread(db_path)
-        self.db = self.writer.proxy()
+        self.writer: StoreThread | None = None  # made by `run`, after the workers' fork
+        self.db = None
+        self.observers: Observers | None = None
         self.wake = threading.Event()
         self.outbox = threading.Event()  # something may be due to send
         self.finishing = threading.Event()  # the checks are over: one last round of sending
@@ -75,19 +80,29 @@ class Runner:
     def work(self) -> None:
         """A check thread: due sources, one after another, until the run stops."""
         while (name := self.due.take()) is not None:
-            try:
-                self.check(name)
-            finally:
+            if not self.check(name):
                 self.due.done(name)
 
-    def check(self, name: str) -> None:
+    def check(self, name: str) -> bool:
+        """Observe `name` now, store it later (False: nothing to check). The source counts
+        as running until its check is written: never two at once, none half-kept at a stop."""
         source = self.sources.get(name)
         if source is None or self.stop_requested:
-            return
-        started = time.monotonic()
-        result = pipeline.check_one(source, self.db, targets=self.config.notify,
-                                    fetcher=self.fetcher, tz=self.config.timezone)
+            return False
+        pipeline.check_later(source, self.writer, self.room,
+                             functools.partial(self._checked, source, time.monotonic()),
+                             targets=self.config.notify, fetcher=self.fetcher,
+                             tz=self.config.timezone,
+                             observe=self._in_worker if self.observers else None)
+        read = (self.observers or self.fetcher).robots_to_keep()
+        if read:
+            self.writer.submit("save_robots", read)
+        return True
+
+    def _checked(self, source: Source, started: float, result: CheckResult) -> None:
+        """A check is written (in the database thread: nothing here waits for it)."""
         self.outbox.set()  # the sender takes it from here: a slow channel holds no check
+        name = source.name
         fields = {"source": name, "result": result.status, "changes": len(result.changes),
                   "alerts": len(result.alerts),
                   "duration_ms": int((time.monotonic() - started) * 1000)}
@@ -99,6 +114,16 @@ class Runner:
                         extra={"event": "check", **fields, "error_kind": result.error_kind,
                                "error": result.error})
         self.record_next_runs([source])
+        self.due.done(name)
+
+    def _in_worker(self, source: Source, state: SourceState) -> Observation | CheckResult:
+        observers = self.observers
+        try:
+            return observers.observe(source, state)
+        except WorkerGone as e:
+            if not observers.alive:  # the run's own threads observe from now on
+                self.observers = None
+            return CheckResult(source.name, "error", error_kind="internal", error=str(e))
 
     def send(self) -> None:
         """The sender thread: what is due in the outbox, after each check and at each
@@ -120,7 +145,7 @@ class Runner:
         for source in sources:
             at = self.timetable.next_run(source.name)
             schedule.append((source, to_iso(at) if at else None))
-        self.db.set_next_run(schedule)
+        self.writer.submit("set_next_run", schedule)  # from any thread, the writer's too
 
     # --- schedule -------------------------------------------------------------------------
     def schedule(self, sources: tuple[Source, ...]) -> None:
@@ -161,6 +186,7 @@ class Runner:
         signal.signal(signal.SIGTERM, self._on_stop)
         signal.signal(signal.SIGINT, self._on_stop)
         signal.signal(signal.SIGHUP, self._on_reload)
+        self.start_workers()
         self.scheduler.start(paused=True)
         self.fetcher.remember_robots(self.db.robots())  # the process's fetcher keeps them
         self.schedule(self.config.sources)
@@ -185,6 +211,22 @@ class Runner:
                 next_beat = time.monotonic() + self.config.run.heartbeat
         self.shutdown()
 
+    def start_workers(self) -> None:
+        """Fork the observers (many sources, more than one CPU), then start the database
+        thread: before any thread of this process, since a fork copies their locks."""
+        processes = self.config.fetch.worker_processes()
+        sources = self.config.sources
+        if processes > 1 and pipeline.CAN_FORK and len(sources) >= pipeline.PROCESS_MIN_SOURCES:
+            self.observers = Observers(self.db_path, self.config.fetch, self.config.notify,
+                                       self.config.timezone, processes,
+                                       {s.rules.lang for s in sources})
+        self.writer = StoreThread(self.db_path)
+        self.db = self.writer.proxy()
+        # Checks observed, not yet written, at most: past that, check threads wait.
+        self.room = threading.Semaphore(StoreThread.BATCH // 2)
+        if self.observers:
+            self.observers.start()
+
     def heartbeat(self) -> None:
         upcoming = self.timetable.upcoming()
         running, waiting, merged = self.due.counts()
@@ -205,6 +247,8 @@ class Runner:
         self.fetcher.stopping.set()  # no check waits out a retry backoff
         deadline = time.monotonic() + self.config.run.grace
         abandoned = self.due.settle(deadline)
+        if self.observers:
+            self.observers.close()
         self.finishing.set()
         self.outbox.set()
         if not abandoned:  # the last checks' alerts, in what is left of the grace

@@ -7,9 +7,9 @@ in worker processes that observe while this process alone writes (`processes`).
 from __future__ import annotations
 
 from .check import check, observe, record, remembered
-from .many import CAN_FORK, PROCESS_MIN_SOURCES, Timings, check_all, check_one
+from .many import CAN_FORK, PROCESS_MIN_SOURCES, Timings, check_all, check_later
 from .offline import diff_targets, reparse
 from .thinking import NEW_PAGES_AT_ONCE
 
 __all__ = ["CAN_FORK", "NEW_PAGES_AT_ONCE", "PROCESS_MIN_SOURCES", "Timings", "check",
-           "check_all", "check_one", "diff_targets", "observe", "record", "remembered", "reparse"]
+           "check_all", "check_later", "diff_targets", "observe", "record", "remembered", "reparse"]

@@ -9,6 +9,7 @@ import threading
 import time
 from array import array
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future
 from itertools import zip_longest
 from typing import TypeVar
 
@@ -16,9 +17,9 @@ from .. import notify
 from ..errors import DocwatchError
 from ..fetch import Fetcher, host_of
 from ..models import CheckResult, FetchSettings, NotifyTarget, Observation, Source, SourceState
-from ..store import Store, StoreError, StoreThread
+from ..store import StaleObservation, Store, StoreError, StoreThread
 from ..times import now_iso
-from .check import observe, record
+from .check import _rebased, observe, record
 
 log = logging.getLogger("docwatch.pipeline")
 T = TypeVar("T")
@@ -162,22 +163,52 @@ def _observe_all(sources: list[Source], states: dict[str, SourceState], reader: 
     return done
 
 
-def check_one(source: Source, store: Store, *, targets: tuple[NotifyTarget, ...] = (),
-              fetcher: Fetcher, clock: Callable[[], str] = now_iso, tz: str = "UTC"
-              ) -> CheckResult:
+def check_later(source: Source, writer: StoreThread, room: threading.Semaphore,
+                then: Callable[[CheckResult], None], *, targets: tuple[NotifyTarget, ...] = (),
+                fetcher: Fetcher, tz: str = "UTC",
+                observe: Callable[[Source, SourceState], Observation | CheckResult] | None = None,
+                ) -> None:
     """One check as `check_all` makes each, for a caller that schedules its own (`docwatch
-    run`): a bug or a failed write is the check's result, never raised; robots.txt files read
-    are kept. `store` may be a `StoreThread`'s proxy shared by many such callers."""
-    state = store.states([source.name]).get(source.name, SourceState())
-    observed = _observed(source, state, store, targets, fetcher, clock, tz)
+    run`): observed now (here, or by `observe`: `observers.Observers.observe`), stored by
+    `writer` later (`store_later`), its result told to `then` once written. A bug or a
+    failed write is the check's result, never raised."""
     try:
-        result = observed if isinstance(observed, CheckResult) else record(observed, store,
-                                                                            targets, tz)
-    except Exception as e:  # noqa: BLE001 - storing it failed (a full disk): say so
-        result = _internal(source, e)
-    if read := fetcher.robots_to_keep():
-        store.save_robots(read)
-    return result
+        state = writer.call("states", [source.name]).get(source.name, SourceState())
+        observed = (observe(source, state) if observe else
+                    _observed(source, state, writer.proxy(), targets, fetcher, now_iso, tz))
+    except Exception as e:  # noqa: BLE001 - the database could not be read: say so
+        observed = _internal(source, e)
+    store_later(observed, writer, room, then, targets, tz)
+
+
+def store_later(obs: Observation | CheckResult, writer: StoreThread, room: threading.Semaphore,
+                then: Callable[[CheckResult], None], targets: tuple[NotifyTarget, ...] = (),
+                tz: str = "UTC") -> None:
+    """Queue an observation for `writer` to store (once there is `room`: at most so many wait,
+    so a writer that falls behind holds the checks back instead of pages piling up) and hear
+    of its result in `then`, in the writer's thread once it is committed: no thread waits."""
+    if isinstance(obs, CheckResult):
+        then(obs)
+        return
+    room.acquire()
+    source = obs.source
+    held = [obs]  # until written: a stale one is diffed again against the newer version
+
+    def written(done: Future) -> None:  # in the writer's thread, between its transactions
+        error = done.exception()
+        if isinstance(error, StaleObservation):
+            held[0] = _rebased(held[0], writer.store, error.latest, targets, tz)
+            writer.submit("record", held[0]).add_done_callback(written)
+            return
+        result = held.pop().outcome(None)
+        room.release()
+        if error is None:
+            result.snapshot_id = done.result()
+        else:
+            result = _internal(source, error)
+        then(result)
+
+    writer.submit("record", obs).add_done_callback(written)
 
 
 def _observed(source: Source, state: SourceState, store: Store,

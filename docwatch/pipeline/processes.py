@@ -8,6 +8,7 @@ each loads the parser in its parse thread while its first requests are out.
 
 from __future__ import annotations
 
+import functools
 import gc
 import logging
 import multiprocessing
@@ -16,7 +17,6 @@ import signal
 import threading
 from array import array
 from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import replace
 from multiprocessing.connection import Connection, wait
 from pathlib import Path
@@ -25,10 +25,9 @@ from .. import memory
 from ..fetch import Fetcher
 from ..models import CheckResult, FetchSettings, NotifyTarget, Observation, Source, SourceState
 from ..results import Results
-from ..store import StaleObservation, Store, StoreThread
+from ..store import Store, StoreThread
 from ..times import now_iso
-from .check import _rebased
-from .many import Timings, _hosts, _in_threads_taking, _in_turn, _internal, _observed
+from .many import Timings, _hosts, _in_threads_taking, _in_turn, _observed, store_later
 from .thinking import _thinking
 
 log = logging.getLogger(__name__)
@@ -101,7 +100,8 @@ def in_processes(sources: list[Source], states: dict[str, SourceState], store: S
                         # This process's own source: kept with the result, the copy that
                         # came down the pipe (its name, its rules) is let go.
                         obs.source = sources[i]
-                    _later(i, obs, writer, room, results, tell, targets, tz)
+                    store_later(obs, writer, room, functools.partial(_result, results, tell, i),
+                                targets, tz)
     finally:
         writer.close()  # every write queued is done, and its result in `results`
         timings.add({"store": writer.busy})
@@ -260,36 +260,10 @@ class _Outbox:
             self.conn.send(batch)
 
 
-def _later(i: int, obs: Observation | CheckResult, writer: StoreThread,
-           room: threading.Semaphore, results: Results,
-           tell: Callable[[CheckResult], None], targets: tuple[NotifyTarget, ...],
-           tz: str) -> None:
-    """Queue the observation of the `i`th source for storing (once there is `room`); its
-    result goes into `results[i]` when written."""
-    if isinstance(obs, CheckResult):
-        results[i] = obs
-        tell(obs)
-        return
-    room.acquire()
-    source = obs.source
-    held = [obs]  # until written: a stale one is diffed again against the newer version
-
-    def written(done: Future) -> None:  # in the writer's thread, between its transactions
-        error = done.exception()
-        if isinstance(error, StaleObservation):
-            held[0] = _rebased(held[0], writer.store, error.latest, targets, tz)
-            writer.submit("record", held[0]).add_done_callback(written)
-            return
-        result = held.pop().outcome(None)
-        room.release()
-        if error is None:
-            result.snapshot_id = done.result()
-        else:
-            result = _internal(source, error)
-        results[i] = result
-        tell(result)
-
-    writer.submit("record", obs).add_done_callback(written)
+def _result(results: Results, tell: Callable[[CheckResult], None], i: int,
+            result: CheckResult) -> None:
+    results[i] = result
+    tell(result)
 
 
 def _shares(sources: list[Source], n: int,
