@@ -56,7 +56,7 @@ class Queries:
             f"SELECT id, path, passages FROM sections WHERE id IN ({marks})", layout)}
         wanted = {pid for i in layout for pid in json.loads(stored[i][1])}
         marks = ",".join("?" * len(wanted))
-        blocks = {r[0]: Block(r[1], r[2], r[3], tuple(json.loads(r[4] or "[]")), r[5])
+        blocks = {r[0]: Block(r[1], r[2], r[3], _links(r[4]), r[5])
                   for r in self.db.execute(
                       f"SELECT id, kind, text, date, links, key FROM passages WHERE id IN ({marks})",
                       list(wanted))}
@@ -259,3 +259,8 @@ class Queries:
         found = {meta["id"]: (c.source, meta["title"], meta["page_url"], c)
                  for meta, c in self.changes(ids=ids, alerts_only=False)}
         return [(i, found[i]) for i in ids if i in found]
+
+
+def _links(stored: str | None) -> tuple:
+    """A passage's links as stored (most passages have none: no JSON to decode)."""
+    return tuple(json.loads(stored)) if stored and stored != "[]" else ()
