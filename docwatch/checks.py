@@ -117,20 +117,22 @@ class Checks:
 
     def _checked(self, source: Source, started: float, result: CheckResult) -> None:
         """A check is written (in the database thread: nothing here waits for it)."""
-        self.done()  # the sender takes it from here: a slow channel holds no check
         name = source.name
-        fields = {"source": name, "result": result.status, "changes": len(result.changes),
-                  "alerts": len(result.alerts),
-                  "duration_ms": int((time.monotonic() - started) * 1000)}
-        if result.ok:
-            log.info("%s: %s, %d change(s)", name, result.status, len(result.changes),
-                     extra={"event": "check", **fields})
-        else:
-            log.warning("%s: %s [%s]", name, result.error, result.error_kind,
-                        extra={"event": "check", **fields, "error_kind": result.error_kind,
-                               "error": result.error})
-        self.record_next_runs([source])
-        self.due.done(name)
+        try:
+            self.done()  # the sender takes it from here: a slow channel holds no check
+            fields = {"source": name, "result": result.status, "changes": len(result.changes),
+                      "alerts": len(result.alerts),
+                      "duration_ms": int((time.monotonic() - started) * 1000)}
+            if result.ok:
+                log.info("%s: %s, %d change(s)", name, result.status, len(result.changes),
+                         extra={"event": "check", **fields})
+            else:
+                log.warning("%s: %s [%s]", name, result.error, result.error_kind,
+                            extra={"event": "check", **fields,
+                                   "error_kind": result.error_kind, "error": result.error})
+            self.record_next_runs([source])
+        finally:  # whatever happened above, the source is due again
+            self.due.done(name)
 
     def _in_worker(self, source: Source, state: SourceState) -> Observation | CheckResult:
         observers = self.observers
