@@ -80,3 +80,23 @@ def test_a_worker_that_dies_fails_its_checks_and_the_run_goes_on(server, tmp_pat
         assert children(run.proc.pid) == [second]
     finally:
         assert run.stop(timeout=15) == 0
+
+
+@pytest.mark.parametrize("per_host", [1, 4])
+def test_the_workers_together_keep_to_per_host(server, tmp_path, per_host):
+    """Two workers and one site: `per_host` 4 is shared (2 each); 1 cannot be, so the site
+    is one worker's. Every answer takes 0.1 s, so requests that overlap are seen."""
+    from .servers import Response
+
+    for k in range(N):
+        server.put(f"/p{k}", Response(page(k), delay=0.1))
+    run = Run(tmp_path, config(server).replace("processes = 2\n",
+                                               f"processes = 2\nper_host = {per_host}\n"))
+    try:
+        with server.changed:
+            assert server.changed.wait_for(
+                lambda: sum(map(len, server.requests.values())) >= 4 * per_host + 8, 30)
+        assert len(children(run.proc.pid)) == 2
+        assert server.max_in_flight_total <= per_host
+    finally:
+        assert run.stop(timeout=15) == 0

@@ -9,9 +9,10 @@ A check thread of the run sends a source and its state to a worker and waits for
 observation (the fetch, the parse, the diff, with the reads of the page's history they need);
 the run alone writes it, through its one database thread, as before. Each worker allows a site
 `per_host / workers` requests at once, and a page goes to the worker with the fewest requests
-out to its site, so together they keep to `per_host`. A worker that dies fails the checks it
-had (one line each) and the others take its share; with none left the run observes in its own
-threads.
+out to its site, so together they keep to `per_host` (where it does not divide, or with a
+`min_delay`, which one gate must keep, each site is one worker's). A worker that dies fails
+the checks it had (one line each) and the others take its share; with none left the run
+observes in its own threads.
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ import os
 import queue
 import signal
 import threading
+import zlib
 from collections import Counter
 from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
@@ -63,7 +65,12 @@ class Observers:
                  targets: tuple[NotifyTarget, ...], tz: str, processes: int,
                  langs: set[str | None]):
         context = multiprocessing.get_context("fork")
-        each = replace(settings, processes=1, per_host=max(1, settings.per_host // processes),
+        # A site's requests are shared by the workers, `per_host / workers` each, when that
+        # divides; otherwise (fewer at once than workers, or a delay between two requests,
+        # which one gate must keep) each site is one worker's.
+        self.split = settings.per_host >= processes and not settings.min_delay
+        each = replace(settings, processes=1,
+                       per_host=settings.per_host // processes if self.split else settings.per_host,
                        concurrency=max(1, -(-settings.concurrency // processes)))
         self._lock = threading.Lock()
         self._ids = itertools.count()
@@ -101,7 +108,8 @@ class Observers:
             live = [w for w in self.workers if w.alive]
             if not live:
                 raise WorkerGone("no worker process is left")
-            worker = min(live, key=lambda w: (w.out[site], len(w.pending)))
+            worker = (min(live, key=lambda w: (w.out[site], len(w.pending))) if self.split
+                      else live[zlib.crc32(site.encode()) % len(live)])
             rid = next(self._ids)
             worker.out[site] += 1
             worker.pending[rid] = (site, future)
