@@ -6,12 +6,22 @@ from __future__ import annotations
 import threading
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from apscheduler.schedulers.background import BackgroundScheduler
 
 from docwatch.due import Due
 from docwatch.models import Source
 from docwatch.timetable import Timetable
 from docwatch.times import to_iso
+
+
+@pytest.fixture
+def scheduler():
+    """A real scheduler, started paused: a test adds its jobs, then resumes it."""
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.start(paused=True)
+    yield scheduler
+    scheduler.shutdown(wait=False)
 
 
 def test_due_sources_are_taken_a_site_at_a_time_in_turn():
@@ -44,8 +54,7 @@ def test_closing_releases_the_threads_and_drops_what_waits():
     assert due.put_many([("a", "x")]) == 0
 
 
-def test_sources_on_one_schedule_are_one_job_and_fall_due_together():
-    scheduler = BackgroundScheduler(timezone="UTC")
+def test_sources_on_one_schedule_are_one_job_and_fall_due_together(scheduler):
     fired: list[list[str]] = []
     both = threading.Event()
 
@@ -60,21 +69,16 @@ def test_sources_on_one_schedule_are_one_job_and_fall_due_together():
                for k in range(1000)]
     slow = [Source(f"s{k}", f"http://127.0.0.1/s{k}", every="6h") for k in range(3)]
     checked = {s.name: to_iso(now) for s in sources + slow}  # all just checked: none overdue
-    scheduler.start(paused=True)
-    try:
-        told = timetable.add(sources + slow, checked, catch_up=60, now=now)
-        assert not any(overdue for _, overdue in told.values())
-        assert sorted(j.id for j in scheduler.get_jobs()) == ["every 1s", "every 21600s"]
-        scheduler.resume()
-        assert both.wait(10)
-        assert timetable.next_run("s0") > now + timedelta(hours=5)
-    finally:
-        scheduler.shutdown(wait=False)
+    told = timetable.add(sources + slow, checked, catch_up=60, now=now)
+    assert not any(overdue for _, overdue in told.values())
+    assert sorted(j.id for j in scheduler.get_jobs()) == ["every 1s", "every 21600s"]
+    scheduler.resume()
+    assert both.wait(10)
+    assert timetable.next_run("s0") > now + timedelta(hours=5)
     assert fired[0] == [s.name for s in sources]  # all thousand at once, in config order
 
 
-def test_an_overdue_source_is_caught_up_on_its_own_then_checks_with_its_group():
-    scheduler = BackgroundScheduler(timezone="UTC")
+def test_an_overdue_source_is_caught_up_on_its_own_then_checks_with_its_group(scheduler):
     fired: list[list[str]] = []
     seen = threading.Event()
 
@@ -86,28 +90,19 @@ def test_an_overdue_source_is_caught_up_on_its_own_then_checks_with_its_group():
     timetable = Timetable(scheduler, due, "UTC")
     now = datetime.now(timezone.utc)
     old, fresh = (Source(name, f"http://127.0.0.1/{name}", every="1s") for name in ("old", "fresh"))
-    scheduler.start(paused=True)
-    try:
-        told = timetable.add([old, fresh], {"fresh": to_iso(now)}, catch_up=60, now=now)
-        assert told["old"][1] and not told["fresh"][1]
-        assert "old" in timetable.catching_up
-        scheduler.resume()
-        assert seen.wait(10), fired
-    finally:
-        scheduler.shutdown(wait=False)
+    told = timetable.add([old, fresh], {"fresh": to_iso(now)}, catch_up=60, now=now)
+    assert told["old"][1] and not told["fresh"][1]
+    assert "old" in timetable.catching_up
+    scheduler.resume()
+    assert seen.wait(10), fired
     assert fired[0] == ["old"]  # caught up on its own, at once; then with the group
     assert "old" not in timetable.catching_up
 
 
-def test_leaving_removes_an_empty_group_and_a_pending_catch_up():
-    scheduler = BackgroundScheduler(timezone="UTC")
+def test_leaving_removes_an_empty_group_and_a_pending_catch_up(scheduler):
     timetable = Timetable(scheduler, lambda names: None, "UTC")
-    scheduler.start(paused=True)
-    try:
-        timetable.add([Source("a", "http://127.0.0.1/a", every="1h")], {}, catch_up=60)
-        assert sorted(j.id for j in scheduler.get_jobs()) == ["catch-up a", "every 3600s"]
-        timetable.leave(["a"])
-        assert scheduler.get_jobs() == []
-        assert timetable.next_run("a") is None
-    finally:
-        scheduler.shutdown(wait=False)
+    timetable.add([Source("a", "http://127.0.0.1/a", every="1h")], {}, catch_up=60)
+    assert sorted(j.id for j in scheduler.get_jobs()) == ["catch-up a", "every 3600s"]
+    timetable.leave(["a"])
+    assert scheduler.get_jobs() == []
+    assert timetable.next_run("a") is None
