@@ -5,7 +5,10 @@ the parser's speed shows it changed no document; after a deliberate change, run
 
     .venv/bin/python scripts/pin_documents.py
 
-and say in the commit which documents moved and why.
+and say in the commit which documents moved and why. With `--rendered` it writes
+tests/fixtures/rendered.json instead: the documents of the pages scripts draw
+(`tests/drawn.py`) as the browser renders them, served on 127.0.0.1, so work on the browser
+shows it draws every page as it did (`tests/test_pinned.py` checks it where Chromium is).
 """
 
 from __future__ import annotations
@@ -13,6 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 ROOT = Path(__file__).parent.parent
@@ -24,6 +28,7 @@ from docwatch.parsing import parse  # noqa: E402
 from tests import pathological  # noqa: E402
 
 PINS = ROOT / "tests/fixtures/documents.json"
+RENDERED = ROOT / "tests/fixtures/rendered.json"
 SMALL = {"nested": 500, "one_line": 50_000, "paragraphs": 3_000, "table": 2_000,
          "numbered": 3_000, "forms": 2_000}
 
@@ -52,10 +57,36 @@ def digest(body: bytes, content_type: str | None) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:20]
 
 
+def rendered() -> dict[str, str]:
+    """Name -> the digest of each drawn page's document as the browser renders it, or the
+    failure's kind."""
+    from docwatch.errors import FetchError
+    from docwatch.fetch import Fetcher
+    from tests.drawn import pages as drawn
+    from tests.servers import Response, Server
+
+    def one(fetcher: Fetcher, paths: dict[str, tuple[bytes, dict[str, str]]]) -> str:
+        with Server() as site:
+            for path, (body, headers) in paths.items():
+                site.put(path, Response(body, headers=headers))
+            try:
+                page = fetcher.render(fetcher.get(site.url("/"), robots=False), timeout=10)
+            except FetchError as e:
+                return f"failed: {e.kind}"
+        return digest(page.html.encode("utf-8"), "text/html; charset=utf-8")
+
+    with Fetcher() as fetcher, ThreadPoolExecutor(fetcher.settings.browser_pages) as pool:
+        names = sorted(drawn())
+        return dict(zip(names, pool.map(lambda n: one(fetcher, drawn()[n]), names)))
+
+
 def main() -> None:
-    pins = {name: digest(*page) for name, page in pages().items()}
-    PINS.write_text(json.dumps(pins, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    print(f"{len(pins)} documents pinned in {PINS.relative_to(ROOT)}")
+    if sys.argv[1:] == ["--rendered"]:
+        pins, where = rendered(), RENDERED
+    else:
+        pins, where = {name: digest(*page) for name, page in pages().items()}, PINS
+    where.write_text(json.dumps(pins, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    print(f"{len(pins)} documents pinned in {where.relative_to(ROOT)}")
 
 
 if __name__ == "__main__":

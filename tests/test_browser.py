@@ -17,37 +17,12 @@ import pytest
 from docwatch.browser import find_chromium
 
 from .conftest import run_cli
+from .drawn import EVENTS, FETCHING, HTML, drawing, shell
 from .servers import Response, Server
 
 if importlib.util.find_spec("playwright") is None or not os.path.exists(find_chromium() or ""):
     pytest.skip("no Chromium for the browser tests: apt-get install chromium (and pip install "
                 "playwright), or set DOCWATCH_CHROMIUM", allow_module_level=True)
-
-HTML = {"Content-Type": "text/html; charset=utf-8"}
-EVENTS = [{"date": "2025 m. kovo 3 d.", "text": "Ministras susitiko su Lenkijos gynybos ministru."},
-          {"date": "2025 m. vasario 12 d.", "text": "Prasidėjo pratybos Pabradės poligone."}]
-
-
-def _shell(script: str) -> bytes:
-    """An app shell as a React or Vue build serves it: a mount point and a script."""
-    return ("<!doctype html><html lang='lt'><head><title>Naujienos</title></head><body>"
-            "<div id='root'></div><script>" + script + "</script></body></html>").encode()
-
-
-def _drawing(events) -> bytes:
-    """The shell with its data inline, written into the page after load."""
-    return _shell("const events = " + json.dumps(events, ensure_ascii=False) + ";"
-                  "setTimeout(() => { document.getElementById('root').innerHTML = "
-                  "'<main><h1>Ministerijos naujienos</h1><h2>Renginiai</h2>' + events.map(e => "
-                  "'<p><strong>' + e.date + '</strong></p><p>' + e.text + '</p>').join('') + "
-                  "'</main>'; }, 50);")
-
-
-FETCHING = _shell(
-    "fetch('/api/events.json').then(r => r.json()).then(events => {"
-    "document.getElementById('root').innerHTML = '<main><h1>Ministerijos naujienos</h1>"
-    "<h2>Renginiai</h2><ul>' + events.map(e => '<li>' + e.date + ' ' + e.text + '</li>')"
-    ".join('') + '</ul></main>'; });")
 
 
 def _config(write_config, site: Server, path: str, extra: str = "", fetch: str = "") -> str:
@@ -62,13 +37,13 @@ def _fetch(db, config) -> subprocess.CompletedProcess:
 def test_an_app_shell_is_read_as_its_script_draws_it(tmp_path, write_config):
     db = tmp_path / "w.db"
     with Server() as site:
-        site.put("/news", Response(_drawing(EVENTS), headers=HTML))
+        site.put("/news", Response(drawing(EVENTS), headers=HTML))
         config = _config(write_config, site, "/news")
         first = _fetch(db, config)
         assert first.returncode == 0, first.stderr
         assert "app: first snapshot recorded" in first.stdout
         new = {"date": "2025 m. balandžio 7 d.", "text": "Seimas priėmė karo tarnybos pakeitimus."}
-        site.put("/news", Response(_drawing([new, *EVENTS]), headers={**HTML, "ETag": '"v2"'}))
+        site.put("/news", Response(drawing([new, *EVENTS]), headers={**HTML, "ETag": '"v2"'}))
         second = _fetch(db, config)
         # the server says 304 (not modified): the browser is not started for it
         asked = site.count("/news")
@@ -111,7 +86,7 @@ def test_a_script_that_never_lets_the_network_rest_ends_within_the_deadline(
         def never(handler) -> None:  # a long poll that is never answered
             site.closing.wait(300)
 
-        site.put("/news", Response(_shell("fetch('/api/poll');"), headers=HTML))
+        site.put("/news", Response(shell("fetch('/api/poll');"), headers=HTML))
         site.put("/api/poll", Response(raw=never))
         config = _config(write_config, site, "/news", "timeout = 3\n")
         started = time.monotonic()

@@ -1,10 +1,12 @@
 """What the parser makes of every page the tests hold, pinned (`tests/fixtures/documents.json`):
-work on its speed must leave every document as it was. After a deliberate change,
-`scripts/pin_documents.py` rewrites the pins."""
+work on its speed must leave every document as it was; and what the browser draws of every
+page a script draws (`tests/fixtures/rendered.json`). After a deliberate change,
+`scripts/pin_documents.py` (`--rendered`) rewrites the pins."""
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -13,7 +15,7 @@ import pytest
 ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
-from pin_documents import PINS, digest, pages  # noqa: E402
+from pin_documents import PINS, RENDERED, digest, pages, rendered  # noqa: E402
 
 PAGES = pages()
 PINNED = json.loads(PINS.read_text(encoding="utf-8"))
@@ -28,3 +30,21 @@ def test_the_document_is_what_it_was(name):
     assert digest(*PAGES[name]) == PINNED[name], (
         f"{name}: the parser now reads this page differently; if that is meant, run "
         "scripts/pin_documents.py and say why in the commit")
+
+
+def _has_chromium() -> bool:
+    from docwatch.browser import find_chromium
+
+    return os.path.exists(find_chromium() or "")
+
+
+@pytest.mark.skipif(not _has_chromium(), reason="no Chromium to render the drawn pages")
+def test_every_drawn_page_renders_into_the_document_it_did():
+    """The pages scripts draw (`tests/drawn.py`), rendered by the real browser: work on the
+    browser must draw each into the same document."""
+    pinned = json.loads(RENDERED.read_text(encoding="utf-8"))
+    now = rendered()
+    moved = sorted(name for name in pinned if now.get(name) != pinned[name])
+    assert sorted(now) == sorted(pinned) and not moved, (
+        f"the browser now draws {moved} differently; if that is meant, run "
+        "scripts/pin_documents.py --rendered and say why in the commit")
