@@ -1,5 +1,5 @@
 """What rendering pages in a browser costs: 50 pages on loopback checked by `docwatch fetch
---once`, plainly and with `render = "browser"` (headless Chromium through Playwright), each
+--once`, plainly and with `render = "browser"` (headless Chromium over its DevTools pipe), each
 a first cycle into a fresh database. Peak memory is the proportional set size summed over the
 run's processes, the browser's included, sampled every 20 ms.
 

@@ -1,13 +1,14 @@
-"""Pages drawn by JavaScript, rendered in headless Chromium driven by Playwright.
+"""Pages drawn by JavaScript, rendered in headless Chromium driven over its DevTools pipe.
 
 A source with `render = "browser"` is fetched as any page (so a 304 still skips everything),
 then drawn in a browser until its DOM and its requests have been still for `settle` seconds,
 and the DOM its scripts built goes through the same parser, store and alerts as any page.
 One browser per process, started by the first page that needs it and reused; at most `pages`
 pages render at once, each kept for the next; images, fonts, media and style sheets are
-never loaded. Playwright never downloads a browser here: docwatch uses the system's Chromium
-(Debian's `chromium-headless-shell`, else `chromium`), or the one `[fetch] browser` or the
-environment variable DOCWATCH_CHROMIUM names.
+never loaded. docwatch uses the system's Chromium (Debian's `chromium-headless-shell`, else
+`chromium`), or the one `[fetch] browser` or the environment variable DOCWATCH_CHROMIUM
+names, and drives it with the DevTools protocol over a pipe (`cdp`): no driver process
+between, nothing to install but Chromium.
 
 The browser reaches no network of its own. The page it draws is the body already fetched,
 and every request its scripts make is answered by the fetcher (`relay`): through the same
@@ -15,21 +16,24 @@ proxy, with the same CAs, and meeting the same boundary, judged at connect time,
 the page chose. What Chromium would send around them (a WebSocket, WebRTC) goes to a proxy
 that is not there.
 
-Playwright's API is asynchronous and bound to one event loop: the browser lives in a thread
-of its own running that loop, and check threads hand it pages to render.
+The protocol is asynchronous: the browser lives in a thread of its own running an event loop,
+and check threads hand it pages to render.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
 import functools
 import os
+import shutil
+import tempfile
 import threading
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
-from . import redact
+from . import cdp, redact
 from .boundary import home_of
 from .errors import FetchError
 
@@ -44,11 +48,19 @@ NOWHERE = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>
 #: Chromium as any headless use here starts it (the reading view's tests, too).
 BASE_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
-ARGS = [*BASE_ARGS, *NOWHERE]  # ...and, to render watched pages, with no network of its own
+# ...and, to render watched pages: with no network of its own, nothing of the browser around
+# them, and every page at work though none is in front (timers of a page in the background
+# are otherwise slowed to one a second).
+ARGS = [*BASE_ARGS, *NOWHERE, "--headless", "--no-startup-window", "--disable-extensions",
+        "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
+        "--disable-backgrounding-occluded-windows", "--disable-back-forward-cache",
+        "--disable-hang-monitor", "--disable-breakpad", "--disable-default-apps",
+        "--disable-field-trial-config", "--mute-audio", "--hide-scrollbars",
+        "--password-store=basic", "--use-mock-keychain"]
 INSTALL = ("install Chromium (Debian: apt-get install chromium-headless-shell, or chromium) or "
            "name it in [fetch] browser or DOCWATCH_CHROMIUM")
 # The text is read from the DOM, which neither pictures, type nor style sheets change.
-NEVER_LOADED = frozenset({"image", "font", "media", "stylesheet"})
+NEVER_LOADED = frozenset({"Image", "Font", "Media", "Stylesheet"})
 SETTLE = 0.25
 # Not passed on to the fetcher (it sets its own, and decodes the body it hands back), nor
 # back to the browser (the body is whole and decoded).
@@ -73,6 +85,12 @@ QUIET_SCRIPT = """(() => {
   Object.defineProperty(window, "__docwatchQuiet", {value: () => performance.now() - last});
 })();"""
 QUIET_SINCE = "window.__docwatchQuiet ? window.__docwatchQuiet() : 0"
+# A service worker would answer the page's requests itself, past `relay`.
+NO_SERVICE_WORKERS = """if (navigator.serviceWorker) navigator.serviceWorker.register = () =>
+  Promise.reject(new DOMException("service workers are blocked", "SecurityError"));"""
+# The document as a browser's "view source of the DOM" gives it: its doctype, then its markup.
+CONTENT = """(document.doctype ? new XMLSerializer().serializeToString(document.doctype) : "")
+  + (document.documentElement ? document.documentElement.outerHTML : "")"""
 
 
 class _Drawing:
@@ -84,7 +102,7 @@ class _Drawing:
         self.body, self.content_type = body, content_type or "text/html"
         self.timeout, self.way = timeout, way
         self.headers = headers  # the source's own: sent to its own host alone
-        self.served = False
+        self.served = False  # its document: the body fetched, once
         self.refused: list[str] = []
         self.in_flight = 0
         self.last_request = self.deadline = 0.0  # loop times, set as it starts
@@ -96,6 +114,14 @@ def find_chromium(configured: str | None = None) -> str | None:
     if named:
         return named
     return next((path for path in CANDIDATES if os.path.exists(path)), None)
+
+
+
+class _Tab:
+    """A page of the browser: its target, and the session its commands and events go by."""
+
+    def __init__(self, target: str, session: str):
+        self.target, self.session = target, session
 
 
 class Browser:
@@ -114,7 +140,9 @@ class Browser:
                                         name="docwatch-browser")
         self._thread.start()
         self._ready: asyncio.Future | None = None  # the start, shared by the first renders
-        self._playwright = self._browser = self._context = None
+        self._cdp: cdp.Connection | None = None
+        self._profile: str | None = None
+        self._relays: ThreadPoolExecutor | None = None
 
     def render(self, url: str, body: bytes, *, content_type: str | None, timeout: float,
                headers: dict[str, str] | None = None, way=None) -> Rendered:
@@ -135,6 +163,8 @@ class Browser:
             return
         try:
             asyncio.run_coroutine_threadsafe(self._stop(), self._loop).result(15)
+            if self._relays is not None:
+                self._relays.shutdown(wait=False, cancel_futures=True)
         except Exception:  # noqa: BLE001 - a browser that will not close is ended with us
             pass
         self._loop.call_soon_threadsafe(self._loop.stop)
@@ -142,160 +172,210 @@ class Browser:
 
     # in the browser's thread --------------------------------------------------------------
     async def _render(self, url: str, drawing: _Drawing) -> Rendered:
-        timeout = drawing.timeout
         if self._ready is None or (self._ready.done() and self._ready.exception() is None
-                                   and not self._browser.is_connected()):
+                                   and self._cdp.closed):
             self._ready = asyncio.ensure_future(self._start())  # first use, or after a crash
         await asyncio.shield(self._ready)
-        from playwright.async_api import Error, TimeoutError as PageTimeout
-
         async with self._slots:
-            started = asyncio.get_running_loop().time()
-            drawing.last_request, drawing.deadline = started, started + timeout
-            page = self._idle.pop() if self._idle else await self._new_page()
-            self._drawings[page] = drawing
+            loop = asyncio.get_running_loop()
+            drawing.last_request = loop.time()
+            drawing.deadline = drawing.last_request + drawing.timeout
+            tab = None
             reusable = False
             try:
-                await page.goto(url, wait_until="load", timeout=timeout * 1000)
-                await self._settled(page, drawing)
-                html = await page.content()
+                tab = self._idle.pop() if self._idle else await self._new_tab()
+                self._drawings[tab.session] = drawing
+                await asyncio.wait_for(self._draw(tab, url, drawing), drawing.timeout)
+                html = await self._evaluate(tab, CONTENT)
                 reusable = True
                 return Rendered(html, tuple(drawing.refused))
-            except PageTimeout:
+            except asyncio.TimeoutError:
                 raise FetchError("timeout", f"the page's scripts kept its network busy past "
-                                            f"{timeout:g} s: it never finished drawing") from None
-            except Error as e:
-                raise FetchError("browser", f"the browser could not load the page: "
-                                            f"{_first_line(e)}") from None
+                                            f"{drawing.timeout:g} s: it never finished drawing"
+                                 ) from None
+            except cdp.ProtocolError as e:
+                raise FetchError("browser", f"the browser could not load the page: {e}") \
+                    from None
             finally:
-                del self._drawings[page]
-                await self._put_back(page, reusable)
+                if tab is not None:
+                    self._drawings.pop(tab.session, None)
+                    await self._put_back(tab, reusable)
 
-    async def _new_page(self):
-        page = await self._context.new_page()
-        await page.add_init_script(QUIET_SCRIPT)
-        await page.route("**/*", functools.partial(self._route, page))
-        return page
-
-    async def _put_back(self, page, reusable: bool) -> None:
-        """A page drawn is emptied and kept for the next (a new one costs a renderer's start);
-        one that failed is closed, whatever its scripts still do."""
-        from playwright.async_api import Error
-
+    async def _draw(self, tab: _Tab, url: str, drawing: _Drawing) -> None:
+        """The page loaded from `url` (its document the body fetched), then settled."""
+        loaded = self._cdp.expect(tab.session, "Page.loadEventFired")
+        crashed = self._cdp.expect(tab.session, "Inspector.targetCrashed")
         try:
-            if reusable and len(self._idle) < self.pages:
-                self._idle.append(page)  # its next page replaces this one's document
-            else:
-                await page.close()
-        except Error:
+            went = await self._cdp.send("Page.navigate", {"url": url}, tab.session)
+            if went.get("errorText"):
+                raise cdp.ProtocolError(went["errorText"])
+            if "loaderId" not in went:  # the same document at another #fragment: load it anew
+                loaded.cancel()
+                loaded = self._cdp.expect(tab.session, "Page.loadEventFired")
+                await self._cdp.send("Page.reload", {}, tab.session)
+            done, _ = await asyncio.wait({loaded, crashed}, return_when=asyncio.FIRST_COMPLETED)
+            if crashed in done:
+                raise cdp.ProtocolError("the page crashed")
+            await self._settled(tab, drawing)
+        finally:
+            loaded.cancel()
+            crashed.cancel()
+
+    async def _new_tab(self) -> _Tab:
+        send = self._cdp.send
+        target = (await send("Target.createTarget", {"url": "about:blank",
+                                                     "browserContextId": self._context}))
+        session = (await send("Target.attachToTarget", {"targetId": target["targetId"],
+                                                        "flatten": True}))["sessionId"]
+        tab = _Tab(target["targetId"], session)
+        self._cdp.on(session, "Fetch.requestPaused", functools.partial(self._paused, tab))
+        # An alert would hold the page's scripts until someone answers it: no one will. A
+        # page that asks before it is left is left.
+        self._cdp.on(session, "Page.javascriptDialogOpening", lambda dialog: self._later(
+            send("Page.handleJavaScriptDialog",
+                 {"accept": dialog.get("type") == "beforeunload"}, session)))
+        setup = [send("Page.enable", {}, session),
+                 send("Page.addScriptToEvaluateOnNewDocument",
+                      {"source": QUIET_SCRIPT + NO_SERVICE_WORKERS}, session),
+                 send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session)]
+        if self.user_agent:
+            setup.append(send("Emulation.setUserAgentOverride", {"userAgent": self.user_agent},
+                              session))
+        await asyncio.gather(*setup)
+        return tab
+
+    async def _put_back(self, tab: _Tab, reusable: bool) -> None:
+        """A page drawn is kept for the next (a new one costs a renderer's start); one that
+        failed is closed, whatever its scripts still do."""
+        if reusable and len(self._idle) < self.pages and not self._cdp.closed:
+            self._idle.append(tab)  # its next page replaces this one's document
+            return
+        self._cdp.forget(tab.session)
+        try:
+            await self._cdp.send("Target.closeTarget", {"targetId": tab.target})
+        except cdp.ProtocolError:
             pass  # the browser went away with it
 
-    async def _settled(self, page, drawing: _Drawing) -> None:
-        """Once loaded, until the page's DOM and its requests have been still for `settle`
-        seconds (`PageTimeout` at the deadline): a page drawn after its data came is read
-        as soon as it is, not after a fixed wait."""
-        from playwright.async_api import TimeoutError as PageTimeout
+    async def _evaluate(self, tab: _Tab, expression: str):
+        answer = await self._cdp.send("Runtime.evaluate", {"expression": expression,
+                                                           "returnByValue": True}, tab.session)
+        if "exceptionDetails" in answer:
+            raise cdp.ProtocolError(answer["exceptionDetails"].get("text", "script error"))
+        return answer["result"].get("value")
 
+    async def _settled(self, tab: _Tab, drawing: _Drawing) -> None:
+        """Once loaded, until the page's DOM and its requests have been still for `settle`
+        seconds: a page drawn after its data came is read as soon as it is, not after a
+        fixed wait (the caller's timeout ends one that never is)."""
         loop = asyncio.get_running_loop()
         while True:
-            still = min(await page.evaluate(QUIET_SINCE) / 1000,
+            still = min((await self._evaluate(tab, QUIET_SINCE) or 0) / 1000,
                         loop.time() - drawing.last_request)
             if not drawing.in_flight and still >= self.settle:
                 return
-            if loop.time() >= drawing.deadline:
-                raise PageTimeout("not settled")
-            await asyncio.sleep(min(max(self.settle - still, 0.02),
-                                    max(drawing.deadline - loop.time(), 0.0)))
+            await asyncio.sleep(max(self.settle - still, 0.02))
 
-    async def _route(self, page, route) -> None:
-        drawing = self._drawings.get(page)
-        if drawing is None:  # between two pages: nothing is asked for a page not being drawn
-            await route.abort()
-            return
-        await self._answer(drawing, route)
+    def _later(self, command) -> None:
+        """A command sent from an event, whose answer nothing waits for."""
+        task = asyncio.ensure_future(command)
+        task.add_done_callback(lambda t: t.cancelled() or t.exception())
 
-    async def _answer(self, drawing: _Drawing, route) -> None:
+    def _paused(self, tab: _Tab, event: dict) -> None:
+        self._later(self._answer(tab, event))
+
+    async def _answer(self, tab: _Tab, event: dict) -> None:
         """A request of the page: the fetched body for its document, the fetcher's answer for
-        the rest, nothing for what a reader of the text needs not (`NEVER_LOADED`)."""
-        from playwright.async_api import Error
-
-        request = route.request
+        the rest, nothing for what a reader of the text needs not (`NEVER_LOADED`), nor for a
+        page not being drawn."""
+        drawing = self._drawings.get(tab.session)
+        request_id = event["requestId"]
         try:
-            if request.resource_type in NEVER_LOADED:
-                await route.abort()
-            elif not drawing.served and request.is_navigation_request():
+            if drawing is None or event.get("resourceType") in NEVER_LOADED:
+                await self._fail(tab, request_id, "Failed")
+            elif not drawing.served and event.get("resourceType") == "Document":
                 drawing.served = True
-                await route.fulfill(status=200, body=drawing.body,
-                                    headers={"content-type": drawing.content_type})
+                await self._fulfil(tab, request_id, 200,
+                                   [("content-type", drawing.content_type)], drawing.body)
             else:
-                await self._relayed(drawing, route)
-        except Error:
+                await self._relayed(tab, drawing, event)
+        except cdp.ProtocolError:
             pass  # the page was closed while its request was answered
 
-    async def _relayed(self, drawing: _Drawing, route) -> None:
-        request = route.request
-        headers = {k: v for k, v in (await request.all_headers()).items()
+    async def _relayed(self, tab: _Tab, drawing: _Drawing, event: dict) -> None:
+        request = event["request"]
+        url = request["url"]
+        headers = {k: v for k, v in request.get("headers", {}).items()
                    if k.lower() not in _HOP and not k.startswith(":")}
-        if drawing.headers and drawing.way and home_of(request.url) == drawing.way.home:
+        if drawing.headers and drawing.way and home_of(url) == drawing.way.home:
             headers.update(drawing.headers)  # an Authorization goes to no other host
         # Past the page's deadline: a request still unanswered then is the page not drawn.
-        ask = functools.partial(self.relay, request.method, request.url, headers,
-                                request.post_data_buffer, timeout=drawing.timeout + 1,
-                                way=drawing.way)
+        ask = functools.partial(self.relay, request["method"], url, headers, _posted(request),
+                                timeout=drawing.timeout + 1, way=drawing.way)
+        loop = asyncio.get_running_loop()
         drawing.in_flight += 1
         try:
-            answer = await asyncio.get_running_loop().run_in_executor(self._relays, ask)
+            answer = await loop.run_in_executor(self._relays, ask)
         except FetchError as e:
             if e.kind == "blocked":
                 drawing.refused.append(f"the page's script asked for "
-                                       f"{redact.source_url(request.url)}: {e}")
-            await route.abort("blockedbyclient" if e.kind == "blocked" else "failed")
+                                       f"{redact.source_url(url)}: {e}")
+            await self._fail(tab, event["requestId"],
+                             "BlockedByClient" if e.kind == "blocked" else "Failed")
             return
         finally:
             drawing.in_flight -= 1
-            drawing.last_request = asyncio.get_running_loop().time()
-        sent: dict[str, str] = {}
-        for name, value in answer.headers:
-            if name.lower() not in _HOP:
-                sep = "\n" if name.lower() == "set-cookie" else ", "
-                sent[name] = f"{sent[name]}{sep}{value}" if name in sent else value
-        await route.fulfill(status=answer.status, headers=sent, body=answer.body)
+            drawing.last_request = loop.time()
+        sent = [(name, value) for name, value in answer.headers if name.lower() not in _HOP]
+        await self._fulfil(tab, event["requestId"], answer.status, sent, answer.body)
+
+    async def _fulfil(self, tab: _Tab, request_id: str, status: int,
+                      headers: list[tuple[str, str]], body: bytes) -> None:
+        await self._cdp.send("Fetch.fulfillRequest", {
+            "requestId": request_id, "responseCode": status,
+            "responseHeaders": [{"name": k, "value": v} for k, v in headers],
+            "body": base64.b64encode(body).decode("ascii")}, tab.session)
+
+    async def _fail(self, tab: _Tab, request_id: str, reason: str) -> None:
+        await self._cdp.send("Fetch.failRequest", {"requestId": request_id,
+                                                   "errorReason": reason}, tab.session)
 
     async def _start(self) -> None:
-        try:
-            from playwright.async_api import Error, async_playwright
-        except ImportError:
-            raise FetchError("browser", 'rendering pages needs Playwright: pip install '
-                                        '"docwatch[browser]", then ' + INSTALL) from None
-        if not self.executable or not os.path.exists(self.executable):
+        if not self.executable or not (os.path.exists(self.executable)
+                                       or shutil.which(self.executable)):
             where = f"at {self.executable}" if self.executable else "on this machine"
             raise FetchError("browser", f"no Chromium {where}: {INSTALL}")
+        if self._cdp is not None:  # after a crash: what is left of the last one
+            await self._stop()
+        self._profile = tempfile.mkdtemp(prefix="docwatch-chromium-")
         try:
-            self._playwright = await async_playwright().start()
-            self._browser = await self._playwright.chromium.launch(
-                executable_path=self.executable, args=ARGS, headless=True)
-            self._context = await self._browser.new_context(
-                user_agent=self.user_agent, service_workers="block")
-        except Error as e:
-            raise FetchError("browser", f"Chromium ({self.executable}) did not start: "
-                                        f"{_first_line(e)}; " + INSTALL) from None
+            self._cdp = await cdp.Connection.launch(
+                self.executable, [*ARGS, f"--user-data-dir={self._profile}"])
+            self._context = (await self._cdp.send("Target.createBrowserContext"))[
+                "browserContextId"]
+            await self._cdp.send("Browser.setDownloadBehavior",
+                                 {"behavior": "deny", "browserContextId": self._context})
+        except (OSError, cdp.ProtocolError) as e:
+            await self._stop()
+            raise FetchError("browser", f"Chromium ({self.executable}) did not start: {e}; "
+                                        + INSTALL) from None
         self._slots = asyncio.Semaphore(self.pages)
-        self._idle: list = []  # pages drawn before, emptied, to draw the next
-        self._drawings: dict = {}  # page -> the drawing it is doing
-        self._relays = ThreadPoolExecutor(self.pages * 4, thread_name_prefix="docwatch-relay")
+        self._idle: list[_Tab] = []  # pages drawn before, to draw the next
+        self._drawings: dict[str, _Drawing] = {}  # a page's session -> the drawing it does
+        if self._relays is None:
+            self._relays = ThreadPoolExecutor(self.pages * 4, thread_name_prefix="docwatch-relay")
 
     async def _stop(self) -> None:
-        if getattr(self, "_relays", None) is not None:
-            self._relays.shutdown(wait=False, cancel_futures=True)
-        for thing, how in ((self._browser, "close"), (self._playwright, "stop")):
-            if thing is not None:
-                try:
-                    await getattr(thing, how)()
-                except Exception:  # noqa: BLE001 - already gone
-                    pass
+        if self._cdp is not None:
+            await self._cdp.close()
+            self._cdp = None
+        if self._profile:
+            shutil.rmtree(self._profile, ignore_errors=True)
+            self._profile = None
 
 
-def _first_line(e: Exception) -> str:
-    """Playwright's errors run to a page of call log: the line that says what happened."""
-    text = str(e).strip()
-    return text.splitlines()[0] if text else type(e).__name__
+def _posted(request: dict) -> bytes | None:
+    """The body a request sends, as the protocol gives it (in parts, or as text)."""
+    if parts := request.get("postDataEntries"):
+        return b"".join(base64.b64decode(p.get("bytes", "")) for p in parts)
+    posted = request.get("postData")
+    return posted.encode("utf-8") if posted is not None else None

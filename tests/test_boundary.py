@@ -202,8 +202,8 @@ def _rendering(api: str, ws: str = "") -> bytes:
 
 
 needs_browser = pytest.mark.skipif(
-    __import__("importlib").util.find_spec("playwright") is None or not __import__("os").path
-    .exists(__import__("docwatch.browser", fromlist=["x"]).find_chromium() or ""),
+    not __import__("os").path.exists(
+        __import__("docwatch.browser", fromlist=["x"]).find_chromium() or ""),
     reason="no Chromium for the browser tests")
 
 

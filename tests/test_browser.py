@@ -1,13 +1,13 @@
-"""Pages drawn by JavaScript, rendered in a real headless Chromium driven by Playwright, served
+"""Pages drawn by JavaScript, rendered in a real headless Chromium driven over its pipe, served
 on 127.0.0.1: an app shell whose text a script writes, a script that fetches its data from a
 JSON endpoint, a script that never lets the network rest, and no browser at all. Real CLI,
 real server, real database."""
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import os
+import signal
 import sqlite3
 import subprocess
 import time
@@ -20,9 +20,9 @@ from .conftest import run_cli
 from .drawn import EVENTS, FETCHING, HTML, drawing, shell
 from .servers import Response, Server
 
-if importlib.util.find_spec("playwright") is None or not os.path.exists(find_chromium() or ""):
-    pytest.skip("no Chromium for the browser tests: apt-get install chromium (and pip install "
-                "playwright), or set DOCWATCH_CHROMIUM", allow_module_level=True)
+if not os.path.exists(find_chromium() or ""):
+    pytest.skip("no Chromium for the browser tests: apt-get install chromium-headless-shell "
+                "(or chromium), or set DOCWATCH_CHROMIUM", allow_module_level=True)
 
 
 def _config(write_config, site: Server, path: str, extra: str = "", fetch: str = "") -> str:
@@ -122,3 +122,55 @@ def test_a_page_drawn_for_one_source_sends_nothing_of_its_headers_for_the_next(
     assert done.returncode == 0, done.stderr
     assert site.headers["/api/first.json"][0].get("X-Api-Key") == "k-123"
     assert "X-Api-Key" not in site.headers["/api/second.json"][0]
+
+
+def test_a_page_that_asks_something_of_its_reader_is_still_drawn(tmp_path, write_config):
+    """An alert or a confirm holds a page's scripts until someone answers it: the browser
+    answers, and the page is drawn."""
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/news", Response(shell(
+            "alert('Svetainė naudoja slapukus'); if (!confirm('Tęsti?')) "
+            "document.getElementById('root').innerHTML = '<main><h1>Ministerijos naujienos</h1>"
+            "<p>Ministras susitiko su Lenkijos gynybos ministru.</p></main>';"), headers=HTML))
+        out = _fetch(db, _config(write_config, site, "/news", "timeout = 5\n"))
+    assert out.returncode == 0, out.stderr
+    assert "first snapshot recorded" in out.stdout
+    [text] = sqlite3.connect(db).execute(
+        "SELECT group_concat(text, ' ') FROM passages").fetchone()
+    assert "Ministras susitiko su Lenkijos gynybos ministru." in text
+
+
+def test_pages_of_one_document_at_two_fragments_are_both_drawn(tmp_path, write_config):
+    """A page kept for the next that moves only to another #fragment of the same document is
+    no new load: it is drawn anew all the same."""
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/app", Response(drawing(EVENTS), headers=HTML))
+        config = write_config(
+            "[fetch]\nconcurrency = 1\nbrowser_pages = 1\n" + "".join(
+                f'[[source]]\nname = "{name}"\nurl = "{site.url("/app")}#{name}"\n'
+                'render = "browser"\nrobots = false\ntimeout = 5\n' for name in ("a", "b")))
+        out = _fetch(db, config)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.count("first snapshot recorded") == 2, out.stdout
+
+
+def test_a_browser_that_died_is_started_again_for_the_next_page():
+    from docwatch.browser import Browser
+    from docwatch.fetch import Fetcher
+
+    with Server() as site, Fetcher() as fetcher:
+        site.put("/news", Response(drawing(EVENTS), headers=HTML))
+        browser = Browser(pages=1, relay=fetcher.relay)
+        try:
+            fetched = fetcher.get(site.url("/news"), robots=False)
+            first = browser.render(fetched.final_url, fetched.body, content_type=HTML[
+                "Content-Type"], timeout=10)
+            os.kill(browser._cdp.pid, signal.SIGKILL)
+            again = browser.render(fetched.final_url, fetched.body, content_type=HTML[
+                "Content-Type"], timeout=10)
+        finally:
+            browser.close()
+    assert "Prasidėjo pratybos Pabradės poligone." in first.html
+    assert again.html == first.html

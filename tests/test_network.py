@@ -205,13 +205,11 @@ def test_a_bad_proxy_or_ca_bundle_is_one_config_error(tmp_path, fetch, says):
 
 
 def _has_browser() -> bool:
-    import importlib.util
     import os
 
     from docwatch.browser import find_chromium
 
-    return importlib.util.find_spec("playwright") is not None and os.path.exists(
-        find_chromium() or "")
+    return os.path.exists(find_chromium() or "")
 
 
 @pytest.mark.skipif(not _has_browser(), reason="no Chromium for the browser tests")
