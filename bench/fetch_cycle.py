@@ -384,20 +384,44 @@ def _reported(out: str) -> int:
                if line.startswith("page-") and " — " in line and " change" in line)
 
 
+def tree(pid: int) -> list[int]:
+    """A process and all its descendants now (from /proc)."""
+    out, todo = [], [pid]
+    while todo:
+        p = todo.pop()
+        out.append(p)
+        try:
+            for task in Path(f"/proc/{p}/task").iterdir():
+                todo += [int(c) for c in (task / "children").read_text().split()]
+        except (OSError, ValueError):
+            pass
+    return out
+
+
 def tree_pss(pid: int) -> int:
     """Proportional set size of a process and all its descendants now, in kB (from /proc):
     pages shared by forked workers are counted once in all, not once per process."""
-    total, todo = 0, [pid]
-    while todo:
-        p = todo.pop()
+    total = 0
+    for p in tree(pid):
         try:
             rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
             total += int(next(l.split()[1] for l in rollup.splitlines() if l.startswith("Pss:")))
-            for task in Path(f"/proc/{p}/task").iterdir():
-                todo += [int(c) for c in (task / "children").read_text().split()]
         except (OSError, StopIteration, ValueError):
             pass
     return total
+
+
+def tree_cpu(pid: int, seen: dict[int, float]) -> None:
+    """The CPU seconds each process of the tree has used so far, into `seen`: a process whose
+    parent is not ours (Chromium's renderers, reaped by its zygote) is in no rusage of ours."""
+    tick = os.sysconf("SC_CLK_TCK")
+    for p in tree(pid):
+        try:
+            stat = Path(f"/proc/{p}/stat").read_text()
+            fields = stat[stat.rindex(")") + 2:].split()
+            seen[p] = max(seen.get(p, 0.0), (int(fields[11]) + int(fields[12])) / tick)
+        except (OSError, ValueError, IndexError):
+            pass
 
 
 # Run in a fresh interpreter so that its children's figures are this one cycle's alone
@@ -406,18 +430,19 @@ MEASURE = """
 import json, os, resource, subprocess, sys, threading, time
 from pathlib import Path
 
-""" + inspect.getsource(tree_pss) + """
+""" + "".join(inspect.getsource(f) for f in (tree, tree_pss, tree_cpu)) + """
 with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
     t0, launched = time.perf_counter(), time.monotonic()
     proc = subprocess.Popen(sys.argv[3:], stdout=sink, stderr=errors,
                             env={**os.environ, "HOME": os.path.dirname(sys.argv[1])})
-    peak_all = 0
+    peak_all, cpus = 0, {}
     ended = threading.Event()
 
     def sample():  # every 20 ms: the sum over every process of the run
         global peak_all
         while not ended.wait(0.02):
             peak_all = max(peak_all, tree_pss(proc.pid))
+            tree_cpu(proc.pid, cpus)
 
     sampler = threading.Thread(target=sample)
     if sys.argv[2] == "memory":
@@ -430,6 +455,7 @@ with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
 every = resource.getrusage(resource.RUSAGE_CHILDREN)
 print(json.dumps({"wall": wall, "cpu": every.ru_utime + every.ru_stime,
                   "rss": every.ru_maxrss / 1024, "rss_all": peak_all / 1024,
+                  "cpu_all": sum(cpus.values()),
                   "exit": status, "launched": launched, "exited": exited}))
 """
 
@@ -442,7 +468,8 @@ ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
 
 def measure(command: list[str], memory: bool = False, server: PageServer | None = None) -> dict:
     """Wall, CPU (with worker processes), peak RSS and output of one run of `command`; with
-    `memory`, the peak of all its processes' memory at once too (`rss_all`, else 0); with the
+    `memory`, the peak of all its processes' memory at once too (`rss_all`, else 0) and the
+    CPU of all of them, sampled (`cpu_all`, a sample's worth short); with the
     `server` it fetches from, its wall in three parts as the server saw them (`phases`): the
     start until the first request, the fetching until the last answer, and what follows."""
     if server:

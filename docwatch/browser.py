@@ -2,10 +2,11 @@
 
 A source with `render = "browser"` is fetched as any page (so a 304 still skips everything),
 then drawn in a browser until its DOM and its requests have been still for `settle` seconds,
-and the DOM its scripts built goes through the same parser, store and alerts as any page.
-One browser per process, started by the first page that needs it and reused; at most `pages`
-pages render at once, each kept for the next; images, fonts, media and style sheets are
-never loaded. docwatch uses the system's Chromium (Debian's `chromium-headless-shell`, else
+or for a moment with nothing left to do (`drawing.js`), and the DOM its scripts built goes
+through the same parser, store and alerts as any page. One browser per process, started by
+the first page that needs it and reused; at most `pages` pages render at once, each kept for
+the next, sharing a renderer process a CPU; images, fonts, media and style sheets are never
+loaded. docwatch uses the system's Chromium (Debian's `chromium-headless-shell`, else
 `chromium`), or the one `[fetch] browser` or the environment variable DOCWATCH_CHROMIUM
 names, and drives it with the DevTools protocol over a pipe (`cdp`): no driver process
 between, nothing to install but Chromium.
@@ -24,12 +25,14 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import collections
 import functools
 import os
 import shutil
 import tempfile
 import threading
 from collections.abc import Callable
+from importlib import resources
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -48,10 +51,23 @@ NOWHERE = ["--proxy-server=http://127.0.0.1:9", "--proxy-bypass-list=<-loopback>
 #: Chromium as any headless use here starts it (the reading view's tests, too).
 BASE_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run",
              "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage"]
+# Pages at once share this many renderer processes, one a CPU: a page settling waits and
+# needs none of its own, and a process of its own is 30 MB and 60 ms of CPU more per page
+# on another site (bench/render.py).
+RENDERERS = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
+    os.cpu_count() or 1)
+# A renderer keeps some of every page it drew, even once collected: after this many pages the
+# pages at once move to a fresh context, and the old one's processes end with it.
+CONTEXT_PAGES = 100
+# What the pages before left in a renderer is collected every few pages, between two pages,
+# or it stays until the renderer has to (50 pages, bench/render.py: collected after every
+# page 320 MB and 0.5 s more; never, 400 MB).
+COLLECT_EVERY = 4
 # ...and, to render watched pages: with no network of its own, nothing of the browser around
 # them, and every page at work though none is in front (timers of a page in the background
 # are otherwise slowed to one a second).
-ARGS = [*BASE_ARGS, *NOWHERE, "--headless", "--no-startup-window", "--disable-extensions",
+ARGS = [*BASE_ARGS, *NOWHERE, f"--renderer-process-limit={RENDERERS}", "--headless",
+        "--no-startup-window", "--disable-extensions",
         "--disable-background-timer-throttling", "--disable-renderer-backgrounding",
         "--disable-backgrounding-occluded-windows", "--disable-back-forward-cache",
         "--disable-hang-monitor", "--disable-breakpad", "--disable-default-apps",
@@ -76,15 +92,12 @@ class Rendered:
     refused: tuple[str, ...] = ()
 
 
-# Each page counts the time since its DOM last changed: it has settled when that, and the
-# time since its last request, reach `settle` with nothing in flight.
-QUIET_SCRIPT = """(() => {
-  let last = performance.now();
-  new MutationObserver(() => { last = performance.now(); }).observe(document,
-      {subtree: true, childList: true, characterData: true, attributes: true});
-  Object.defineProperty(window, "__docwatchQuiet", {value: () => performance.now() - last});
-})();"""
-QUIET_SINCE = "window.__docwatchQuiet ? window.__docwatchQuiet() : 0"
+# Each page counts the time since its DOM last changed, and what it still has scheduled
+# (`drawing.js`): it has settled when its DOM and its requests have been still for `settle`,
+# or for `BRIEF` with nothing scheduled that could change it within `settle` and nothing in
+# flight: a page with nothing left to do is read at once, one still at work is waited for.
+DRAWING_SCRIPT = (resources.files("docwatch") / "drawing.js").read_text(encoding="utf-8")
+BRIEF = 0.05  # long enough for a request or a change just made to show
 # A service worker would answer the page's requests itself, past `relay`.
 NO_SERVICE_WORKERS = """if (navigator.serviceWorker) navigator.serviceWorker.register = () =>
   Promise.reject(new DOMException("service workers are blocked", "SecurityError"));"""
@@ -118,10 +131,11 @@ def find_chromium(configured: str | None = None) -> str | None:
 
 
 class _Tab:
-    """A page of the browser: its target, and the session its commands and events go by."""
+    """A page of the browser: its target, the session its commands and events go by, and the
+    context it is in."""
 
-    def __init__(self, target: str, session: str):
-        self.target, self.session = target, session
+    def __init__(self, target: str, session: str, context: str):
+        self.target, self.session, self.context = target, session, context
 
 
 class Browser:
@@ -187,6 +201,9 @@ class Browser:
                 self._drawings[tab.session] = drawing
                 await asyncio.wait_for(self._draw(tab, url, drawing), drawing.timeout)
                 html = await self._evaluate(tab, CONTENT)
+                self._drawn[tab.context] += 1
+                if not self._drawn[tab.context] % COLLECT_EVERY:
+                    await self._cdp.send("HeapProfiler.collectGarbage", {}, tab.session)
                 reusable = True
                 return Rendered(html, tuple(drawing.refused))
             except asyncio.TimeoutError:
@@ -223,11 +240,16 @@ class Browser:
 
     async def _new_tab(self) -> _Tab:
         send = self._cdp.send
+        async with self._switch:
+            if self._drawn[self._context] >= CONTEXT_PAGES:
+                await self._new_context()
+        context = self._context
+        self._tabs_in[context] += 1
         target = (await send("Target.createTarget", {"url": "about:blank",
-                                                     "browserContextId": self._context}))
+                                                     "browserContextId": context}))
         session = (await send("Target.attachToTarget", {"targetId": target["targetId"],
                                                         "flatten": True}))["sessionId"]
-        tab = _Tab(target["targetId"], session)
+        tab = _Tab(target["targetId"], session, context)
         self._cdp.on(session, "Fetch.requestPaused", functools.partial(self._paused, tab))
         # An alert would hold the page's scripts until someone answers it: no one will. A
         # page that asks before it is left is left.
@@ -236,7 +258,7 @@ class Browser:
                  {"accept": dialog.get("type") == "beforeunload"}, session)))
         setup = [send("Page.enable", {}, session),
                  send("Page.addScriptToEvaluateOnNewDocument",
-                      {"source": QUIET_SCRIPT + NO_SERVICE_WORKERS}, session),
+                      {"source": DRAWING_SCRIPT + NO_SERVICE_WORKERS}, session),
                  send("Fetch.enable", {"patterns": [{"urlPattern": "*"}]}, session)]
         if self.user_agent:
             setup.append(send("Emulation.setUserAgentOverride", {"userAgent": self.user_agent},
@@ -244,15 +266,35 @@ class Browser:
         await asyncio.gather(*setup)
         return tab
 
+    async def _new_context(self) -> None:
+        """A fresh context for the pages to come; the last one ends with its last page."""
+        send = self._cdp.send
+        context = (await send("Target.createBrowserContext"))["browserContextId"]
+        await send("Browser.setDownloadBehavior",
+                   {"behavior": "deny", "browserContextId": context})
+        self._context, self._tabs_in[context] = context, 0
+        await self._let_go()
+
+    async def _let_go(self) -> None:
+        """Every context but the current one whose last page is closed ends, and its renderer
+        processes with it."""
+        for context in [c for c, n in self._tabs_in.items() if not n and c != self._context]:
+            del self._tabs_in[context]
+            self._drawn.pop(context, None)
+            await self._cdp.send("Target.disposeBrowserContext", {"browserContextId": context})
+
     async def _put_back(self, tab: _Tab, reusable: bool) -> None:
-        """A page drawn is kept for the next (a new one costs a renderer's start); one that
-        failed is closed, whatever its scripts still do."""
-        if reusable and len(self._idle) < self.pages and not self._cdp.closed:
+        """A page drawn is kept for the next, in its context while that has pages to draw;
+        one that failed is closed, whatever its scripts still do."""
+        current = tab.context == self._context and self._drawn[tab.context] < CONTEXT_PAGES
+        if reusable and current and len(self._idle) < self.pages and not self._cdp.closed:
             self._idle.append(tab)  # its next page replaces this one's document
             return
         self._cdp.forget(tab.session)
+        self._tabs_in[tab.context] -= 1
         try:
             await self._cdp.send("Target.closeTarget", {"targetId": tab.target})
+            await self._let_go()
         except cdp.ProtocolError:
             pass  # the browser went away with it
 
@@ -265,15 +307,23 @@ class Browser:
 
     async def _settled(self, tab: _Tab, drawing: _Drawing) -> None:
         """Once loaded, until the page's DOM and its requests have been still for `settle`
-        seconds: a page drawn after its data came is read as soon as it is, not after a
-        fixed wait (the caller's timeout ends one that never is)."""
+        seconds, or briefly with nothing left to do: a page drawn after its data came is
+        read as soon as it is, not after a fixed wait (the caller's timeout ends one that
+        never is)."""
         loop = asyncio.get_running_loop()
+        ask = f"window.__docwatchDrawing ? window.__docwatchDrawing({self.settle * 1000:g}) : null"
         while True:
-            still = min((await self._evaluate(tab, QUIET_SINCE) or 0) / 1000,
-                        loop.time() - drawing.last_request)
-            if not drawing.in_flight and still >= self.settle:
+            # A document without the hook (none of ours ran in it) is judged by its requests.
+            state = await self._evaluate(tab, ask) or {"still": self.settle * 1000}
+            still = min(state["still"] / 1000, loop.time() - drawing.last_request)
+            done = not state.get("busy") and state.get("loaded")
+            if not drawing.in_flight and (still >= self.settle or done and still >= BRIEF):
                 return
-            await asyncio.sleep(max(self.settle - still, 0.02))
+            if drawing.in_flight:
+                wait = BRIEF
+            else:  # busy: looked at again soon, as what it waits for may end the drawing
+                wait = BRIEF - still if done else min(self.settle - still, BRIEF)
+            await asyncio.sleep(max(wait, 0.02))
 
     def _later(self, command) -> None:
         """A command sent from an event, whose answer nothing waits for."""
@@ -346,21 +396,22 @@ class Browser:
             raise FetchError("browser", f"no Chromium {where}: {INSTALL}")
         if self._cdp is not None:  # after a crash: what is left of the last one
             await self._stop()
+        self._slots = asyncio.Semaphore(self.pages)
+        self._switch = asyncio.Lock()  # one new context at a time
+        self._context: str | None = None
+        self._drawn: collections.Counter[str] = collections.Counter()  # pages, by context
+        self._tabs_in: collections.Counter[str] = collections.Counter()  # open, by context
+        self._idle: list[_Tab] = []  # pages drawn before, to draw the next
+        self._drawings: dict[str, _Drawing] = {}  # a page's session -> the drawing it does
         self._profile = tempfile.mkdtemp(prefix="docwatch-chromium-")
         try:
             self._cdp = await cdp.Connection.launch(
                 self.executable, [*ARGS, f"--user-data-dir={self._profile}"])
-            self._context = (await self._cdp.send("Target.createBrowserContext"))[
-                "browserContextId"]
-            await self._cdp.send("Browser.setDownloadBehavior",
-                                 {"behavior": "deny", "browserContextId": self._context})
+            await self._new_context()
         except (OSError, cdp.ProtocolError) as e:
             await self._stop()
             raise FetchError("browser", f"Chromium ({self.executable}) did not start: {e}; "
                                         + INSTALL) from None
-        self._slots = asyncio.Semaphore(self.pages)
-        self._idle: list[_Tab] = []  # pages drawn before, to draw the next
-        self._drawings: dict[str, _Drawing] = {}  # a page's session -> the drawing it does
         if self._relays is None:
             self._relays = ThreadPoolExecutor(self.pages * 4, thread_name_prefix="docwatch-relay")
 

@@ -65,3 +65,29 @@ def pages() -> dict[str, dict[str, tuple[bytes, dict[str, str]]]]:
                                                          served)}
         out[f"demo/{v.source}/{v.date}/template"] = {"/": (from_template(v.body), served)}
     return out
+
+
+DRAWN = "Ministras pristatė naują gynybos finansavimo planą."
+_DRAW = ("function draw() { document.getElementById('root').innerHTML = '<main><h1>Naujienos"
+         f"</h1><p>{DRAWN}</p></main>'; }}")
+#: Pages that draw their text a while after load, each waiting on something else first, and
+#: changing nothing of their DOM until then: a reader that took a still DOM for a drawn page
+#: would read them empty.
+LATER = {
+    "timer": "setTimeout(draw, 150);",
+    "timer-as-code": "setTimeout('draw()', 150);",
+    "interval": "let ticks = 0; const every = setInterval(() => { if (++ticks === 3) "
+                "{ clearInterval(every); draw(); } }, 60);",
+    "frames": "const until = performance.now() + 150; (function frame() { "
+              "if (performance.now() < until) requestAnimationFrame(frame); else draw(); })();",
+    "messages": "const until = performance.now() + 150, channel = new MessageChannel(); "
+                "channel.port1.onmessage = () => { if (performance.now() < until) "
+                "channel.port2.postMessage(0); else draw(); }; channel.port2.postMessage(0);",
+    "xhr": "const x = new XMLHttpRequest(); x.open('GET', '/api/slow.json'); "
+           "x.onload = draw; x.send();",
+}
+
+
+def later(shape: str) -> bytes:
+    """The shell that draws `DRAWN` once what `shape` waits on is done."""
+    return shell(_DRAW + LATER[shape])

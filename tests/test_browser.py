@@ -15,9 +15,10 @@ import time
 import pytest
 
 from docwatch.browser import find_chromium
+from docwatch.parsing import parse
 
 from .conftest import run_cli
-from .drawn import EVENTS, FETCHING, HTML, drawing, shell
+from .drawn import DRAWN, EVENTS, FETCHING, HTML, LATER, drawing, later, shell
 from .servers import Response, Server
 
 if not os.path.exists(find_chromium() or ""):
@@ -174,3 +175,45 @@ def test_a_browser_that_died_is_started_again_for_the_next_page():
             browser.close()
     assert "Prasidėjo pratybos Pabradės poligone." in first.html
     assert again.html == first.html
+
+
+@pytest.mark.parametrize("shape", sorted(LATER))
+def test_a_page_that_draws_once_something_else_is_done_is_read_drawn(shape):
+    """A page read as soon as its DOM is still and it has nothing scheduled: one that waits
+    on a timer, frames, messages or a request before it draws, its DOM still meanwhile, is
+    read once it has drawn."""
+    from docwatch.fetch import Fetcher
+
+    with Server() as site, Fetcher() as fetcher:
+        site.put("/news", Response(later(shape), headers=HTML))
+        site.put("/api/slow.json", Response(b"{}", headers={"Content-Type": "application/json"},
+                                            delay=0.15))
+        drawn = fetcher.render(fetcher.get(site.url("/news"), robots=False), timeout=10)
+    doc = parse(drawn.html.encode(), content_type=HTML["Content-Type"], url=site.url("/news"))
+    assert [b.text for s in doc.sections for b in s.blocks] == [DRAWN]  # not the script's words
+
+
+def test_a_context_that_drew_its_share_of_pages_ends_with_its_renderers(monkeypatch):
+    """A renderer keeps some of every page it drew: after `CONTEXT_PAGES` pages the next are
+    drawn in a fresh context, and the old one is let go once its last page is closed."""
+    import asyncio
+
+    from docwatch import browser as module
+    from docwatch.fetch import Fetcher
+
+    monkeypatch.setattr(module, "CONTEXT_PAGES", 3)
+    with Server() as site, Fetcher() as fetcher:
+        site.put("/news", Response(drawing(EVENTS), headers=HTML))
+        browser = module.Browser(pages=2, relay=fetcher.relay)
+        try:
+            fetched = fetcher.get(site.url("/news"), robots=False)
+            drawn = [browser.render(fetched.final_url, fetched.body,
+                                    content_type=HTML["Content-Type"], timeout=10)
+                     for _ in range(10)]
+            contexts = asyncio.run_coroutine_threadsafe(
+                browser._cdp.send("Target.getBrowserContexts"), browser._loop).result(10)
+        finally:
+            browser.close()
+    assert len({page.html for page in drawn}) == 1
+    assert contexts["browserContextIds"] == [browser._context]
+    assert browser._drawn[browser._context] == 10 % 3
