@@ -211,8 +211,9 @@ class Browser:
                                             f"{drawing.timeout:g} s: it never finished drawing"
                                  ) from None
             except cdp.ProtocolError as e:
-                raise FetchError("browser", f"the browser could not load the page: {e}") \
-                    from None
+                # What Chromium says may quote the page's URL, credentials and all.
+                raise FetchError("browser", redact.scrub(
+                    f"the browser could not load the page: {e}", url)) from None
             finally:
                 if tab is not None:
                     self._drawings.pop(tab.session, None)
