@@ -51,8 +51,11 @@
   const frames = callbacks("requestAnimationFrame", "cancelAnimationFrame");
   const idle = callbacks("requestIdleCallback", "cancelIdleCallback");
 
-  // Messages: schedulers yield through them (a MessageChannel, window.postMessage).
-  for (const owner of [MessagePort.prototype, window]) {
+  // Messages: schedulers yield through them (a MessageChannel, window.postMessage), and a
+  // worker sent one answers when it is done.
+  const owners = [MessagePort.prototype, window, self.Worker && Worker.prototype,
+                  self.BroadcastChannel && BroadcastChannel.prototype];
+  for (const owner of owners.filter(Boolean)) {
     const post = owner.postMessage;
     owner.postMessage = function () { posted = now(); return post.apply(this, arguments); };
   }

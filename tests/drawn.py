@@ -70,7 +70,8 @@ def pages() -> dict[str, dict[str, tuple[bytes, dict[str, str]]]]:
 DRAWN = "Ministras pristatė naują gynybos finansavimo planą."
 _DRAW = ("function draw() { document.getElementById('root').innerHTML = '<main><h1>Naujienos"
          f"</h1><p>{DRAWN}</p></main>'; }}")
-#: Pages that draw their text a while after load, each waiting on something else first, and
+#: Pages that draw their text a while after load, each waiting on something else first (a
+#: timer, frames, a scheduler's messages, a request, a worker's answer), and
 #: changing nothing of their DOM until then: a reader that took a still DOM for a drawn page
 #: would read them empty.
 LATER = {
@@ -85,6 +86,9 @@ LATER = {
                 "channel.port2.postMessage(0); else draw(); }; channel.port2.postMessage(0);",
     "xhr": "const x = new XMLHttpRequest(); x.open('GET', '/api/slow.json'); "
            "x.onload = draw; x.send();",
+    "worker": "const worker = new Worker(URL.createObjectURL(new Blob(['onmessage = () => { "
+              "const until = performance.now() + 150; while (performance.now() < until); "
+              "postMessage(0); };']))); worker.onmessage = draw; worker.postMessage(0);",
 }
 
 
