@@ -92,6 +92,8 @@ class Checks:
         abandoned = self.due.settle(deadline)
         if self.observers:
             self.observers.close()
+        if not abandoned:  # else their threads still use it, and the process ends with them
+            self.fetcher.close()  # its browser too, and the profile it made
         return abandoned
 
     def _work(self) -> None:

@@ -217,3 +217,25 @@ def test_a_context_that_drew_its_share_of_pages_ends_with_its_renderers(monkeypa
     assert len({page.html for page in drawn}) == 1
     assert contexts["browserContextIds"] == [browser._context]
     assert browser._drawn[browser._context] == 10 % 3
+
+
+def test_a_run_that_stops_closes_its_browser_and_leaves_nothing_of_it(tmp_path, monkeypatch):
+    """`docwatch run` draws its pages in a browser of its own: stopped, it ends it and
+    removes the profile it made for it."""
+    from .daemon import Run
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setenv("TMPDIR", str(scratch))  # where the run makes the browser's profile
+    with Server() as site:
+        site.put("/news", Response(drawing(EVENTS), headers=HTML))
+        run = Run(tmp_path, f'[[source]]\nname = "app"\nurl = "{site.url("/news")}"\n'
+                            'render = "browser"\nrobots = false\nevery = "1h"\n')
+        try:
+            [check] = run.wait("check", source="app")
+            made = [p.name for p in scratch.iterdir()]
+        finally:
+            code = run.stop()
+    assert check["result"] == "new", check
+    assert [name for name in made if name.startswith("docwatch-chromium-")], made
+    assert code == 0 and list(scratch.iterdir()) == []
