@@ -118,7 +118,7 @@ class _Drawing:
         self.served = False  # its document: the body fetched, once
         self.refused: list[str] = []
         self.in_flight = 0
-        self.last_request = self.deadline = 0.0  # loop times, set as it starts
+        self.last_request = 0.0  # a loop time, set as it starts
 
 
 def find_chromium(configured: str | None = None) -> str | None:
@@ -191,9 +191,7 @@ class Browser:
             self._ready = asyncio.ensure_future(self._start())  # first use, or after a crash
         await asyncio.shield(self._ready)
         async with self._slots:
-            loop = asyncio.get_running_loop()
-            drawing.last_request = loop.time()
-            drawing.deadline = drawing.last_request + drawing.timeout
+            drawing.last_request = asyncio.get_running_loop().time()
             tab = None
             reusable = False
             try:
@@ -245,9 +243,9 @@ class Browser:
             if self._drawn[self._context] >= CONTEXT_PAGES:
                 await self._new_context()
         context = self._context
-        self._tabs_in[context] += 1
         target = (await send("Target.createTarget", {"url": "about:blank",
                                                      "browserContextId": context}))
+        self._tabs_in[context] += 1
         session = (await send("Target.attachToTarget", {"targetId": target["targetId"],
                                                         "flatten": True}))["sessionId"]
         tab = _Tab(target["targetId"], session, context)

@@ -132,12 +132,9 @@ class Connection:
 
     # the pipe --------------------------------------------------------------------------------
     def _readable(self) -> None:
-        try:
-            chunk = os.read(self._answers, 1 << 20)
-        except BlockingIOError:
+        chunk = _read(self._answers, 1 << 20)
+        if chunk is None:
             return
-        except OSError:
-            chunk = b""
         if not chunk:
             self._lost()
             return
@@ -164,12 +161,9 @@ class Connection:
             handler(params)
 
     def _stderr(self) -> None:
-        try:
-            chunk = os.read(self._errors, 1 << 16)
-        except BlockingIOError:
+        chunk = _read(self._errors, 1 << 16)
+        if chunk is None:
             return
-        except OSError:
-            chunk = b""
         if not chunk:
             self._loop.remove_reader(self._errors)
             return
@@ -200,6 +194,16 @@ class Connection:
         self._out.close()
         os.close(self._answers)
         os.close(self._errors)
+
+
+def _read(fd: int, size: int) -> bytes | None:
+    """What a non-blocking pipe has: None if nothing yet, b"" once it is closed."""
+    try:
+        return os.read(fd, size)
+    except BlockingIOError:
+        return None
+    except OSError:
+        return b""
 
 
 def _reap(pid: int) -> None:

@@ -75,9 +75,10 @@ def rendered() -> dict[str, str]:
                 return f"failed: {e.kind}"
         return digest(page.html.encode("utf-8"), "text/html; charset=utf-8")
 
+    served = drawn()
     with Fetcher() as fetcher, ThreadPoolExecutor(fetcher.settings.browser_pages) as pool:
-        names = sorted(drawn())
-        return dict(zip(names, pool.map(lambda n: one(fetcher, drawn()[n]), names)))
+        names = sorted(served)
+        return dict(zip(names, pool.map(lambda n: one(fetcher, served[n]), names)))
 
 
 def main() -> None:

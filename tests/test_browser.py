@@ -157,6 +157,12 @@ def test_pages_of_one_document_at_two_fragments_are_both_drawn(tmp_path, write_c
     assert out.stdout.count("first snapshot recorded") == 2, out.stdout
 
 
+def _drawn_by(browser, fetched):
+    """The page fetched, drawn by `browser` itself (not the fetcher's own)."""
+    return browser.render(fetched.final_url, fetched.body, content_type=HTML["Content-Type"],
+                          timeout=10)
+
+
 def test_a_browser_that_died_is_started_again_for_the_next_page():
     from docwatch.browser import Browser
     from docwatch.fetch import Fetcher
@@ -166,11 +172,9 @@ def test_a_browser_that_died_is_started_again_for_the_next_page():
         browser = Browser(pages=1, relay=fetcher.relay)
         try:
             fetched = fetcher.get(site.url("/news"), robots=False)
-            first = browser.render(fetched.final_url, fetched.body, content_type=HTML[
-                "Content-Type"], timeout=10)
+            first = _drawn_by(browser, fetched)
             os.kill(browser._cdp.pid, signal.SIGKILL)
-            again = browser.render(fetched.final_url, fetched.body, content_type=HTML[
-                "Content-Type"], timeout=10)
+            again = _drawn_by(browser, fetched)
         finally:
             browser.close()
     assert "Prasidėjo pratybos Pabradės poligone." in first.html
@@ -207,9 +211,7 @@ def test_a_context_that_drew_its_share_of_pages_ends_with_its_renderers(monkeypa
         browser = module.Browser(pages=2, relay=fetcher.relay)
         try:
             fetched = fetcher.get(site.url("/news"), robots=False)
-            drawn = [browser.render(fetched.final_url, fetched.body,
-                                    content_type=HTML["Content-Type"], timeout=10)
-                     for _ in range(10)]
+            drawn = [_drawn_by(browser, fetched) for _ in range(10)]
             contexts = asyncio.run_coroutine_threadsafe(
                 browser._cdp.send("Target.getBrowserContexts"), browser._loop).result(10)
         finally:
