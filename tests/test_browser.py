@@ -241,3 +241,19 @@ def test_a_run_that_stops_closes_its_browser_and_leaves_nothing_of_it(tmp_path, 
     assert check["result"] == "new", check
     assert [name for name in made if name.startswith("docwatch-chromium-")], made
     assert code == 0 and list(scratch.iterdir()) == []
+
+
+@pytest.mark.parametrize("body, says", [(b"\x00\x01\x02binary" * 100, "[binary]"),
+                                        (b"  \n", "[empty]")])
+def test_what_is_no_page_is_refused_as_it_is_plainly_not_drawn(tmp_path, write_config, body,
+                                                                 says):
+    """A binary or empty body is no page to draw: one line, as without a browser, and no
+    snapshot (drawn, it read as a page of its bytes)."""
+    db = tmp_path / "w.db"
+    with Server() as site:
+        site.put("/news", Response(body, headers=HTML))
+        out = _fetch(db, _config(write_config, site, "/news"))
+    assert out.returncode == 1, out.stdout
+    [line] = out.stderr.splitlines()
+    assert line.startswith("docwatch: app: ") and line.endswith(says), line
+    assert sqlite3.connect(db).execute("SELECT count(*) FROM snapshots").fetchone() == (0,)

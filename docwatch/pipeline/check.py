@@ -11,6 +11,7 @@ from dataclasses import replace
 
 from .. import notify
 from ..boundary import home_of
+from ..decode import looks_binary
 from ..errors import FetchError, ParseError
 from ..fetch import Fetcher
 from ..models import (Block, Change, CheckResult, Document, Fetched, NotifyTarget, Observation,
@@ -154,8 +155,10 @@ def _page(source: Source, fetcher: Fetcher, prev: Previous | None
         etag=prev.etag if prev else None, last_modified=prev.last_modified if prev else None,
         home=source.home or home_of(source.url), proxy=source.proxy,
     )
-    if source.render and fetched.status_code != 304 and not is_pdf(fetched.body,
-                                                                   fetched.content_type):
+    # What is no page (a PDF, an empty or binary body) is not drawn: it is read, or refused,
+    # as it would be plainly.
+    if source.render and fetched.status_code != 304 and fetched.body.strip() and not (
+            is_pdf(fetched.body, fetched.content_type) or looks_binary(fetched.body)):
         return _rendered(source, fetched, fetcher)
     return fetched, ()
 
