@@ -398,11 +398,11 @@ def tree(pid: int) -> list[int]:
     return out
 
 
-def tree_pss(pid: int) -> int:
-    """Proportional set size of a process and all its descendants now, in kB (from /proc):
-    pages shared by forked workers are counted once in all, not once per process."""
+def tree_pss(pids: list[int]) -> int:
+    """Proportional set size of the processes (a `tree`) now, in kB (from /proc): pages
+    shared by forked workers are counted once in all, not once per process."""
     total = 0
-    for p in tree(pid):
+    for p in pids:
         try:
             rollup = Path(f"/proc/{p}/smaps_rollup").read_text()
             total += int(next(l.split()[1] for l in rollup.splitlines() if l.startswith("Pss:")))
@@ -411,11 +411,12 @@ def tree_pss(pid: int) -> int:
     return total
 
 
-def tree_cpu(pid: int, seen: dict[int, float]) -> None:
-    """The CPU seconds each process of the tree has used so far, into `seen`: a process whose
-    parent is not ours (Chromium's renderers, reaped by its zygote) is in no rusage of ours."""
+def tree_cpu(pids: list[int], seen: dict[int, float]) -> None:
+    """The CPU seconds each of the processes (a `tree`) has used so far, into `seen`: a
+    process whose parent is not ours (Chromium's renderers, reaped by its zygote) is in no
+    rusage of ours."""
     tick = os.sysconf("SC_CLK_TCK")
-    for p in tree(pid):
+    for p in pids:
         try:
             stat = Path(f"/proc/{p}/stat").read_text()
             fields = stat[stat.rindex(")") + 2:].split()
@@ -441,8 +442,9 @@ with open(sys.argv[1], "w") as sink, open(sys.argv[1] + ".err", "w") as errors:
     def sample():  # every 20 ms: the sum over every process of the run
         global peak_all
         while not ended.wait(0.02):
-            peak_all = max(peak_all, tree_pss(proc.pid))
-            tree_cpu(proc.pid, cpus)
+            pids = tree(proc.pid)  # walked once a sample, for both
+            peak_all = max(peak_all, tree_pss(pids))
+            tree_cpu(pids, cpus)
 
     sampler = threading.Thread(target=sample)
     if sys.argv[2] == "memory":

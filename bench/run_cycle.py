@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from fetch_cycle import ENV, EXE, PageServer, bare_client, tree_pss
+from fetch_cycle import ENV, EXE, PageServer, bare_client, tree, tree_pss
 
 from docwatch.demo.history import urm_page, urm_text
 from docwatch.models import FetchSettings
@@ -145,7 +145,7 @@ class Peak:
 
     def _sample(self) -> None:
         while not self.ended.wait(0.1):
-            self.value = max(self.value, tree_pss(self.pid))
+            self.value = max(self.value, tree_pss(tree(self.pid)))
 
     def stop(self) -> None:
         self.ended.set()

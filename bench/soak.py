@@ -22,7 +22,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from fetch_cycle import ENV, EXE, PageServer, tree_pss
+from fetch_cycle import ENV, EXE, PageServer, tree, tree_pss
 
 from docwatch.demo.history import urm_page, urm_text
 
@@ -68,7 +68,7 @@ def main() -> None:
                     made += 1
             time.sleep(max(0.0, start + minute * 60 - time.monotonic()))
             alerts = _alerts(db)
-            rows.append((minute, tree_pss(run.pid) / 1024, db.stat().st_size / 2**20
+            rows.append((minute, tree_pss(tree(run.pid)) / 1024, db.stat().st_size / 2**20
                          if db.exists() else 0.0, made, alerts))
             print(f"{minute:>6} {rows[-1][1]:7.1f} {rows[-1][2]:6.1f} {made:>13} {alerts:>7}",
                   flush=True)

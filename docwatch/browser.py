@@ -129,13 +129,14 @@ def find_chromium(configured: str | None = None) -> str | None:
     return next((path for path in CANDIDATES if os.path.exists(path)), None)
 
 
-
+@dataclass(frozen=True)
 class _Tab:
     """A page of the browser: its target, the session its commands and events go by, and the
     context it is in."""
 
-    def __init__(self, target: str, session: str, context: str):
-        self.target, self.session, self.context = target, session, context
+    target: str
+    session: str
+    context: str
 
 
 class Browser:

@@ -59,12 +59,20 @@ def looks_binary(body: bytes) -> bool:
     return b"\x00" in sample or sample.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"PK\x03\x04"))
 
 
+def not_text(body: bytes) -> ParseError | None:
+    """Why a body is no text to read (empty, or binary), or None: what `decode_html` refuses,
+    for a caller that must know before (a page is not drawn in a browser if so)."""
+    if not body.strip():
+        return ParseError("empty body", "empty")
+    if looks_binary(body):
+        return ParseError("binary content, not an HTML page", "binary")
+    return None
+
+
 def decode_html(body: bytes, content_type: str | None = None) -> str:
     """Decode an HTML body to text, repairing double-encoded UTF-8; ParseError if it is not text."""
-    if not body.strip():
-        raise ParseError("empty body", "empty")
-    if looks_binary(body):
-        raise ParseError("binary content, not an HTML page", "binary")
+    if refused := not_text(body):
+        raise refused
     declared = declared_encoding(body, content_type)
     text = None
     if declared:

@@ -12,10 +12,14 @@ from pathlib import Path
 
 import pytest
 
+from docwatch.browser import find_chromium
 from docwatch.demo.history import content, kam_page, urm_page
 
 FIXTURES = Path(__file__).parent / "fixtures"
 EXE = Path(sys.executable).parent / "docwatch"
+#: Whether the browser tests have a Chromium to drive: without one they are skipped, saying so.
+HAS_CHROMIUM = os.path.exists(find_chromium() or "")
+needs_chromium = pytest.mark.skipif(not HAS_CHROMIUM, reason="no Chromium for the browser tests")
 
 
 def run_cli(*args: str, cwd: Path | None = None, env: dict | None = None) -> subprocess.CompletedProcess:

@@ -11,7 +11,7 @@ import pytest
 
 from docwatch.boundary import Allowance, address_class
 
-from .conftest import readme_shows, run_cli
+from .conftest import needs_chromium, readme_shows, run_cli
 from .servers import Response, Server
 from . import pdfs
 
@@ -201,13 +201,7 @@ def _rendering(api: str, ws: str = "") -> bytes:
             ".catch(() => {});</script></body></html>").encode()
 
 
-needs_browser = pytest.mark.skipif(
-    not __import__("os").path.exists(
-        __import__("docwatch.browser", fromlist=["x"]).find_chromium() or ""),
-    reason="no Chromium for the browser tests")
-
-
-@needs_browser
+@needs_chromium
 @pytest.mark.parametrize("allowed", [False, True])
 def test_a_rendered_pages_script_never_reaches_an_inward_host(tmp_path, inward, allowed):
     import socket

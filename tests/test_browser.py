@@ -14,14 +14,13 @@ import time
 
 import pytest
 
-from docwatch.browser import find_chromium
 from docwatch.parsing import parse
 
-from .conftest import run_cli
+from .conftest import HAS_CHROMIUM, run_cli
 from .drawn import DRAWN, EVENTS, FETCHING, HTML, LATER, drawing, later, shell
 from .servers import Response, Server
 
-if not os.path.exists(find_chromium() or ""):
+if not HAS_CHROMIUM:
     pytest.skip("no Chromium for the browser tests: apt-get install chromium-headless-shell "
                 "(or chromium), or set DOCWATCH_CHROMIUM", allow_module_level=True)
 

@@ -15,7 +15,7 @@ import trustme
 
 from docwatch.proxies import Proxies
 
-from .conftest import readme_shows, run_cli
+from .conftest import needs_chromium, readme_shows, run_cli
 from .proxy import ForwardProxy
 from .servers import Response, Server
 
@@ -204,15 +204,7 @@ def test_a_bad_proxy_or_ca_bundle_is_one_config_error(tmp_path, fetch, says):
     assert "hidden-pw" not in out.stderr
 
 
-def _has_browser() -> bool:
-    import os
-
-    from docwatch.browser import find_chromium
-
-    return os.path.exists(find_chromium() or "")
-
-
-@pytest.mark.skipif(not _has_browser(), reason="no Chromium for the browser tests")
+@needs_chromium
 def test_a_rendered_page_and_its_scripts_requests_go_through_the_proxy(tmp_path, site):
     site.put("/app", ("<html lang='lt'><body><main><h1>Gynybos planai</h1><ul id='l'></ul>"
                       "</main><script>fetch('/api.json').then(r => r.json()).then(items => {"

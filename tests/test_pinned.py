@@ -6,7 +6,6 @@ page a script draws (`tests/fixtures/rendered.json`). After a deliberate change,
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 
@@ -16,6 +15,8 @@ ROOT = Path(__file__).parent.parent
 sys.path.insert(0, str(ROOT / "scripts"))
 
 from pin_documents import PINS, RENDERED, digest, pages, rendered  # noqa: E402
+
+from .conftest import needs_chromium  # noqa: E402
 
 PAGES = pages()
 PINNED = json.loads(PINS.read_text(encoding="utf-8"))
@@ -32,13 +33,7 @@ def test_the_document_is_what_it_was(name):
         "scripts/pin_documents.py and say why in the commit")
 
 
-def _has_chromium() -> bool:
-    from docwatch.browser import find_chromium
-
-    return os.path.exists(find_chromium() or "")
-
-
-@pytest.mark.skipif(not _has_chromium(), reason="no Chromium to render the drawn pages")
+@needs_chromium
 def test_every_drawn_page_renders_into_the_document_it_did():
     """The pages scripts draw (`tests/drawn.py`), rendered by the real browser: work on the
     browser must draw each into the same document."""

@@ -11,7 +11,7 @@ from dataclasses import replace
 
 from .. import notify
 from ..boundary import home_of
-from ..decode import looks_binary
+from ..decode import not_text
 from ..errors import FetchError, ParseError
 from ..fetch import Fetcher
 from ..models import (Block, Change, CheckResult, Document, Fetched, NotifyTarget, Observation,
@@ -157,8 +157,8 @@ def _page(source: Source, fetcher: Fetcher, prev: Previous | None
     )
     # What is no page (a PDF, an empty or binary body) is not drawn: it is read, or refused,
     # as it would be plainly.
-    if source.render and fetched.status_code != 304 and fetched.body.strip() and not (
-            is_pdf(fetched.body, fetched.content_type) or looks_binary(fetched.body)):
+    if source.render and fetched.status_code != 304 and not (
+            is_pdf(fetched.body, fetched.content_type) or not_text(fetched.body)):
         return _rendered(source, fetched, fetcher)
     return fetched, ()
 
